@@ -1,0 +1,75 @@
+/*
+ * ajwt_claims.h: the registered claims of a JWT (RFC 7519 section 4.1)
+ * and the policy they are checked against; user, roles and scopes.
+ */
+#ifndef AJWT_CLAIMS_H
+#define AJWT_CLAIMS_H
+
+#include <jansson.h>
+#include "ajwt.h"
+
+/* Latest NumericDate accepted: 9999-12-31T23:59:59Z. */
+#define AJWT_MAX_NUMERIC_DATE  APR_INT64_C(253402300799)
+
+typedef struct {
+    int leeway;                     /* seconds, >= 0 */
+    apr_int64_t max_age;            /* seconds; < 0 means no limit */
+    const apr_array_header_t *issuers;   /* of const char *; NULL: any */
+    const apr_array_header_t *audiences; /* of const char *; NULL: any */
+    const apr_array_header_t *required;  /* claim paths that must exist */
+} ajwt_policy_t;
+
+typedef struct {
+    json_t *json;                   /* the payload object */
+    apr_int64_t exp;                /* always present */
+    apr_int64_t nbf, iat;           /* valid when has_nbf / has_iat */
+    int has_nbf, has_iat;
+    const char *sub, *jti, *iss;    /* NULL when absent */
+} ajwt_claims_t;
+
+/*
+ * Read the registered claims of payload. exp is required; exp, nbf and iat
+ * must be JSON integers in [0, AJWT_MAX_NUMERIC_DATE] (strings, reals,
+ * booleans and huge values are AJWT_ECLAIM); sub, jti and iss must be
+ * strings when present; aud a string or an array of strings. From p.
+ */
+ajwt_status_t ajwt_claims_read(ajwt_claims_t **out, json_t *payload,
+                               apr_pool_t *p, ajwt_err_t *err);
+
+/*
+ * Every rule of pol against now, in this order: exp (AJWT_EEXPIRED when
+ * now >= exp + leeway), nbf (AJWT_ENOTYET when now + leeway < nbf), iat in
+ * the future beyond leeway (AJWT_ENOTYET), max age (AJWT_EMAXAGE; a token
+ * without iat fails a max age), iss (AJWT_EISSUER), aud (AJWT_EAUDIENCE;
+ * a token without aud fails a configured audience), required claims
+ * (AJWT_ECLAIM).
+ */
+ajwt_status_t ajwt_claims_check(const ajwt_claims_t *cl,
+                                const ajwt_policy_t *pol, apr_time_t now,
+                                ajwt_err_t *err);
+
+/* The claim at path as text (string or number), or NULL; from p. */
+const char *ajwt_claims_string(const ajwt_claims_t *cl, const char *path,
+                               apr_pool_t *p);
+
+/*
+ * True when the claim at path holds word: an array containing the string,
+ * or a string that is word or has it as one of its space-separated words.
+ * Used for roles (AuthJWTRoleClaim) and scopes.
+ */
+int ajwt_claims_has_word(const ajwt_claims_t *cl, const char *path,
+                         const char *word);
+
+/* True when "scope" (space-separated) or "scp" (array or string) has it. */
+int ajwt_claims_has_scope(const ajwt_claims_t *cl, const char *scope);
+
+/*
+ * Require jwt-claim: true when the claim at path equals value, or is an
+ * array with an element equal to it. Strings compare exactly; integers
+ * and reals numerically (value must parse fully as a number); booleans
+ * against "true"/"false".
+ */
+int ajwt_claims_equals(const ajwt_claims_t *cl, const char *path,
+                       const char *value);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * ajwt_jws.h: JWS compact serialization (RFC 7515) only.
+ *
+ * Parsing refuses, in this order: tokens longer than the maximum (before
+ * looking at a byte), anything but exactly three segments, non-strict
+ * base64url in any segment, a header that is not a JSON object (with
+ * duplicate members refused), a payload that is not a JSON object (when
+ * asked for), a missing or non-string "alg".
+ *
+ * Header rules (ajwt_jws_verify): alg must be in the table and allowed;
+ * "crit" naming anything at all is refused (no extension is understood);
+ * a present "kid" must be a string and then only keys with that kid are
+ * tried; "jwk", "jku", "x5u", "x5c", "x5t" are never used nor fetched:
+ * keys come from configuration only.
+ */
+#ifndef AJWT_JWS_H
+#define AJWT_JWS_H
+
+#include <jansson.h>
+#include "ajwt.h"
+#include "ajwt_alg.h"
+#include "ajwt_key.h"
+
+typedef struct {
+    json_t *header;             /* owned by the parse pool */
+    json_t *payload;            /* NULL unless parsed as JSON */
+    const unsigned char *payload_raw;
+    apr_size_t payload_len;
+    const char *alg_name;       /* header "alg" as given */
+    const ajwt_alg_t *alg;      /* NULL when not in the table */
+    const char *kid;            /* header "kid", NULL if absent */
+    const char *typ;            /* header "typ", NULL if absent */
+    const char *signing_input;  /* first two segments, as received */
+    apr_size_t signing_input_len;
+    const unsigned char *sig;   /* decoded third segment */
+    apr_size_t sig_len;
+} ajwt_jws_t;
+
+/*
+ * Split and decode token (len bytes, not necessarily NUL-terminated).
+ * max_len 0 means AJWT_DEFAULT_MAX_TOKEN. json_payload: the payload must
+ * be a JSON object (JWT); 0 leaves it raw (JWS vectors). Everything is
+ * allocated from p.
+ */
+ajwt_status_t ajwt_jws_parse(ajwt_jws_t **out, const char *token,
+                             apr_size_t len, apr_size_t max_len,
+                             int json_payload, apr_pool_t *p,
+                             ajwt_err_t *err);
+
+/*
+ * Check the header rules and the signature against the keys of ks whose
+ * algs contain the token's alg, limited to the allowed mask. On success
+ * *used (may be NULL) is the key that verified. AJWT_EALG, AJWT_EHEADER,
+ * AJWT_EKEY (no key fits) or AJWT_ESIG.
+ */
+ajwt_status_t ajwt_jws_verify(const ajwt_key_t **used, const ajwt_jws_t *jws,
+                              const ajwt_keyset_t *ks, unsigned allowed,
+                              ajwt_err_t *err);
+
+/*
+ * The bare signature check of one algorithm with one key, over msg:
+ * exact-length signatures only (RSA: modulus size; ECDSA: R||S of twice
+ * the curve size, 0 < R,S < n, never DER; EdDSA: 64; HMAC: the full
+ * digest, compared in constant time). AJWT_ESIG when it does not verify,
+ * AJWT_EKEY when the key may not be used with alg.
+ */
+ajwt_status_t ajwt_jws_verify_sig(const ajwt_alg_t *alg,
+                                  const ajwt_key_t *key,
+                                  const unsigned char *msg,
+                                  apr_size_t msg_len,
+                                  const unsigned char *sig,
+                                  apr_size_t sig_len, ajwt_err_t *err);
+
+/*
+ * Sign msg with key (a private key or an HMAC secret) under alg; ECDSA
+ * comes out as R||S. *sig from p.
+ */
+ajwt_status_t ajwt_jws_sign_raw(unsigned char **sig, apr_size_t *sig_len,
+                                const ajwt_alg_t *alg, const ajwt_key_t *key,
+                                const unsigned char *msg, apr_size_t msg_len,
+                                apr_pool_t *p, ajwt_err_t *err);
+
+/*
+ * A compact JWS of header and payload (serialized compactly, keys in
+ * insertion order) signed with key under alg; "alg" (and "kid" when the
+ * key has one) are set in the header. *token from p.
+ */
+ajwt_status_t ajwt_jws_sign(char **token, const ajwt_alg_t *alg,
+                            const ajwt_key_t *key, json_t *header,
+                            json_t *payload, apr_pool_t *p, ajwt_err_t *err);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * ajwt_key.h: verification (and signing) keys, loaded once at
+ * configuration time into an ajwt_keyset_t.
+ *
+ * Sources: PEM public keys, X.509 certificates (PEM), JWK and JWK Set
+ * files, and HMAC secrets from file: or env: (never inline). Every key
+ * records the set of algorithms it may ever be used with (its type, its
+ * curve or size, and a JWK's own "alg"), so an RSA key can never act as
+ * an HMAC secret: alg confusion is impossible by construction.
+ *
+ * Refused with AJWT_ECONFIG: RSA moduli under 2048 bits, public exponents
+ * other than odd values >= 3 (e = 1 especially), ROCA-fingerprint moduli,
+ * EC points not on their curve or on another curve than "crv", "kty"
+ * inconsistent with the members, oct keys for encryption algorithms,
+ * HMAC secrets shorter than 32 bytes (and a secret is only ever used with
+ * hashes no longer than itself: 48 bytes for HS384, 64 for HS512), empty
+ * keys, a JWK Set mixing symmetric and asymmetric keys, and two keys
+ * with the same kid in one keyset. JWKs with "use" other than "sig" or
+ * "key_ops" without "verify" are skipped (not used), not errors.
+ *
+ * Every OpenSSL object and secret copy is released by a cleanup on the
+ * pool the key was loaded into; secrets are OPENSSL_cleanse()d first.
+ */
+#ifndef AJWT_KEY_H
+#define AJWT_KEY_H
+
+#include <openssl/evp.h>
+#include "ajwt.h"
+#include "ajwt_alg.h"
+
+typedef struct ajwt_key_t {
+    const char *kid;            /* NULL when the source gave none */
+    ajwt_kty_t kty;
+    unsigned algs;              /* AJWT_ALG_BIT()s this key may verify */
+    EVP_PKEY *pkey;             /* RSA/EC/OKP; may hold a private key */
+    const unsigned char *secret;/* oct only */
+    apr_size_t secret_len;
+    int has_private;            /* pkey holds a private key (signing) */
+    const char *source;         /* file path, "env:NAME" or "jwk", for logs */
+} ajwt_key_t;
+
+typedef struct ajwt_keyset_t {
+    apr_array_header_t *keys;   /* of ajwt_key_t *, in configuration order */
+    unsigned algs;              /* union of every key's algs */
+} ajwt_keyset_t;
+
+/*
+ * All adders: *ks is created from p when NULL; keys are allocated from p
+ * and live as long as it. kid, when not NULL, overrides the kid of a
+ * PEM/cert key and is an error for a JWK Set (its keys carry their own).
+ * On error nothing is added (never a half-loaded set).
+ */
+
+/* AuthJWTKey PATH [kid]: PEM public key, PEM certificate, JWK or JWKS. */
+ajwt_status_t ajwt_keyset_add_file(ajwt_keyset_t **ks, const char *path,
+                                   const char *kid, apr_pool_t *p,
+                                   ajwt_err_t *err);
+
+/* AuthJWTSecret file:PATH|env:NAME [kid]; inline values are refused. */
+ajwt_status_t ajwt_keyset_add_secret(ajwt_keyset_t **ks, const char *src,
+                                     const char *kid, apr_pool_t *p,
+                                     ajwt_err_t *err);
+
+/* An HMAC secret given as bytes (tests, JWKS URL); same length rules. */
+ajwt_status_t ajwt_keyset_add_secret_bytes(ajwt_keyset_t **ks,
+                                           const unsigned char *secret,
+                                           apr_size_t len, const char *kid,
+                                           const char *source,
+                                           apr_pool_t *p, ajwt_err_t *err);
+
+/* A JWK or JWK Set document in memory (JWKS URL, tests, vectors). */
+ajwt_status_t ajwt_keyset_add_jwks(ajwt_keyset_t **ks, const char *json,
+                                   apr_size_t len, const char *source,
+                                   apr_pool_t *p, ajwt_err_t *err);
+
+/* PEM text in memory: public key, certificate or private key. */
+ajwt_status_t ajwt_keyset_add_pem(ajwt_keyset_t **ks, const char *pem,
+                                  apr_size_t len, const char *kid,
+                                  const char *source, apr_pool_t *p,
+                                  ajwt_err_t *err);
+
+/*
+ * Append every key of src to *ks (pointers are shared; src must live as
+ * long as *ks). Duplicate kids are AJWT_ECONFIG and nothing is added.
+ */
+ajwt_status_t ajwt_keyset_add_keys(ajwt_keyset_t **ks,
+                                   const ajwt_keyset_t *src,
+                                   apr_pool_t *p, ajwt_err_t *err);
+
+/* The key with this kid, or NULL. */
+const ajwt_key_t *ajwt_keyset_find_kid(const ajwt_keyset_t *ks,
+                                       const char *kid);
+
+/* Number of keys; 0 for NULL. */
+int ajwt_keyset_count(const ajwt_keyset_t *ks);
+
+#endif
