@@ -5,6 +5,7 @@
 #ifndef AJWT_ALG_H
 #define AJWT_ALG_H
 
+#include <openssl/evp.h>
 #include "ajwt.h"
 
 typedef enum {
@@ -52,5 +53,14 @@ ajwt_status_t ajwt_alg_mask_add(unsigned *mask, const char *name,
 
 /* "HS256 RS256" for a mask, from p (for messages). */
 const char *ajwt_alg_mask_str(unsigned mask, apr_pool_t *p);
+
+/*
+ * The digest of alg, fetched once per process (NULL for EdDSA, which
+ * hashes internally). Owned by the process: never free it.
+ */
+const EVP_MD *ajwt_alg_md(const ajwt_alg_t *alg);
+
+/* Every algorithm of a key type, as a mask. */
+unsigned ajwt_alg_mask_kty(ajwt_kty_t kty);
 
 #endif

@@ -1,3 +1,87 @@
+/*
+ * test_alg.c: the algorithm table, "none" and the allow-list masks.
+ */
+#include "ajwt_alg.h"
 #include "unit.h"
-static void todo(apr_pool_t *p) { (void)p; }
-UNIT_MAIN(todo)
+
+/* is_int() as a statement: its || value would trip -Wunused-value */
+#define is(...) ((void)(is_int(__VA_ARGS__)))
+
+static void lookup(apr_pool_t *p)
+{
+    static const char *const names[] = {
+        "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256",
+        "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+    };
+    int i;
+    (void)p;
+    for (i = 0; i < AJWT_NALG; i++) {
+        const ajwt_alg_t *a = ajwt_alg_find(names[i]);
+        ok(a && a->id == (ajwt_alg_id_t)i && a == ajwt_alg_get(i)
+           && !strcmp(a->name, names[i]), "%s found", names[i]);
+    }
+    ok(!ajwt_alg_find("none"), "none not found");
+    ok(!ajwt_alg_find("NONE"), "NONE not found");
+    ok(!ajwt_alg_find("nOnE"), "nOnE not found");
+    ok(!ajwt_alg_find("hs256"), "lookup is case-sensitive");
+    ok(!ajwt_alg_find("ES521"), "ES521 is no algorithm");
+    ok(!ajwt_alg_find("ES256K"), "ES256K not supported");
+    ok(!ajwt_alg_find("Ed25519"), "Ed25519 is a curve, not an alg");
+    ok(!ajwt_alg_find(""), "empty not found");
+    ok(!ajwt_alg_find(NULL), "NULL not found");
+    ok(!ajwt_alg_find("HS256 "), "trailing space not found");
+    ok(!ajwt_alg_get(AJWT_NALG), "get out of range is NULL");
+}
+
+static void properties(apr_pool_t *p)
+{
+    (void)p;
+    is(ajwt_alg_find("ES256")->ec_size, 32, "ES256 32-byte R and S");
+    is(ajwt_alg_find("ES384")->ec_size, 48, "ES384 48-byte R and S");
+    is(ajwt_alg_find("ES512")->ec_size, 66, "ES512 66-byte R and S");
+    is(ajwt_alg_find("ES512")->curve_nid, NID_secp521r1, "ES512 P-521");
+    is(ajwt_alg_find("ES256")->curve_nid, NID_X9_62_prime256v1,
+           "ES256 P-256");
+    is(ajwt_alg_find("PS384")->hash_len, 48, "PS384 salt 48");
+    is(ajwt_alg_find("HS512")->hash_len, 64, "HS512 64");
+    is(ajwt_alg_find("EdDSA")->kty, AJWT_KTY_OKP, "EdDSA OKP");
+    ok(ajwt_alg_find("EdDSA")->digest == NULL, "EdDSA no digest");
+    ok(ajwt_alg_md(ajwt_alg_find("EdDSA")) == NULL, "EdDSA no md");
+    ok(ajwt_alg_md(ajwt_alg_find("RS384"))
+       && EVP_MD_get_size(ajwt_alg_md(ajwt_alg_find("RS384"))) == 48,
+       "RS384 md fetched");
+    ok(ajwt_alg_md(ajwt_alg_find("HS256"))
+       == ajwt_alg_md(ajwt_alg_find("ES256")), "one md per digest name");
+    is(ajwt_alg_mask_kty(AJWT_KTY_RSA),
+           AJWT_ALG_BIT(AJWT_RS256) | AJWT_ALG_BIT(AJWT_RS384)
+           | AJWT_ALG_BIT(AJWT_RS512) | AJWT_ALG_BIT(AJWT_PS256)
+           | AJWT_ALG_BIT(AJWT_PS384) | AJWT_ALG_BIT(AJWT_PS512),
+           "RSA mask");
+    is(ajwt_alg_mask_kty(AJWT_KTY_OKP), AJWT_ALG_BIT(AJWT_EDDSA),
+           "OKP mask");
+}
+
+static void masks(apr_pool_t *p)
+{
+    unsigned m = 0;
+    ajwt_err_t err = { 0 };
+    is(ajwt_alg_mask_add(&m, "RS256", NULL), AJWT_OK, "add RS256");
+    is(ajwt_alg_mask_add(&m, "EdDSA", NULL), AJWT_OK, "add EdDSA");
+    is(m, AJWT_ALG_BIT(AJWT_RS256) | AJWT_ALG_BIT(AJWT_EDDSA), "mask");
+    ok(!strcmp(ajwt_alg_mask_str(m, p), "RS256 EdDSA"), "mask text");
+    ok(!strcmp(ajwt_alg_mask_str(0, p), ""), "empty mask text");
+    ok(!strcmp(ajwt_alg_mask_str(AJWT_ALG_ALL, p), "HS256 HS384 HS512 "
+               "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA"),
+       "full mask text");
+    is(ajwt_alg_mask_add(&m, "none", &err), AJWT_ECONFIG, "none");
+    ok(strstr(err.text, "none") != NULL, "message names none: %s", err.text);
+    is(ajwt_alg_mask_add(&m, "NONE", NULL), AJWT_ECONFIG, "NONE");
+    is(ajwt_alg_mask_add(&m, "nOnE", NULL), AJWT_ECONFIG, "nOnE");
+    memset(&err, 0, sizeof(err));
+    is(ajwt_alg_mask_add(&m, "HS1", &err), AJWT_ECONFIG, "unknown");
+    ok(strstr(err.text, "EdDSA") != NULL, "lists accepted: %s", err.text);
+    is(m, AJWT_ALG_BIT(AJWT_RS256) | AJWT_ALG_BIT(AJWT_EDDSA),
+           "mask unchanged by errors");
+}
+
+UNIT_MAIN(lookup, properties, masks)
