@@ -1,4 +1,947 @@
-/* placeholder: being written */
+/*
+ * mod_auth_jwt.c: the httpd glue of mod_auth_jwt, and nothing else.
+ *
+ * Directives are parsed here into the core's structures (keys are loaded
+ * once, at configuration time); the hooks take plain strings from the
+ * request, make one core call (ajwt_verify), and map its status to an
+ * HTTP answer and a log line. Everything that understands tokens lives
+ * in src/, which never sees a request_rec.
+ *
+ *   AuthType jwt            hook_check_authn (check_user_id)
+ *   AuthBasicProvider jwt   authn_jwt_check_password
+ *   Require jwt-role ...    authz providers, parsed at configuration time
+ *   AuthJWTClaimHeader      hook_fixups: strip the client's, set ours
+ *   WWW-Authenticate        hook_note_auth_failure (401) and
+ *                           hook_insert_error_filter (403)
+ */
 #include "httpd.h"
 #include "http_config.h"
-AP_DECLARE_MODULE(auth_jwt) = { STANDARD20_MODULE_STUFF, NULL, NULL, NULL, NULL, NULL, NULL };
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "ap_provider.h"
+#include "mod_auth.h"
+
+#include "apr_strings.h"
+#include "apr_thread_mutex.h"
+#include "apr_hash.h"
+#include "apr_lib.h"
+
+#include <errno.h>
+#include <limits.h>
+
+#include "ajwt.h"
+#include "ajwt_alg.h"
+#include "ajwt_claims.h"
+#include "ajwt_json.h"
+#include "ajwt_key.h"
+#include "ajwt_verify.h"
+#include "ajwt_web.h"
+
+module AP_MODULE_DECLARE_DATA auth_jwt_module;
+
+
+#define UNSET (-1)
+#define AUTH_TYPE_JWT "jwt"
+#define NOTE_DENIED "auth_jwt_denied"   /* our Require said no */
+#define MAX_LEEWAY 86400
+#define MIN_TOKEN_SIZE 256
+#define MAX_TOKEN_SIZE (1024 * 1024)
+
+typedef enum { FROM_HEADER, FROM_COOKIE, FROM_QUERY } token_from_t;
+
+typedef struct {
+    token_from_t from;
+    const char *name;           /* cookie or query parameter name */
+} token_source;
+
+typedef struct {
+    const char *path;           /* claim path */
+    const char *header;         /* request header set for the backend */
+} claim_header;
+
+typedef struct {
+    ajwt_keyset_t *keys;        /* AuthJWTKey/Secret; a child's set replaces */
+    unsigned algs;              /* AuthJWTAlgorithms mask; 0 = unset */
+    apr_array_header_t *issuers;    /* of const char * */
+    apr_array_header_t *audiences;  /* of const char * */
+    apr_array_header_t *required;   /* of const char * */
+    apr_array_header_t *sources;    /* of token_source */
+    apr_array_header_t *headers;    /* of claim_header */
+    const char *user_claim;
+    const char *role_claim;
+    int leeway;
+    int max_age;
+    int max_size;
+    int claims_env;
+} auth_jwt_dir_conf;
+
+/* What a successful verification leaves in r->request_config. */
+typedef struct {
+    ajwt_claims_t *claims;
+    const auth_jwt_dir_conf *conf;  /* the configuration that verified */
+} auth_jwt_rec;
+
+/* Words of a Require line, split once at configuration time. */
+typedef struct {
+    const char *path;           /* jwt-claim only */
+    apr_array_header_t *words;  /* of const char * */
+} require_words;
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                       */
+
+static void *create_dir_conf(apr_pool_t *p, char *dir)
+{
+    auth_jwt_dir_conf *c = apr_pcalloc(p, sizeof(*c));
+    c->leeway = UNSET;
+    c->max_age = UNSET;
+    c->max_size = UNSET;
+    c->claims_env = UNSET;
+    return c;
+}
+
+#define MERGE_PTR(f) c->f = add->f ? add->f : base->f
+#define MERGE_INT(f) c->f = (add->f != UNSET) ? add->f : base->f
+
+static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const auth_jwt_dir_conf *base = basev, *add = addv;
+    auth_jwt_dir_conf *c = apr_pcalloc(p, sizeof(*c));
+    /* runs per request for nested sections: pointer copies only */
+    MERGE_PTR(keys);
+    c->algs = add->algs ? add->algs : base->algs;
+    MERGE_PTR(issuers);
+    MERGE_PTR(audiences);
+    MERGE_PTR(required);
+    MERGE_PTR(sources);
+    MERGE_PTR(headers);
+    MERGE_PTR(user_claim);
+    MERGE_PTR(role_claim);
+    MERGE_INT(leeway);
+    MERGE_INT(max_age);
+    MERGE_INT(max_size);
+    MERGE_INT(claims_env);
+    return c;
+}
+
+#define IN_HTACCESS(cmd) ((cmd)->pool == (cmd)->temp_pool)
+
+/*
+ * httpd parses .htaccess files on every request, into the request pool.
+ * Keys named there are loaded once per process and kept here, by source,
+ * kid and mtime, so a request never re-reads or re-parses a key file.
+ * The lock is taken only while an .htaccess file is being parsed.
+ */
+static apr_pool_t *htkeys_pool;
+static apr_hash_t *htkeys;
+static apr_thread_mutex_t *htkeys_lock;
+
+typedef ajwt_status_t (*key_loader)(ajwt_keyset_t **ks, const char *src,
+                                    const char *kid, apr_pool_t *p,
+                                    ajwt_err_t *err);
+
+static ajwt_status_t load_keys(cmd_parms *cmd, auth_jwt_dir_conf *c,
+                               key_loader load, const char *src,
+                               const char *kid, ajwt_err_t *err)
+{
+    apr_finfo_t fi;
+    const char *id;
+    ajwt_keyset_t *set;
+    ajwt_status_t st;
+
+    if (!IN_HTACCESS(cmd) || !htkeys) {
+        return load(&c->keys, src, kid, cmd->pool, err);
+    }
+    fi.mtime = 0;
+    if (strncmp(src, "env:", 4)) {
+        apr_stat(&fi, strncmp(src, "file:", 5) ? src : src + 5,
+                 APR_FINFO_MTIME, cmd->temp_pool);
+    }
+    id = apr_psprintf(cmd->temp_pool, "%s|%s|%" APR_TIME_T_FMT,
+                      src, kid ? kid : "", fi.mtime);
+    if (htkeys_lock) {
+        apr_thread_mutex_lock(htkeys_lock);
+    }
+    set = apr_hash_get(htkeys, id, APR_HASH_KEY_STRING);
+    st = AJWT_OK;
+    if (!set) {
+        st = load(&set, src, kid, htkeys_pool, err);
+        if (st == AJWT_OK) {
+            /* a replaced file leaves its old keys here: bounded by edits */
+            apr_hash_set(htkeys, apr_pstrdup(htkeys_pool, id),
+                         APR_HASH_KEY_STRING, set);
+        }
+    }
+    if (htkeys_lock) {
+        apr_thread_mutex_unlock(htkeys_lock);
+    }
+    if (st != AJWT_OK) {
+        return st;
+    }
+    return ajwt_keyset_add_keys(&c->keys, set, cmd->pool, err);
+}
+
+/* Every key added since index "from" must fit an allowed algorithm. */
+static const char *check_keys_fit(cmd_parms *cmd, const auth_jwt_dir_conf *c,
+                                  int from)
+{
+    int i;
+    if (!c->algs || !c->keys) {
+        return NULL;
+    }
+    for (i = from; i < c->keys->keys->nelts; i++) {
+        const ajwt_key_t *k = APR_ARRAY_IDX(c->keys->keys, i, ajwt_key_t *);
+        if (!(k->algs & c->algs)) {
+            return apr_psprintf(cmd->pool, "%s: the key %s%s%s from %s "
+                                "fits none of the allowed algorithms (%s); "
+                                "it could only be used with %s",
+                                cmd->cmd->name, k->kid ? "'" : "",
+                                k->kid ? k->kid : "(no kid)",
+                                k->kid ? "'" : "", k->source,
+                                ajwt_alg_mask_str(c->algs, cmd->temp_pool),
+                                ajwt_alg_mask_str(k->algs, cmd->temp_pool));
+        }
+    }
+    return NULL;
+}
+
+static const char *add_keys(cmd_parms *cmd, auth_jwt_dir_conf *c,
+                            key_loader load, const char *src,
+                            const char *kid)
+{
+    ajwt_err_t err = { 0 };
+    int before = ajwt_keyset_count(c->keys);
+    if (load_keys(cmd, c, load, src, kid, &err) != AJWT_OK) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err.text);
+    }
+    return check_keys_fit(cmd, c, before);
+}
+
+static ajwt_status_t load_key_file(ajwt_keyset_t **ks, const char *path,
+                                   const char *kid, apr_pool_t *p,
+                                   ajwt_err_t *err)
+{
+    return ajwt_keyset_add_file(ks, path, kid, p, err);
+}
+
+static const char *cmd_key(cmd_parms *cmd, void *dconf, const char *path,
+                           const char *kid)
+{
+    const char *full = ap_server_root_relative(cmd->temp_pool, path);
+    if (!full) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
+                            cmd->cmd->name, path);
+    }
+    return add_keys(cmd, dconf, load_key_file,
+                    apr_pstrdup(cmd->pool, full), kid);
+}
+
+static const char *cmd_secret(cmd_parms *cmd, void *dconf, const char *src,
+                              const char *kid)
+{
+    if (!strncmp(src, "file:", 5)) {
+        const char *full = ap_server_root_relative(cmd->temp_pool, src + 5);
+        if (!full) {
+            return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
+                                cmd->cmd->name, src + 5);
+        }
+        src = apr_pstrcat(cmd->pool, "file:", full, NULL);
+    }
+    return add_keys(cmd, dconf, ajwt_keyset_add_secret, src, kid);
+}
+
+static const char *cmd_algorithms(cmd_parms *cmd, void *dconf, int argc,
+                                  char *const argv[])
+{
+    auth_jwt_dir_conf *c = dconf;
+    ajwt_err_t err = { 0 };
+    unsigned mask = 0;
+    int i;
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s: name at least one algorithm",
+                            cmd->cmd->name);
+    }
+    for (i = 0; i < argc; i++) {
+        if (ajwt_alg_mask_add(&mask, argv[i], &err) != AJWT_OK) {
+            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name,
+                                err.text);
+        }
+    }
+    c->algs = mask;
+    return check_keys_fit(cmd, c, 0);
+}
+
+static const char *cmd_strings(cmd_parms *cmd, void *dconf, int argc,
+                               char *const argv[])
+{
+    apr_array_header_t **field =
+        (apr_array_header_t **)((char *)dconf + (apr_size_t)cmd->info);
+    int i;
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s: needs at least one value",
+                            cmd->cmd->name);
+    }
+    if (!*field) {
+        *field = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    }
+    for (i = 0; i < argc; i++) {
+        if (!*argv[i]) {
+            return apr_psprintf(cmd->pool, "%s: empty value",
+                                cmd->cmd->name);
+        }
+        APR_ARRAY_PUSH(*field, const char *) = apr_pstrdup(cmd->pool,
+                                                           argv[i]);
+    }
+    return NULL;
+}
+
+/* A whole number in [lo, hi], or an error naming the directive. */
+static const char *parse_int(cmd_parms *cmd, const char *arg, int lo, int hi,
+                             int *out)
+{
+    char *end;
+    apr_int64_t v;
+    errno = 0;
+    v = apr_strtoi64(arg, &end, 10);
+    if (errno || end == arg || *end || v < lo || v > hi) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a whole number "
+                            "from %d to %d", cmd->cmd->name, arg, lo, hi);
+    }
+    *out = (int)v;
+    return NULL;
+}
+
+static const char *cmd_int(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    auth_jwt_dir_conf *c = dconf;
+    int which = (int)(apr_size_t)cmd->info;
+    switch (which) {
+    case 0:
+        return parse_int(cmd, arg, 0, MAX_LEEWAY, &c->leeway);
+    case 1:
+        return parse_int(cmd, arg, 1, INT_MAX, &c->max_age);
+    default:
+        return parse_int(cmd, arg, MIN_TOKEN_SIZE, MAX_TOKEN_SIZE,
+                         &c->max_size);
+    }
+}
+
+static const char *cmd_token_from(cmd_parms *cmd, void *dconf, int argc,
+                                  char *const argv[])
+{
+    auth_jwt_dir_conf *c = dconf;
+    int i;
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s: name at least one source: "
+                            "header, cookie=NAME or query=NAME",
+                            cmd->cmd->name);
+    }
+    c->sources = apr_array_make(cmd->pool, argc, sizeof(token_source));
+    for (i = 0; i < argc; i++) {
+        token_source *s = apr_array_push(c->sources);
+        const char *a = argv[i];
+        if (!strcasecmp(a, "header")) {
+            s->from = FROM_HEADER;
+        }
+        else if (!strncasecmp(a, "cookie=", 7) && a[7]) {
+            s->from = FROM_COOKIE;
+            s->name = apr_pstrdup(cmd->pool, a + 7);
+        }
+        else if (!strncasecmp(a, "query=", 6) && a[6]) {
+            s->from = FROM_QUERY;
+            s->name = apr_pstrdup(cmd->pool, a + 6);
+        }
+        else {
+            return apr_psprintf(cmd->pool, "%s: '%s' is not header, "
+                                "cookie=NAME or query=NAME",
+                                cmd->cmd->name, a);
+        }
+    }
+    return NULL;
+}
+
+static const char *cmd_claim_path(cmd_parms *cmd, void *dconf,
+                                  const char *path)
+{
+    const char **field = (const char **)((char *)dconf
+                                         + (apr_size_t)cmd->info);
+    if (!*path || *path == '.' || path[strlen(path) - 1] == '.') {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a claim path",
+                            cmd->cmd->name, path);
+    }
+    *field = path;
+    return NULL;
+}
+
+static const char *cmd_claim_header(cmd_parms *cmd, void *dconf,
+                                    const char *path, const char *header)
+{
+    auth_jwt_dir_conf *c = dconf;
+    claim_header *h;
+    const char *s;
+    for (s = header; *s; s++) {
+        /* an HTTP token (RFC 9110 5.6.2); no CR/LF/colon can sneak in */
+        if (!apr_isalnum(*s) && !strchr("!#$%&'*+-.^_`|~", *s)) {
+            return apr_psprintf(cmd->pool, "%s: '%s' is not a valid "
+                                "header name", cmd->cmd->name, header);
+        }
+    }
+    if (!*header || !*path) {
+        return apr_psprintf(cmd->pool, "%s: needs a claim path and a "
+                            "header name", cmd->cmd->name);
+    }
+    if (!c->headers) {
+        c->headers = apr_array_make(cmd->pool, 2, sizeof(claim_header));
+    }
+    h = apr_array_push(c->headers);
+    h->path = path;
+    h->header = header;
+    return NULL;
+}
+
+static const command_rec auth_jwt_cmds[] = {
+    AP_INIT_TAKE12("AuthJWTKey", cmd_key, NULL, OR_AUTHCFG,
+        "a verification key file (PEM public key, X.509 certificate, JWK "
+        "or JWKS) and an optional kid"),
+    AP_INIT_TAKE12("AuthJWTSecret", cmd_secret, NULL, OR_AUTHCFG,
+        "an HMAC secret, file:PATH or env:NAME, and an optional kid"),
+    AP_INIT_TAKE_ARGV("AuthJWTAlgorithms", cmd_algorithms, NULL, OR_AUTHCFG,
+        "the algorithms accepted (default: every one that fits a key)"),
+    AP_INIT_TAKE_ARGV("AuthJWTIssuer", cmd_strings,
+        (void *)APR_OFFSETOF(auth_jwt_dir_conf, issuers), OR_AUTHCFG,
+        "accepted values of the iss claim"),
+    AP_INIT_TAKE_ARGV("AuthJWTAudience", cmd_strings,
+        (void *)APR_OFFSETOF(auth_jwt_dir_conf, audiences), OR_AUTHCFG,
+        "values of which the aud claim must contain one"),
+    AP_INIT_TAKE_ARGV("AuthJWTRequireClaim", cmd_strings,
+        (void *)APR_OFFSETOF(auth_jwt_dir_conf, required), OR_AUTHCFG,
+        "claims that must be present"),
+    AP_INIT_TAKE1("AuthJWTLeeway", cmd_int, (void *)0, OR_AUTHCFG,
+        "seconds of clock skew allowed on exp, nbf and iat (default 30)"),
+    AP_INIT_TAKE1("AuthJWTMaxAge", cmd_int, (void *)1, OR_AUTHCFG,
+        "refuse tokens whose iat is older than this many seconds"),
+    AP_INIT_TAKE1("AuthJWTMaxTokenSize", cmd_int, (void *)2, OR_AUTHCFG,
+        "longer tokens are refused before parsing (default 8192)"),
+    AP_INIT_TAKE_ARGV("AuthJWTTokenFrom", cmd_token_from, NULL, OR_AUTHCFG,
+        "where to look for the token, in order: header, cookie=NAME, "
+        "query=NAME"),
+    AP_INIT_TAKE1("AuthJWTUserClaim", cmd_claim_path,
+        (void *)APR_OFFSETOF(auth_jwt_dir_conf, user_claim), OR_AUTHCFG,
+        "the claim that becomes REMOTE_USER (default sub)"),
+    AP_INIT_TAKE1("AuthJWTRoleClaim", cmd_claim_path,
+        (void *)APR_OFFSETOF(auth_jwt_dir_conf, role_claim), OR_AUTHCFG,
+        "the claim holding roles (default roles)"),
+    AP_INIT_FLAG("AuthJWTClaimsEnv", ap_set_flag_slot,
+        (void *)APR_OFFSETOF(auth_jwt_dir_conf, claims_env), OR_AUTHCFG,
+        "export claims as JWT_CLAIM_* and the token as JWT_TOKEN "
+        "(default On)"),
+    AP_INIT_TAKE2("AuthJWTClaimHeader", cmd_claim_header, NULL, OR_AUTHCFG,
+        "a claim path and the request header that carries it to a "
+        "backend"),
+    { NULL }
+};
+
+/* ------------------------------------------------------------------ */
+/* Errors: one table from core status to HTTP answer and log line      */
+
+static const struct outcome {
+    int http;
+    const char *bearer;     /* RFC 6750 error code, NULL: no challenge */
+    int level;
+    const char *tag;
+} outcomes[AJWT_NSTATUS] = {
+    [AJWT_EINTERNAL]  = { 500, NULL,            APLOG_ERR,     APLOGNO(70001) },
+    [AJWT_ENOTOKEN]   = { 401, "invalid_token", APLOG_INFO,    APLOGNO(70002) },
+    [AJWT_EOVERSIZE]  = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70003) },
+    [AJWT_EMALFORMED] = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70004) },
+    [AJWT_EALG]       = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70005) },
+    [AJWT_EHEADER]    = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70006) },
+    [AJWT_EKEY]       = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70007) },
+    [AJWT_ESIG]       = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70008) },
+    [AJWT_ECLAIM]     = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70009) },
+    [AJWT_EEXPIRED]   = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70010) },
+    [AJWT_ENOTYET]    = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70011) },
+    [AJWT_EMAXAGE]    = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70012) },
+    [AJWT_EISSUER]    = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70013) },
+    [AJWT_EAUDIENCE]  = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70014) },
+    [AJWT_ECONFIG]    = { 500, NULL,            APLOG_ERR,     APLOGNO(70015) },
+};
+
+static const char *request_id(request_rec *r)
+{
+    if (!r->log_id) {
+        const char *id = NULL;
+        ap_run_generate_log_id(r->connection, r, &id);
+        r->log_id = id;
+    }
+    return r->log_id ? r->log_id : "-";
+}
+
+static const struct outcome *outcome_of(ajwt_status_t st)
+{
+    if (st <= AJWT_OK || st >= AJWT_NSTATUS || !outcomes[st].http) {
+        return &outcomes[AJWT_EINTERNAL];   /* no row for st: fail closed */
+    }
+    return &outcomes[st];
+}
+
+static void log_refusal(request_rec *r, ajwt_status_t st,
+                        const ajwt_err_t *err)
+{
+    const struct outcome *o = outcome_of(st);
+    ap_log_rerror(APLOG_MARK, o->level, err->rv, r,
+                  "%stoken refused (%s): %s [id %s]", o->tag,
+                  ajwt_status_name(st), err->text[0] ? err->text : "-",
+                  request_id(r));
+}
+
+static void note_bearer(request_rec *r, const char *error)
+{
+    const char *realm = ap_auth_name(r);
+    apr_table_setn(r->err_headers_out,
+                   (PROXYREQ_PROXY == r->proxyreq) ? "Proxy-Authenticate"
+                                                   : "WWW-Authenticate",
+                   apr_psprintf(r->pool, "Bearer realm=\"%s\", error=\"%s\"",
+                                ap_escape_quotes(r->pool,
+                                                 realm ? realm : "jwt"),
+                                error));
+}
+
+static int reject(request_rec *r, ajwt_status_t st, const ajwt_err_t *err)
+{
+    const struct outcome *o = outcome_of(st);
+    log_refusal(r, st, err);
+    if (o->bearer) {
+        note_bearer(r, o->bearer);
+    }
+    return o->http;
+}
+
+/* ------------------------------------------------------------------ */
+/* Verification, shared by AuthType jwt and AuthBasicProvider jwt      */
+
+static const char *user_claim(const auth_jwt_dir_conf *c)
+{
+    return c->user_claim ? c->user_claim : "sub";
+}
+
+/* JWT_CLAIM_<name>: every byte outside [A-Za-z0-9_] becomes '_'. */
+static void export_claims(request_rec *r, const ajwt_claims_t *cl,
+                          const char *token)
+{
+    const char *name;
+    json_t *v;
+    json_object_foreach(cl->json, name, v) {
+        const char *text = ajwt_json_text(v, r->pool);
+        char *env, *s;
+        if (!text || ajwt_json_has_ctl(text)) {
+            continue;   /* no control characters into CGI/PHP */
+        }
+        env = apr_pstrcat(r->pool, "JWT_CLAIM_", name, NULL);
+        for (s = env + 10; *s; s++) {
+            if (!apr_isalnum(*s) && *s != '_') {
+                *s = '_';
+            }
+        }
+        apr_table_setn(r->subprocess_env, env, text);
+    }
+    apr_table_setn(r->subprocess_env, "JWT_TOKEN", token);
+}
+
+/*
+ * The whole check of one token for this request: on AJWT_OK r->user is
+ * the user claim, the claims are in r->request_config and, if enabled,
+ * in the environment.
+ */
+static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
+                                  const char *token, ajwt_err_t *err)
+{
+    ajwt_verifier_t v;
+    ajwt_claims_t *cl;
+    auth_jwt_rec *rec;
+    const char *user;
+    ajwt_status_t st;
+    int i;
+
+    v.keys = c->keys;
+    v.algs = c->algs;
+    v.max_len = c->max_size == UNSET ? AJWT_DEFAULT_MAX_TOKEN
+                                     : (apr_size_t)c->max_size;
+    v.policy.leeway = c->leeway == UNSET ? AJWT_DEFAULT_LEEWAY : c->leeway;
+    v.policy.max_age = c->max_age == UNSET ? -1 : c->max_age;
+    v.policy.issuers = c->issuers;
+    v.policy.audiences = c->audiences;
+    v.policy.required = c->required;
+    if (!c->keys) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "no AuthJWTKey or "
+                            "AuthJWTSecret applies to %s", r->uri);
+    }
+    st = ajwt_verify(&cl, token, strlen(token), &v, r->request_time,
+                     r->pool, err);
+    if (st != AJWT_OK) {
+        return st;
+    }
+    user = ajwt_json_text(ajwt_json_path(cl->json, user_claim(c)), r->pool);
+    if (!user || !*user) {
+        return ajwt_err_set(err, AJWT_ECLAIM, "no user claim '%s' (jti %s)",
+                            user_claim(c), cl->jti ? cl->jti : "-");
+    }
+    if (ajwt_json_has_ctl(user)) {
+        return ajwt_err_set(err, AJWT_ECLAIM, "user claim '%s' holds a "
+                            "control character (jti %s)", user_claim(c),
+                            cl->jti ? cl->jti : "-");
+    }
+    for (i = 0; c->headers && i < c->headers->nelts; i++) {
+        const claim_header *h = &APR_ARRAY_IDX(c->headers, i, claim_header);
+        const char *text = ajwt_json_text(ajwt_json_path(cl->json, h->path),
+                                          r->pool);
+        if (text && ajwt_json_has_ctl(text)) {
+            return ajwt_err_set(err, AJWT_ECLAIM, "claim '%s' for header "
+                                "%s holds a control character (sub %s)",
+                                h->path, h->header, user);
+        }
+    }
+    rec = apr_palloc(r->pool, sizeof(*rec));
+    rec->claims = cl;
+    rec->conf = c;
+    ap_set_module_config(r->request_config, &auth_jwt_module, rec);
+    r->user = (char *)user;
+    if (c->claims_env != 0) {
+        export_claims(r, cl, token);
+    }
+    return AJWT_OK;
+}
+
+/* The claims verified for this request, a subrequest's parent or an
+ * internal redirect's original. */
+static const auth_jwt_rec *find_rec(const request_rec *r)
+{
+    for (; r; r = r->main ? r->main : r->prev) {
+        const auth_jwt_rec *rec = ap_get_module_config(r->request_config,
+                                                       &auth_jwt_module);
+        if (rec) {
+            return rec;
+        }
+    }
+    return NULL;
+}
+
+static const char *find_token(request_rec *r, const auth_jwt_dir_conf *c)
+{
+    static const token_source header = { FROM_HEADER, NULL };
+    int n = c->sources ? c->sources->nelts : 1;
+    int i;
+    for (i = 0; i < n; i++) {
+        const token_source *s = c->sources
+            ? &APR_ARRAY_IDX(c->sources, i, token_source) : &header;
+        const char *t = NULL;
+        switch (s->from) {
+        case FROM_HEADER:
+            t = ajwt_web_bearer(apr_table_get(r->headers_in,
+                                              "Authorization"), r->pool);
+            break;
+        case FROM_COOKIE:
+            t = ajwt_web_cookie(apr_table_get(r->headers_in, "Cookie"),
+                                s->name, r->pool);
+            break;
+        case FROM_QUERY:
+            t = ajwt_web_query(r->args, s->name, r->pool);
+            break;
+        }
+        if (t && *t) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hooks                                                               */
+
+static int is_jwt_type(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+    return type && !strcasecmp(type, AUTH_TYPE_JWT);
+}
+
+static int hook_check_authn(request_rec *r)
+{
+    const auth_jwt_dir_conf *c;
+    ajwt_err_t err = { 0 };
+    const char *token;
+    ajwt_status_t st;
+
+    if (!is_jwt_type(r)) {
+        return DECLINED;
+    }
+    c = ap_get_module_config(r->per_dir_config, &auth_jwt_module);
+    token = find_token(r, c);
+    if (!token) {
+        ajwt_err_set(&err, AJWT_ENOTOKEN, "no token in the request for %s",
+                     r->uri);
+        return reject(r, AJWT_ENOTOKEN, &err);
+    }
+    st = verify_token(r, c, token, &err);
+    if (st != AJWT_OK) {
+        return reject(r, st, &err);
+    }
+    return OK;
+}
+
+static authn_status authn_jwt_check_password(request_rec *r,
+                                             const char *user,
+                                             const char *password)
+{
+    const auth_jwt_dir_conf *c = ap_get_module_config(r->per_dir_config,
+                                                      &auth_jwt_module);
+    ajwt_err_t err = { 0 };
+    ajwt_status_t st = verify_token(r, c, password, &err);
+    if (st != AJWT_OK) {
+        log_refusal(r, st, &err);
+        return outcome_of(st)->http >= 500 ? AUTH_GENERAL_ERROR
+                                           : AUTH_DENIED;
+    }
+    return AUTH_GRANTED;
+}
+
+static int hook_note_auth_failure(request_rec *r, const char *auth_type)
+{
+    if (strcasecmp(auth_type, AUTH_TYPE_JWT)) {
+        return DECLINED;
+    }
+    note_bearer(r, find_rec(r) ? "insufficient_scope" : "invalid_token");
+    return OK;
+}
+
+/* A 403 from our Require (AuthzSendForbiddenOnFailure On) still says why,
+ * as RFC 6750 section 3.1 asks. */
+static void hook_insert_error_filter(request_rec *r)
+{
+    if (r->status == HTTP_FORBIDDEN && is_jwt_type(r)
+        && apr_table_get(r->notes, NOTE_DENIED) && find_rec(r)) {
+        note_bearer(r, "insufficient_scope");
+    }
+}
+
+/* Claim headers: the client's own copies never reach the backend. */
+static int hook_fixups(request_rec *r)
+{
+    const auth_jwt_dir_conf *c = ap_get_module_config(r->per_dir_config,
+                                                      &auth_jwt_module);
+    const auth_jwt_rec *rec;
+    int i;
+    if (!c->headers) {
+        return DECLINED;
+    }
+    rec = find_rec(r);
+    for (i = 0; i < c->headers->nelts; i++) {
+        const claim_header *h = &APR_ARRAY_IDX(c->headers, i, claim_header);
+        const char *text;
+        apr_table_unset(r->headers_in, h->header);
+        if (!rec) {
+            continue;
+        }
+        text = ajwt_json_text(ajwt_json_path(rec->claims->json, h->path),
+                              r->pool);
+        if (text && !ajwt_json_has_ctl(text)) {
+            apr_table_setn(r->headers_in, h->header, text);
+        }
+    }
+    return DECLINED;
+}
+
+static void hook_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    if (apr_pool_create(&htkeys_pool, pchild) != APR_SUCCESS) {
+        htkeys_pool = NULL;
+        return;
+    }
+    apr_pool_tag(htkeys_pool, "auth_jwt_htaccess_keys");
+    htkeys = apr_hash_make(htkeys_pool);
+    if (apr_thread_mutex_create(&htkeys_lock, APR_THREAD_MUTEX_DEFAULT,
+                                pchild) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, APLOGNO(70020)
+                     "no mutex for the .htaccess key cache: keys named in "
+                     ".htaccess files will be loaded per request");
+        htkeys = NULL;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Authorization: Require jwt-role / jwt-claim / jwt-scope / valid-jwt */
+
+static const char *authz_words_parse(cmd_parms *cmd, const char *line,
+                                     const void **parsed, int with_path)
+{
+    require_words *w = apr_pcalloc(cmd->pool, sizeof(*w));
+    const char *word;
+    w->words = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    while (*line && (word = ap_getword_conf(cmd->pool, &line)) && *word) {
+        if (with_path && !w->path) {
+            w->path = word;
+        }
+        else {
+            APR_ARRAY_PUSH(w->words, const char *) = word;
+        }
+    }
+    if (!w->words->nelts) {
+        return apr_psprintf(cmd->pool, "Require %s: needs %s",
+                            (const char *)cmd->info, with_path
+                            ? "a claim path and at least one value"
+                            : "at least one value");
+    }
+    *parsed = w;
+    return NULL;
+}
+
+static const char *authz_role_parse(cmd_parms *cmd, const char *line,
+                                    const void **parsed)
+{
+    cmd->info = "jwt-role";
+    return authz_words_parse(cmd, line, parsed, 0);
+}
+
+static const char *authz_scope_parse(cmd_parms *cmd, const char *line,
+                                     const void **parsed)
+{
+    cmd->info = "jwt-scope";
+    return authz_words_parse(cmd, line, parsed, 0);
+}
+
+static const char *authz_claim_parse(cmd_parms *cmd, const char *line,
+                                     const void **parsed)
+{
+    cmd->info = "jwt-claim";
+    return authz_words_parse(cmd, line, parsed, 1);
+}
+
+static const char *authz_valid_parse(cmd_parms *cmd, const char *line,
+                                     const void **parsed)
+{
+    if (*line) {
+        return "Require valid-jwt: takes no arguments";
+    }
+    return NULL;
+}
+
+typedef int (*word_test)(const ajwt_claims_t *cl, const char *path,
+                         const char *word);
+
+static int scope_test(const ajwt_claims_t *cl, const char *path,
+                      const char *word)
+{
+    return ajwt_claims_has_scope(cl, word);
+}
+
+/* The common shape of our Require checks. */
+static authz_status authz_words_check(request_rec *r, const char *what,
+                                      const require_words *w,
+                                      const char *path, word_test test)
+{
+    const auth_jwt_rec *rec = find_rec(r);
+    int i;
+    if (!rec) {
+        /* no token verified (yet): let authn run and answer 401 */
+        return r->user ? AUTHZ_DENIED : AUTHZ_DENIED_NO_USER;
+    }
+    for (i = 0; i < w->words->nelts; i++) {
+        if (test(rec->claims, path, APR_ARRAY_IDX(w->words, i,
+                                                  const char *))) {
+            return AUTHZ_GRANTED;
+        }
+    }
+    apr_table_setn(r->notes, NOTE_DENIED, "1");
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(70021)
+                  "Require %s: user %s does not qualify [id %s]", what,
+                  r->user, request_id(r));
+    return AUTHZ_DENIED;
+}
+
+static authz_status authz_role_check(request_rec *r, const char *line,
+                                     const void *parsed)
+{
+    const auth_jwt_rec *rec = find_rec(r);
+    const char *path = (rec && rec->conf->role_claim) ? rec->conf->role_claim
+                                                      : "roles";
+    return authz_words_check(r, "jwt-role", parsed, path,
+                             ajwt_claims_has_word);
+}
+
+static authz_status authz_claim_check(request_rec *r, const char *line,
+                                      const void *parsed)
+{
+    const require_words *w = parsed;
+    return authz_words_check(r, "jwt-claim", w, w->path, ajwt_claims_equals);
+}
+
+static authz_status authz_scope_check(request_rec *r, const char *line,
+                                      const void *parsed)
+{
+    return authz_words_check(r, "jwt-scope", parsed, NULL, scope_test);
+}
+
+static authz_status authz_valid_check(request_rec *r, const char *line,
+                                      const void *parsed)
+{
+    if (find_rec(r)) {
+        return AUTHZ_GRANTED;
+    }
+    return r->user ? AUTHZ_DENIED : AUTHZ_DENIED_NO_USER;
+}
+
+static const authn_provider authn_jwt_provider = {
+    &authn_jwt_check_password,
+    NULL
+};
+
+static const authz_provider authz_role_provider = {
+    &authz_role_check, &authz_role_parse
+};
+static const authz_provider authz_claim_provider = {
+    &authz_claim_check, &authz_claim_parse
+};
+static const authz_provider authz_scope_provider = {
+    &authz_scope_check, &authz_scope_parse
+};
+static const authz_provider authz_valid_provider = {
+    &authz_valid_check, &authz_valid_parse
+};
+
+static void register_hooks(apr_pool_t *p)
+{
+    ap_register_auth_provider(p, AUTHN_PROVIDER_GROUP, "jwt",
+                              AUTHN_PROVIDER_VERSION, &authn_jwt_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "jwt-role",
+                              AUTHZ_PROVIDER_VERSION, &authz_role_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "jwt-claim",
+                              AUTHZ_PROVIDER_VERSION, &authz_claim_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "jwt-scope",
+                              AUTHZ_PROVIDER_VERSION, &authz_scope_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "valid-jwt",
+                              AUTHZ_PROVIDER_VERSION, &authz_valid_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_check_authn(hook_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_note_auth_failure(hook_note_auth_failure, NULL, NULL,
+                              APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(hook_insert_error_filter, NULL, NULL,
+                                APR_HOOK_MIDDLE);
+    ap_hook_fixups(hook_fixups, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_child_init(hook_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(auth_jwt) = {
+    STANDARD20_MODULE_STUFF,
+    create_dir_conf,
+    merge_dir_conf,
+    NULL,
+    NULL,
+    auth_jwt_cmds,
+    register_hooks
+};
