@@ -52,6 +52,7 @@ const ajwt_alg_t *ajwt_alg_get(ajwt_alg_id_t id)
  * provider store under a lock, which is not something to do per token.
  */
 static EVP_MD *mds[AJWT_NALG];
+static EVP_MAC *hmac;
 static pthread_once_t mds_once = PTHREAD_ONCE_INIT;
 
 static void fetch_mds(void)
@@ -62,12 +63,19 @@ static void fetch_mds(void)
             mds[i] = EVP_MD_fetch(NULL, table[i].digest, NULL);
         }
     }
+    hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 }
 
 const EVP_MD *ajwt_alg_md(const ajwt_alg_t *alg)
 {
     pthread_once(&mds_once, fetch_mds);
     return mds[alg->id];
+}
+
+EVP_MAC *ajwt_alg_hmac(void)
+{
+    pthread_once(&mds_once, fetch_mds);
+    return hmac;
 }
 
 ajwt_status_t ajwt_alg_mask_add(unsigned *mask, const char *name,

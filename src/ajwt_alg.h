@@ -60,6 +60,9 @@ const char *ajwt_alg_mask_str(unsigned mask, apr_pool_t *p);
  */
 const EVP_MD *ajwt_alg_md(const ajwt_alg_t *alg);
 
+/* The HMAC EVP_MAC, fetched once per process like the digests. */
+EVP_MAC *ajwt_alg_hmac(void);
+
 /* Every algorithm of a key type, as a mask. */
 unsigned ajwt_alg_mask_kty(ajwt_kty_t kty);
 

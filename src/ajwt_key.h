@@ -37,6 +37,14 @@ typedef struct ajwt_key_t {
     apr_size_t secret_len;
     int has_private;            /* pkey holds a private key (signing) */
     const char *source;         /* file path, "env:NAME" or "jwk", for logs */
+    /*
+     * Made once at load time so that a verification does no lookup or
+     * key setup: per algorithm of algs, an EVP_MD_CTX already through
+     * EVP_DigestVerifyInit (asymmetric) or a keyed EVP_MAC_CTX (oct),
+     * copied per token. NULL entries (a key built by hand) fall back to
+     * a full init per call. Freed by the key's pool cleanup.
+     */
+    void *vctx[AJWT_NALG];
 } ajwt_key_t;
 
 typedef struct ajwt_keyset_t {
@@ -56,7 +64,13 @@ ajwt_status_t ajwt_keyset_add_file(ajwt_keyset_t **ks, const char *path,
                                    const char *kid, apr_pool_t *p,
                                    ajwt_err_t *err);
 
-/* AuthJWTSecret file:PATH|env:NAME [kid]; inline values are refused. */
+/*
+ * AuthJWTSecret file:PATH|env:NAME [kid]; inline values are refused.
+ * The secret is the raw bytes (not base64) of the whole file, less ONE
+ * trailing "\n" or "\r\n" (files made with echo), or of the variable.
+ * Its length picks its algorithms: 32-47 bytes HS256, 48-63 HS256 and
+ * HS384, 64 or more all three; under 32 is AJWT_ECONFIG.
+ */
 ajwt_status_t ajwt_keyset_add_secret(ajwt_keyset_t **ks, const char *src,
                                      const char *kid, apr_pool_t *p,
                                      ajwt_err_t *err);
@@ -93,5 +107,13 @@ const ajwt_key_t *ajwt_keyset_find_kid(const ajwt_keyset_t *ks,
 
 /* Number of keys; 0 for NULL. */
 int ajwt_keyset_count(const ajwt_keyset_t *ks);
+
+/*
+ * Set up ctx for alg with pkey, to verify (sign 0) or sign (sign 1):
+ * digest, RSA padding (PKCS#1 v1.5, or PSS with MGF1 of the same hash
+ * and a salt of exactly the hash length). For ajwt_jws.c. 1 on success.
+ */
+int ajwt_key_sig_init(EVP_MD_CTX *ctx, const ajwt_alg_t *alg,
+                      EVP_PKEY *pkey, int sign);
 
 #endif
