@@ -243,7 +243,7 @@ sub check_ok {
 # Write t/htdocs/ht/.htaccess (removed again by Apache::Test's cleanup).
 sub write_htaccess {
     my $file = "$vars->{documentroot}/ht/.htaccess";
-    Apache::TestUtil::t_write_file($file, @_);
+    Apache::TestUtil::t_write_file($file, map { "$_\n" } @_);
     chmod 0644, $file;
     return $file;
 }
