@@ -339,10 +339,6 @@ ajwt_status_t ajwt_jws_verify(const ajwt_key_t **used, const ajwt_jws_t *jws,
         return ajwt_err_set(err, AJWT_EALG, "algorithm %s is not allowed",
                             alg->name);
     }
-    if (!ks || !(ks->algs & AJWT_ALG_BIT(alg->id))) {
-        return ajwt_err_set(err, AJWT_EALG, "algorithm %s fits no configured "
-                            "key", alg->name);
-    }
     /* no extension is understood, so any "crit" at all is refused */
     if (json_object_get(jws->header, "crit")) {
         return ajwt_err_set(err, AJWT_EHEADER, "\"crit\" header refused");
@@ -353,6 +349,11 @@ ajwt_status_t ajwt_jws_verify(const ajwt_key_t **used, const ajwt_jws_t *jws,
             return ajwt_err_set(err, AJWT_EHEADER, "\"kid\" is not a string");
         }
         kid = json_string_value(kidv);
+    }
+    if (!ks || !ks->keys || !(ks->algs & AJWT_ALG_BIT(alg->id))) {
+        /* e.g. RS256 against HMAC secrets: alg confusion stops here */
+        return ajwt_err_set(err, AJWT_EKEY, "no configured key is for %s",
+                            alg->name);
     }
     for (i = 0; i < ks->keys->nelts; i++) {
         const ajwt_key_t *k = APR_ARRAY_IDX(ks->keys, i, const ajwt_key_t *);
