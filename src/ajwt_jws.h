@@ -28,8 +28,10 @@ typedef struct {
     apr_size_t payload_len;
     const char *alg_name;       /* header "alg" as given */
     const ajwt_alg_t *alg;      /* NULL when not in the table */
-    const char *kid;            /* header "kid", NULL if absent */
-    const char *typ;            /* header "typ", NULL if absent */
+    const char *kid;            /* header "kid", NULL if absent or not a
+                                   string (ajwt_jws_verify refuses that) */
+    const char *typ;            /* header "typ", NULL if absent, "" if not
+                                   a string (so any typ check refuses it) */
     const char *signing_input;  /* first two segments, as received */
     apr_size_t signing_input_len;
     const unsigned char *sig;   /* decoded third segment */
@@ -40,7 +42,9 @@ typedef struct {
  * Split and decode token (len bytes, not necessarily NUL-terminated).
  * max_len 0 means AJWT_DEFAULT_MAX_TOKEN. json_payload: the payload must
  * be a JSON object (JWT); 0 leaves it raw (JWS vectors). Everything is
- * allocated from p.
+ * allocated from p (signing_input is a copy: token may go away).
+ * AJWT_EOVERSIZE, AJWT_EMALFORMED, or AJWT_EALG for a missing or
+ * non-string "alg" (ajwt.h: "alg missing").
  */
 ajwt_status_t ajwt_jws_parse(ajwt_jws_t **out, const char *token,
                              apr_size_t len, apr_size_t max_len,
@@ -50,8 +54,10 @@ ajwt_status_t ajwt_jws_parse(ajwt_jws_t **out, const char *token,
 /*
  * Check the header rules and the signature against the keys of ks whose
  * algs contain the token's alg, limited to the allowed mask. On success
- * *used (may be NULL) is the key that verified. AJWT_EALG, AJWT_EHEADER,
- * AJWT_EKEY (no key fits) or AJWT_ESIG.
+ * *used (may be NULL) is the key that verified. AJWT_EALG (not in the
+ * table, "none", not allowed), AJWT_EHEADER (crit, non-string kid),
+ * AJWT_EKEY (no key has this kid and alg: also an RS256 token against
+ * HMAC secrets) or AJWT_ESIG (every fitting key tried, none verified).
  */
 ajwt_status_t ajwt_jws_verify(const ajwt_key_t **used, const ajwt_jws_t *jws,
                               const ajwt_keyset_t *ks, unsigned allowed,

@@ -488,7 +488,14 @@ ajwt_status_t ajwt_keyset_add_secret_bytes(ajwt_keyset_t **ks,
     kid = kid ? apr_pstrdup(p, kid) : NULL;
     k = key_new(p, kid, source);
     desc = kid ? apr_psprintf(p, "%s (kid \"%s\")", source, kid) : source;
-    copy = apr_pmemdup(p, secret ? (const void *)secret : "", len + 1);
+    if (!secret) {
+        len = 0;
+    }
+    copy = apr_palloc(p, len + 1);
+    if (len) {
+        memcpy(copy, secret, len);
+    }
+    copy[len] = '\0';
     if ((st = finish_secret(k, copy, len, 0, desc, err))) {
         return st;
     }
