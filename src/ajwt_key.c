@@ -30,9 +30,6 @@
 #define RSA_MIN_BITS    2048
 #define RSA_MAX_BITS    16384           /* OpenSSL's own verify limit */
 
-#define HS_ALL (AJWT_ALG_BIT(AJWT_HS256) | AJWT_ALG_BIT(AJWT_HS384) \
-                | AJWT_ALG_BIT(AJWT_HS512))
-
 /* ------------------------------------------------------------ lifetime */
 
 static apr_status_t key_cleanup(void *data)
@@ -641,7 +638,9 @@ static ajwt_status_t pem_to_key(ajwt_key_t **out, const char *pem,
         return ajwt_err_set(err, AJWT_ECONFIG, "%s: more than one PEM block "
                             "(give one key or certificate per file)", desc);
     }
-    bio = BIO_new_mem_buf(pem, (int)len);
+    /* from the key's own block: an EC PARAMETERS block before it would
+     * otherwise be decoded as a key without a point */
+    bio = BIO_new_mem_buf(first - 11, (int)(len - (first - 11 - pem)));
     if (!bio) {
         return ajwt_err_set(err, AJWT_EINTERNAL, "%s: out of memory", desc);
     }

@@ -55,7 +55,10 @@ typedef struct ajwt_keyset_t {
 /*
  * All adders: *ks is created from p when NULL; keys are allocated from p
  * and live as long as it. kid, when not NULL, overrides the kid of a
- * PEM/cert key and is an error for a JWK Set (its keys carry their own).
+ * PEM/cert key or of a single JWK, and is an error for a JWK Set (its
+ * keys carry their own). A PEM text holds one key or certificate (an EC
+ * PARAMETERS block before an EC key is allowed); certificate dates are
+ * not checked (the core never reads the clock; trust is configuration).
  * On error nothing is added (never a half-loaded set).
  */
 

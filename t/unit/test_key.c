@@ -3,6 +3,7 @@
  * exact status, and "nothing added on error".
  */
 #include <stdlib.h>
+#include <openssl/encoder.h>
 #include "ajwt_key.h"
 #include "unit.h"
 #include "fixtures.h"
@@ -140,6 +141,59 @@ static void pem_refusals(apr_pool_t *p)
         cut[strlen(cut) / 2] = '\0';
         is(pem_st(apr_pstrcat(p, cut, "\n-----END PUBLIC KEY-----\n", NULL),
                   p), AJWT_ECONFIG, "truncated PEM");
+    }
+}
+
+/* PEM text of pk in an OpenSSL output structure ("type-specific" gives
+ * RSA PUBLIC KEY / RSA PRIVATE KEY / EC PRIVATE KEY). */
+static char *encode(EVP_PKEY *pk, int selection, const char *structure,
+                    apr_pool_t *p)
+{
+    OSSL_ENCODER_CTX *e = OSSL_ENCODER_CTX_new_for_pkey(pk, selection, "PEM",
+                                                        structure, NULL);
+    unsigned char *data = NULL;
+    size_t len = 0;
+    char *s;
+    if (!e || !OSSL_ENCODER_to_data(e, &data, &len)) {
+        fx_die("OSSL_ENCODER");
+    }
+    s = apr_pstrmemdup(p, (char *)data, len);
+    OPENSSL_free(data);
+    OSSL_ENCODER_CTX_free(e);
+    return s;
+}
+
+static void pem_forms(apr_pool_t *p)
+{
+    char *pem;
+    ajwt_keyset_t *ks = NULL;
+    EVP_PKEY *k1;
+
+    pem = encode(fx_pkey("RSA"), EVP_PKEY_PUBLIC_KEY, "type-specific", p);
+    ok(strstr(pem, "BEGIN RSA PUBLIC KEY") != NULL, "PKCS#1 public PEM made");
+    is(pem_st(pem, p), AJWT_OK, "RSA PUBLIC KEY (PKCS#1) loads");
+    pem = encode(fx_pkey("RSA"), EVP_PKEY_KEYPAIR, "type-specific", p);
+    ok(strstr(pem, "BEGIN RSA PRIVATE KEY") != NULL, "PKCS#1 private made");
+    is(ajwt_keyset_add_pem(&ks, pem, strlen(pem), NULL, "t", p, NULL),
+       AJWT_OK, "RSA PRIVATE KEY loads");
+    ok(ks && fx_only(ks)->has_private, "and is private");
+    /* openssl ecparam -genkey output: EC PARAMETERS, then the key */
+    pem = apr_pstrcat(p, "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n"
+                      "-----END EC PARAMETERS-----\n",
+                      encode(fx_pkey("P-256"), EVP_PKEY_KEYPAIR,
+                             "type-specific", p), NULL);
+    ok(strstr(pem, "BEGIN EC PRIVATE KEY") != NULL, "SEC1 private made");
+    ks = NULL;
+    is(ajwt_keyset_add_pem(&ks, pem, strlen(pem), NULL, "t", p, NULL),
+       AJWT_OK, "EC PARAMETERS + EC PRIVATE KEY loads");
+    ok(ks && fx_only(ks)->has_private
+       && fx_only(ks)->algs == AJWT_ALG_BIT(AJWT_ES256), "P-256 private");
+    k1 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp256k1");
+    ok(k1 != NULL, "secp256k1 key made");
+    if (k1) {
+        is(pem_st(fx_pem_pub(k1, p), p), AJWT_ECONFIG,
+           "secp256k1 refused (no JWS alg here)");
+        EVP_PKEY_free(k1);
     }
 }
 
@@ -653,6 +707,6 @@ static void lifetime(apr_pool_t *p)
     ok(1, "subpool destroyed");
 }
 
-UNIT_MAIN(pem_keys, pem_refusals, certificates, files, jwk_keys,
+UNIT_MAIN(pem_keys, pem_refusals, pem_forms, certificates, files, jwk_keys,
           jwk_refusals, jwk_algs, use_and_key_ops, sets_and_kids, secrets,
           secret_sources, lifetime)
