@@ -132,15 +132,15 @@ sub sign_raw {
 sub pad_to {
     my ($len, %o) = @_;
     for my $hpad (0 .. 3) {
-        my $base = length mint(%o, claims => { %{ $o{claims} || {} },
-                                               pad => '' });
-        my $n0 = int(($len - $base) * 3 / 4) - 6;
+        my %h = (%{ $o{header} || {} }, ($hpad ? (x => 'y' x $hpad) : ()));
+        my $tok = sub {
+            mint(%o, claims => { %{ $o{claims} || {} }, pad => 'x' x $_[0] },
+                 header => \%h);
+        };
+        my $n0 = int(($len - length $tok->(0)) * 3 / 4) - 12;
         $n0 = 0 if $n0 < 0;
         for my $n ($n0 .. $len) {
-            my $t = mint(%o, claims => { %{ $o{claims} || {} },
-                                         pad => 'x' x $n },
-                         header => { %{ $o{header} || {} },
-                                     ($hpad ? (x => 'y' x $hpad) : ()) });
+            my $t = $tok->($n);
             return $t if length $t == $len;
             last if length $t > $len;
         }
@@ -206,7 +206,17 @@ sub check_deny {
             my $re = join '|', map { quotemeta } @tags;
             ok($log =~ /\b($re):/, "error log has @tags")
                 or diag("error log since mark:\n$log");
+            # AH70NNN: token refused (<status>): <reason> [id <log id>], at
+            # warn level, info for "no token".
+            my ($line) = $log =~ /^(.*\b(?:$re):.*)$/m;
+            $line = '' unless defined $line;
+            my $lvl = $line =~ /AH70002:/ ? 'info' : 'warn';
+            like($line, qr/\[auth_jwt:$lvl\].*\bAH700\d\d: token refused (?#
+                          )\([^)]+\): \S.* \[id \S+\]$/,
+                 "log line format, $lvl level");
         }
+        unlike($r->content, qr/AH700|signature|expired|issuer|audience|\bkid\b|
+                               malformed|algorithm/xi, 'body says not why');
         if (defined(my $t = $o{token})) {
             my @seg = grep { length >= 16 } split /\./, $t;
             my @leak = grep { index($log, $_) >= 0 } @seg;
