@@ -687,6 +687,8 @@ static int hook_check_authn(request_rec *r)
     if (st != AJWT_OK) {
         return reject(r, st, &err);
     }
+    /* as mod_auth_basic does: what CGI sees as AUTH_TYPE */
+    r->ap_auth_type = (char *)ap_auth_type(r);
     return OK;
 }
 
