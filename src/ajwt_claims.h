@@ -66,8 +66,10 @@ int ajwt_claims_has_scope(const ajwt_claims_t *cl, const char *scope);
 /*
  * Require jwt-claim: true when the claim at path equals value, or is an
  * array with an element equal to it. Strings compare exactly; integers
- * and reals numerically (value must parse fully as a number); booleans
- * against "true"/"false".
+ * and reals numerically (value must parse fully as a decimal number: no
+ * blanks, hex, inf or nan; an integer claim also equals "42.0" where a
+ * double is exact); booleans against "true"/"false"; null and objects
+ * equal nothing. Allocates nothing (runs per request).
  */
 int ajwt_claims_equals(const ajwt_claims_t *cl, const char *path,
                        const char *value);

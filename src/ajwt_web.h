@@ -13,13 +13,19 @@
  */
 const char *ajwt_web_bearer(const char *authorization, apr_pool_t *p);
 
-/* The value of cookie name in a Cookie header, or NULL; from p. */
+/*
+ * The value of cookie name in a Cookie header (RFC 6265: pairs split on
+ * ';', blanks trimmed, exact name, the first one wins, one pair of
+ * surrounding double quotes removed), or NULL, also when that first one
+ * is empty; from p.
+ */
 const char *ajwt_web_cookie(const char *cookie_header, const char *name,
                             apr_pool_t *p);
 
 /*
- * The URL-decoded value of parameter name in a query string, or NULL
- * (also NULL when the value does not decode); from p.
+ * The URL-decoded value of parameter name in a query string ('&'
+ * separated, exact name, the first one wins; %XX and '+'), or NULL (also
+ * when it is empty, has a bad escape or decodes to a NUL); from p.
  */
 const char *ajwt_web_query(const char *args, const char *name,
                            apr_pool_t *p);
