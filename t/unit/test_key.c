@@ -9,7 +9,7 @@
 #include "fixtures.h"
 
 /* is_int() as a statement: its || value would trip -Wunused-value */
-#define is(...) ((void)(is_int(__VA_ARGS__)))
+
 
 #define RSA_ALGS (AJWT_ALG_BIT(AJWT_RS256) | AJWT_ALG_BIT(AJWT_RS384) \
                   | AJWT_ALG_BIT(AJWT_RS512) | AJWT_ALG_BIT(AJWT_PS256) \
@@ -92,7 +92,7 @@ static void pem_keys(apr_pool_t *p)
         const ajwt_key_t *k;
         char *pem = fx_pem_pub(pk, p);
 
-        is(ajwt_keyset_add_pem(&ks, pem, strlen(pem), "kid-1", "src.pem", p,
+        is_int(ajwt_keyset_add_pem(&ks, pem, strlen(pem), "kid-1", "src.pem", p,
                                &err), AJWT_OK, "%s public PEM (%s)",
            c[i].type, err.text);
         if (ajwt_keyset_count(ks) != 1) {
@@ -100,9 +100,9 @@ static void pem_keys(apr_pool_t *p)
             continue;
         }
         k = fx_only(ks);
-        is(k->kty, c[i].kty, "%s kty", c[i].type);
-        is(k->algs, c[i].algs, "%s algs", c[i].type);
-        is(ks->algs, c[i].algs, "%s set algs", c[i].type);
+        is_int(k->kty, c[i].kty, "%s kty", c[i].type);
+        is_int(k->algs, c[i].algs, "%s algs", c[i].type);
+        is_int(ks->algs, c[i].algs, "%s set algs", c[i].type);
         ok(!k->has_private, "%s public only", c[i].type);
         ok(k->kid && !strcmp(k->kid, "kid-1"), "%s kid given", c[i].type);
         ok(!strcmp(k->source, "src.pem"), "%s source", c[i].type);
@@ -111,7 +111,7 @@ static void pem_keys(apr_pool_t *p)
 
         pem = fx_pem_priv(pk, NULL, p);
         ks = NULL;
-        is(ajwt_keyset_add_pem(&ks, pem, strlen(pem), NULL, "src.pem", p,
+        is_int(ajwt_keyset_add_pem(&ks, pem, strlen(pem), NULL, "src.pem", p,
                                &err), AJWT_OK, "%s private PEM", c[i].type);
         ok(ks && fx_only(ks)->has_private, "%s has_private", c[i].type);
         ok(ks && !fx_only(ks)->kid, "%s no kid", c[i].type);
@@ -121,25 +121,25 @@ static void pem_keys(apr_pool_t *p)
 static void pem_refusals(apr_pool_t *p)
 {
     char *pub = fx_pem_pub(fx_pkey("RSA"), p);
-    is(pem_st(fx_pem_pub(fx_pkey("RSA1024"), p), p), AJWT_ECONFIG,
+    is_int(pem_st(fx_pem_pub(fx_pkey("RSA1024"), p), p), AJWT_ECONFIG,
        "RSA 1024 refused");
-    is(pem_st(fx_pem_priv(fx_pkey("RSA1024"), NULL, p), p), AJWT_ECONFIG,
+    is_int(pem_st(fx_pem_priv(fx_pkey("RSA1024"), NULL, p), p), AJWT_ECONFIG,
        "RSA 1024 private refused");
-    is(pem_st(fx_pem_pub(fx_pkey("Ed448"), p), p), AJWT_ECONFIG,
+    is_int(pem_st(fx_pem_pub(fx_pkey("Ed448"), p), p), AJWT_ECONFIG,
        "Ed448 refused");
-    is(pem_st(fx_pem_priv(fx_pkey("P-256"), "secret", p), p), AJWT_ECONFIG,
+    is_int(pem_st(fx_pem_priv(fx_pkey("P-256"), "secret", p), p), AJWT_ECONFIG,
        "encrypted private key refused");
-    is(pem_st(apr_pstrcat(p, pub, pub, NULL), p), AJWT_ECONFIG,
+    is_int(pem_st(apr_pstrcat(p, pub, pub, NULL), p), AJWT_ECONFIG,
        "two PEM blocks refused");
-    is(pem_st("hello", p), AJWT_ECONFIG, "not PEM");
-    is(pem_st("", p), AJWT_ECONFIG, "empty");
-    is(pem_st("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+    is_int(pem_st("hello", p), AJWT_ECONFIG, "not PEM");
+    is_int(pem_st("", p), AJWT_ECONFIG, "empty");
+    is_int(pem_st("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
               p), AJWT_ECONFIG, "garbage inside PEM");
     {
         /* a truncated body */
         char *cut = apr_pstrdup(p, pub);
         cut[strlen(cut) / 2] = '\0';
-        is(pem_st(apr_pstrcat(p, cut, "\n-----END PUBLIC KEY-----\n", NULL),
+        is_int(pem_st(apr_pstrcat(p, cut, "\n-----END PUBLIC KEY-----\n", NULL),
                   p), AJWT_ECONFIG, "truncated PEM");
     }
 }
@@ -171,10 +171,10 @@ static void pem_forms(apr_pool_t *p)
 
     pem = encode(fx_pkey("RSA"), EVP_PKEY_PUBLIC_KEY, "type-specific", p);
     ok(strstr(pem, "BEGIN RSA PUBLIC KEY") != NULL, "PKCS#1 public PEM made");
-    is(pem_st(pem, p), AJWT_OK, "RSA PUBLIC KEY (PKCS#1) loads");
+    is_int(pem_st(pem, p), AJWT_OK, "RSA PUBLIC KEY (PKCS#1) loads");
     pem = encode(fx_pkey("RSA"), EVP_PKEY_KEYPAIR, "type-specific", p);
     ok(strstr(pem, "BEGIN RSA PRIVATE KEY") != NULL, "PKCS#1 private made");
-    is(ajwt_keyset_add_pem(&ks, pem, strlen(pem), NULL, "t", p, NULL),
+    is_int(ajwt_keyset_add_pem(&ks, pem, strlen(pem), NULL, "t", p, NULL),
        AJWT_OK, "RSA PRIVATE KEY loads");
     ok(ks && fx_only(ks)->has_private, "and is private");
     /* openssl ecparam -genkey output: EC PARAMETERS, then the key */
@@ -184,14 +184,14 @@ static void pem_forms(apr_pool_t *p)
                              "type-specific", p), NULL);
     ok(strstr(pem, "BEGIN EC PRIVATE KEY") != NULL, "SEC1 private made");
     ks = NULL;
-    is(ajwt_keyset_add_pem(&ks, pem, strlen(pem), NULL, "t", p, NULL),
+    is_int(ajwt_keyset_add_pem(&ks, pem, strlen(pem), NULL, "t", p, NULL),
        AJWT_OK, "EC PARAMETERS + EC PRIVATE KEY loads");
     ok(ks && fx_only(ks)->has_private
        && fx_only(ks)->algs == AJWT_ALG_BIT(AJWT_ES256), "P-256 private");
     k1 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp256k1");
     ok(k1 != NULL, "secp256k1 key made");
     if (k1) {
-        is(pem_st(fx_pem_pub(k1, p), p), AJWT_ECONFIG,
+        is_int(pem_st(fx_pem_pub(k1, p), p), AJWT_ECONFIG,
            "secp256k1 refused (no JWS alg here)");
         EVP_PKEY_free(k1);
     }
@@ -210,7 +210,7 @@ static void certificates(apr_pool_t *p)
         ajwt_keyset_t *ks = NULL;
         ajwt_err_t err = { 0 };
 
-        is(ajwt_keyset_add_file(&ks, path, "c1", p, &err), AJWT_OK,
+        is_int(ajwt_keyset_add_file(&ks, path, "c1", p, &err), AJWT_OK,
            "%s certificate file (%s)", types[i], err.text);
         ok(ks && ajwt_keyset_count(ks) == 1
            && EVP_PKEY_eq(fx_only(ks)->pkey, pk) == 1,
@@ -221,9 +221,9 @@ static void certificates(apr_pool_t *p)
     {
         /* a certificate of a weak key is refused like the key */
         char *cert = fx_cert_pem(fx_pkey("RSA1024"), p);
-        is(pem_st(cert, p), AJWT_ECONFIG, "certificate of RSA 1024 refused");
+        is_int(pem_st(cert, p), AJWT_ECONFIG, "certificate of RSA 1024 refused");
         cert = fx_cert_pem(fx_pkey("RSA"), p);
-        is(pem_st(apr_pstrcat(p, cert, cert, NULL), p), AJWT_ECONFIG,
+        is_int(pem_st(apr_pstrcat(p, cert, cert, NULL), p), AJWT_ECONFIG,
            "a chain (two certificates) refused");
     }
 }
@@ -239,41 +239,41 @@ static void files(apr_pool_t *p)
     ajwt_keyset_t *ks = NULL;
     ajwt_err_t err = { 0 };
 
-    is(ajwt_keyset_add_file(&ks, fx_write(dir, "a.jwk", jwk, strlen(jwk), p),
+    is_int(ajwt_keyset_add_file(&ks, fx_write(dir, "a.jwk", jwk, strlen(jwk), p),
                             NULL, p, &err), AJWT_OK, "JWK file (%s)",
        err.text);
-    is(ajwt_keyset_add_file(&ks, fx_write(dir, "b.pem", pem, strlen(pem), p),
+    is_int(ajwt_keyset_add_file(&ks, fx_write(dir, "b.pem", pem, strlen(pem), p),
                             "ed", p, &err), AJWT_OK, "PEM file");
-    is(ajwt_keyset_count(ks), 2, "two keys");
+    is_int(ajwt_keyset_count(ks), 2, "two keys");
     ks = NULL;
-    is(ajwt_keyset_add_file(&ks, fx_write(dir, "c.jwks",
+    is_int(ajwt_keyset_add_file(&ks, fx_write(dir, "c.jwks",
                                           apr_pstrcat(p, "\n  ", set, NULL),
                                           strlen(set) + 3, p), NULL, p, &err),
        AJWT_OK, "JWKS file with leading whitespace");
-    is(ajwt_keyset_count(ks), 2, "JWKS: two keys");
+    is_int(ajwt_keyset_count(ks), 2, "JWKS: two keys");
     ok(ajwt_keyset_find_kid(ks, "r1")
        && ajwt_keyset_find_kid(ks, "r1")->algs == AJWT_ALG_BIT(AJWT_PS256),
        "JWK alg restricts the RSA key to PS256");
-    is(ks->algs, AJWT_ALG_BIT(AJWT_PS256) | AJWT_ALG_BIT(AJWT_ES256),
+    is_int(ks->algs, AJWT_ALG_BIT(AJWT_PS256) | AJWT_ALG_BIT(AJWT_ES256),
        "set algs are the union");
     ks = NULL;
-    is(ajwt_keyset_add_file(&ks, dir, NULL, p, NULL), AJWT_ECONFIG,
+    is_int(ajwt_keyset_add_file(&ks, dir, NULL, p, NULL), AJWT_ECONFIG,
        "a directory");
-    is(ajwt_keyset_add_file(&ks, apr_pstrcat(p, dir, "/missing", NULL), NULL,
+    is_int(ajwt_keyset_add_file(&ks, apr_pstrcat(p, dir, "/missing", NULL), NULL,
                             p, NULL), AJWT_ECONFIG, "missing file");
-    is(ajwt_keyset_add_file(&ks, fx_write(dir, "d", "hello", 5, p), NULL, p,
+    is_int(ajwt_keyset_add_file(&ks, fx_write(dir, "d", "hello", 5, p), NULL, p,
                             NULL), AJWT_ECONFIG, "neither PEM nor JWK");
-    is(ajwt_keyset_add_file(&ks, fx_write(dir, "e", "", 0, p), NULL, p,
+    is_int(ajwt_keyset_add_file(&ks, fx_write(dir, "e", "", 0, p), NULL, p,
                             NULL), AJWT_ECONFIG, "empty file");
-    is(ajwt_keyset_add_file(&ks, fx_write(dir, "f", set, strlen(set), p),
+    is_int(ajwt_keyset_add_file(&ks, fx_write(dir, "f", set, strlen(set), p),
                             "kid", p, NULL), AJWT_ECONFIG,
        "kid given for a JWK Set");
-    is(ajwt_keyset_add_file(&ks, NULL, NULL, p, NULL), AJWT_ECONFIG,
+    is_int(ajwt_keyset_add_file(&ks, NULL, NULL, p, NULL), AJWT_ECONFIG,
        "no path");
     ok(ks == NULL, "nothing created by failures");
     {
         /* a single JWK: the directive's kid overrides the JWK's */
-        is(ajwt_keyset_add_file(&ks, fx_write(dir, "g", jwk, strlen(jwk), p),
+        is_int(ajwt_keyset_add_file(&ks, fx_write(dir, "g", jwk, strlen(jwk), p),
                                 "over", p, NULL), AJWT_OK, "JWK with kid");
         ok(ks && fx_only(ks)->kid && !strcmp(fx_only(ks)->kid, "over"),
            "kid overridden");
@@ -291,12 +291,12 @@ static void jwk_keys(apr_pool_t *p)
         EVP_PKEY *pk = fx_pkey(types[i]);
         ajwt_keyset_t *ks = NULL;
         ajwt_err_t err = { 0 };
-        is(jwks(&ks, fx_jwk(pk, "k", NULL, 0, "\"use\":\"sig\"", p), p,
+        is_int(jwks(&ks, fx_jwk(pk, "k", NULL, 0, "\"use\":\"sig\"", p), p,
                 &err), AJWT_OK, "%s public JWK (%s)", types[i], err.text);
         ok(ks && EVP_PKEY_eq(fx_only(ks)->pkey, pk) == 1
            && !fx_only(ks)->has_private, "%s: same public key", types[i]);
         ks = NULL;
-        is(jwks(&ks, fx_jwk(pk, "k", NULL, 1, NULL, p), p, &err), AJWT_OK,
+        is_int(jwks(&ks, fx_jwk(pk, "k", NULL, 1, NULL, p), p, &err), AJWT_OK,
            "%s private JWK (%s)", types[i], err.text);
         ok(ks && EVP_PKEY_eq(fx_only(ks)->pkey, pk) == 1
            && fx_only(ks)->has_private, "%s: private, same key", types[i]);
@@ -311,7 +311,7 @@ static void jwk_keys(apr_pool_t *p)
         j = fx_jwk(pk, NULL, NULL, 0, apr_psprintf(p, "\"d\":\"%s\"",
                                                    fx_b64_bn(d, 0, p)), p);
         BN_clear_free(d);
-        is(jwk_st(j, p), AJWT_OK, "RSA JWK with n, e, d");
+        is_int(jwk_st(j, p), AJWT_OK, "RSA JWK with n, e, d");
         jwks(&ks, j, p, NULL);
         ok(ks && fx_only(ks)->has_private, "n, e, d: private");
     }
@@ -328,43 +328,43 @@ static void jwk_refusals(apr_pool_t *p)
 
     bad_y[5] = bad_y[5] == 'A' ? 'B' : 'A';
     /* RSA */
-    is(jwk_st(fx_jwk(fx_pkey("RSA1024"), NULL, NULL, 0, NULL, p), p),
+    is_int(jwk_st(fx_jwk(fx_pkey("RSA1024"), NULL, NULL, 0, NULL, p), p),
        AJWT_ECONFIG, "RSA 1024 refused");
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQ\"}",
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQ\"}",
                            n), p), AJWT_ECONFIG, "e = 1 refused");
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAA\"}",
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAA\"}",
                            n), p), AJWT_ECONFIG, "even e refused");
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"Aw\"}",
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"Aw\"}",
                            n), p), AJWT_OK, "e = 3 accepted");
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"}",
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"}",
                            roca_n), p), AJWT_ECONFIG, "ROCA modulus refused");
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"n\":\"%s\"}", n), p),
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"n\":\"%s\"}", n), p),
        AJWT_ECONFIG, "RSA without e");
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"n\":\"%s=\",\"e\":\"AQAB\"}",
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"n\":\"%s=\",\"e\":\"AQAB\"}",
                            n), p), AJWT_ECONFIG, "padded n refused");
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":65537}",
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":65537}",
                            n), p), AJWT_ECONFIG, "numeric e refused");
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\","
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\","
                            "\"d\":\"AQAB\",\"p\":\"AQAB\"}", n), p),
        AJWT_ECONFIG, "incomplete CRT members");
     /* EC */
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\","
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\","
                            "\"y\":\"%s\"}", x, bad_y), p), AJWT_ECONFIG,
        "point not on the curve");
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-384\",\"x\":\"%s\","
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-384\",\"x\":\"%s\","
                            "\"y\":\"%s\"}", x, y), p), AJWT_ECONFIG,
        "P-256 point labelled P-384");
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"secp256k1\","
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"secp256k1\","
                            "\"x\":\"%s\",\"y\":\"%s\"}", x, y), p),
        AJWT_ECONFIG, "secp256k1 unsupported");
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
                            x, y), p), AJWT_ECONFIG, "EC without crv");
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\""
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\""
                            "}", x), p), AJWT_ECONFIG, "EC without y");
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA%s\""
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA%s\""
                            ",\"y\":\"%s\"}", x, y), p), AJWT_ECONFIG,
        "EC coordinate too long");
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\","
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\","
                            "\"y\":\"%s\",\"d\":\"%s\"}", x, y,
                            fx_b64_bn_param(fx_pkey("P-256-b"),
                                            OSSL_PKEY_PARAM_PRIV_KEY, 32, p)),
@@ -378,93 +378,93 @@ static void jwk_refusals(apr_pool_t *p)
         EVP_PKEY_get_raw_private_key(ed2, raw, &l);
         j = fx_jwk(ed, NULL, NULL, 0, apr_psprintf(p, "\"d\":\"%s\"",
                    ajwt_b64_encode(raw, 32, p)), p);
-        is(jwk_st(j, p), AJWT_ECONFIG, "Ed25519 d of another key");
+        is_int(jwk_st(j, p), AJWT_ECONFIG, "Ed25519 d of another key");
         OPENSSL_cleanse(raw, sizeof(raw));
     }
-    is(jwk_st(fx_jwk(fx_pkey("Ed448"), NULL, NULL, 0, NULL, p), p),
+    is_int(jwk_st(fx_jwk(fx_pkey("Ed448"), NULL, NULL, 0, NULL, p), p),
        AJWT_ECONFIG, "Ed448 unsupported");
-    is(jwk_st("{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"AAAAAAAAAAAAAAAA"
+    is_int(jwk_st("{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"AAAAAAAAAAAAAAAA"
               "AAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", p), AJWT_ECONFIG,
        "X25519 unsupported");
-    is(jwk_st("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"AAAA\"}", p),
+    is_int(jwk_st("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"AAAA\"}", p),
        AJWT_ECONFIG, "short Ed25519 key");
     /* kty and members */
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"crv\":\"P-256\",\"x\":\"%s\","
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"RSA\",\"crv\":\"P-256\",\"x\":\"%s\","
                            "\"y\":\"%s\"}", x, y), p), AJWT_ECONFIG,
        "kty RSA with EC members (Wycheproof JWK 24)");
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\","
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\","
                            "\"y\":\"%s\",\"n\":\"%s\"}", x, y, n), p),
        AJWT_ECONFIG, "EC key with an RSA member");
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"oct\",\"k\":\"%s\",\"x\":\"%s\"}",
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"oct\",\"k\":\"%s\",\"x\":\"%s\"}",
                            n, x), p), AJWT_ECONFIG, "oct key with x");
-    is(jwk_st(apr_psprintf(p, "{\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}",
+    is_int(jwk_st(apr_psprintf(p, "{\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}",
                            x, y), p), AJWT_ECONFIG, "no kty");
-    is(jwk_st("{\"kty\":\"XYZ\"}", p), AJWT_ECONFIG, "unknown kty");
-    is(jwk_st("{\"kty\":7}", p), AJWT_ECONFIG, "kty not a string");
-    is(jwk_st("{\"kty\":\"oct\",\"kid\":7,\"k\":\"AAAA\"}", p), AJWT_ECONFIG,
+    is_int(jwk_st("{\"kty\":\"XYZ\"}", p), AJWT_ECONFIG, "unknown kty");
+    is_int(jwk_st("{\"kty\":7}", p), AJWT_ECONFIG, "kty not a string");
+    is_int(jwk_st("{\"kty\":\"oct\",\"kid\":7,\"k\":\"AAAA\"}", p), AJWT_ECONFIG,
        "kid not a string");
     /* alg */
-    is(jwk_st(fx_jwk(ec, NULL, "ES521", 0, NULL, p), p), AJWT_ECONFIG,
+    is_int(jwk_st(fx_jwk(ec, NULL, "ES521", 0, NULL, p), p), AJWT_ECONFIG,
        "alg ES521 (no JWS alg)");
-    is(jwk_st(fx_jwk(ec, NULL, "ES224", 0, NULL, p), p), AJWT_ECONFIG,
+    is_int(jwk_st(fx_jwk(ec, NULL, "ES224", 0, NULL, p), p), AJWT_ECONFIG,
        "alg ES224");
-    is(jwk_st(fx_jwk(ec, NULL, "ES384", 0, NULL, p), p), AJWT_ECONFIG,
+    is_int(jwk_st(fx_jwk(ec, NULL, "ES384", 0, NULL, p), p), AJWT_ECONFIG,
        "alg ES384 on P-256");
-    is(jwk_st(fx_jwk(ec, NULL, "RS256", 0, NULL, p), p), AJWT_ECONFIG,
+    is_int(jwk_st(fx_jwk(ec, NULL, "RS256", 0, NULL, p), p), AJWT_ECONFIG,
        "alg RS256 on an EC key");
-    is(jwk_st(fx_jwk(rsa, NULL, "HS256", 0, NULL, p), p), AJWT_ECONFIG,
+    is_int(jwk_st(fx_jwk(rsa, NULL, "HS256", 0, NULL, p), p), AJWT_ECONFIG,
        "alg HS256 on an RSA key");
-    is(jwk_st(fx_jwk(rsa, NULL, "none", 0, NULL, p), p), AJWT_ECONFIG,
+    is_int(jwk_st(fx_jwk(rsa, NULL, "none", 0, NULL, p), p), AJWT_ECONFIG,
        "alg none");
-    is(jwk_st(fx_jwk(ec, NULL, NULL, 0, "\"alg\":[\"ES256\"]", p), p),
+    is_int(jwk_st(fx_jwk(ec, NULL, NULL, 0, "\"alg\":[\"ES256\"]", p), p),
        AJWT_ECONFIG, "alg not a string");
-    is(jwk_st(fx_jwk(ec, NULL, "ES256", 0, NULL, p), p), AJWT_OK,
+    is_int(jwk_st(fx_jwk(ec, NULL, "ES256", 0, NULL, p), p), AJWT_OK,
        "alg ES256 on P-256 is fine");
-    is(jwk_st(fx_jwk_oct(32, 1, NULL, "A256GCM", p), p), AJWT_ECONFIG,
+    is_int(jwk_st(fx_jwk_oct(32, 1, NULL, "A256GCM", p), p), AJWT_ECONFIG,
        "oct A256GCM (an AES key)");
-    is(jwk_st(fx_jwk_oct(32, 1, NULL, "A256KW", p), p), AJWT_ECONFIG,
+    is_int(jwk_st(fx_jwk_oct(32, 1, NULL, "A256KW", p), p), AJWT_ECONFIG,
        "oct A256KW (an AES key)");
-    is(jwk_st(fx_jwk_oct(47, 1, NULL, "HS384", p), p), AJWT_ECONFIG,
+    is_int(jwk_st(fx_jwk_oct(47, 1, NULL, "HS384", p), p), AJWT_ECONFIG,
        "oct HS384 of 47 bytes");
-    is(jwk_st(fx_jwk_oct(63, 1, NULL, "HS512", p), p), AJWT_ECONFIG,
+    is_int(jwk_st(fx_jwk_oct(63, 1, NULL, "HS512", p), p), AJWT_ECONFIG,
        "oct HS512 of 63 bytes");
-    is(jwk_st(fx_jwk_oct(31, 1, NULL, "HS256", p), p), AJWT_ECONFIG,
+    is_int(jwk_st(fx_jwk_oct(31, 1, NULL, "HS256", p), p), AJWT_ECONFIG,
        "oct HS256 of 31 bytes");
-    is(jwk_st(fx_jwk_oct(0, 1, NULL, NULL, p), p), AJWT_ECONFIG,
+    is_int(jwk_st(fx_jwk_oct(0, 1, NULL, NULL, p), p), AJWT_ECONFIG,
        "empty oct key");
-    is(jwk_st("{\"kty\":\"oct\"}", p), AJWT_ECONFIG, "oct without k");
+    is_int(jwk_st("{\"kty\":\"oct\"}", p), AJWT_ECONFIG, "oct without k");
     /* documents */
-    is(jwk_st("", p), AJWT_ECONFIG, "empty document");
-    is(jwk_st("[]", p), AJWT_ECONFIG, "array document");
-    is(jwk_st("{\"keys\":{}}", p), AJWT_ECONFIG, "keys not an array");
-    is(jwk_st("{\"keys\":[]}", p), AJWT_ECONFIG, "no keys at all");
-    is(jwk_st("{\"keys\":[1]}", p), AJWT_ECONFIG, "a key not an object");
-    is(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"kty\":\"EC\",%s",
+    is_int(jwk_st("", p), AJWT_ECONFIG, "empty document");
+    is_int(jwk_st("[]", p), AJWT_ECONFIG, "array document");
+    is_int(jwk_st("{\"keys\":{}}", p), AJWT_ECONFIG, "keys not an array");
+    is_int(jwk_st("{\"keys\":[]}", p), AJWT_ECONFIG, "no keys at all");
+    is_int(jwk_st("{\"keys\":[1]}", p), AJWT_ECONFIG, "a key not an object");
+    is_int(jwk_st(apr_psprintf(p, "{\"kty\":\"EC\",\"kty\":\"EC\",%s",
                            ok_ec + 1), p), AJWT_ECONFIG,
        "duplicate member refused");
-    is(jwk_st(apr_psprintf(p, "%s x", ok_ec), p), AJWT_ECONFIG,
+    is_int(jwk_st(apr_psprintf(p, "%s x", ok_ec), p), AJWT_ECONFIG,
        "trailing garbage refused");
 }
 
 static void jwk_algs(apr_pool_t *p)
 {
     ajwt_keyset_t *ks = NULL;
-    is(jwks(&ks, fx_jwk(fx_pkey("RSA"), "a", "RS384", 0, NULL, p), p, NULL),
+    is_int(jwks(&ks, fx_jwk(fx_pkey("RSA"), "a", "RS384", 0, NULL, p), p, NULL),
        AJWT_OK, "RSA with alg RS384");
     ok(ks && fx_only(ks)->algs == AJWT_ALG_BIT(AJWT_RS384)
        && prepared(fx_only(ks)), "exactly RS384, one context");
     ks = NULL;
-    is(jwks(&ks, fx_jwk(fx_pkey("RSA"), "a", NULL, 0, NULL, p), p, NULL),
+    is_int(jwks(&ks, fx_jwk(fx_pkey("RSA"), "a", NULL, 0, NULL, p), p, NULL),
        AJWT_OK, "RSA without alg");
     ok(ks && fx_only(ks)->algs == RSA_ALGS, "all RS and PS");
     ks = NULL;
-    is(jwks(&ks, fx_jwk_oct(64, 7, "h", "HS256", p), p, NULL), AJWT_OK,
+    is_int(jwks(&ks, fx_jwk_oct(64, 7, "h", "HS256", p), p, NULL), AJWT_OK,
        "64-byte oct with alg HS256");
     ok(ks && fx_only(ks)->algs == HS256 && fx_only(ks)->secret_len == 64
        && fx_only(ks)->secret[0] == 7 && fx_only(ks)->secret[63] == 7,
        "restricted to HS256, bytes kept");
     ks = NULL;
-    is(jwks(&ks, fx_jwk_oct(48, 7, "h", NULL, p), p, NULL), AJWT_OK,
+    is_int(jwks(&ks, fx_jwk_oct(48, 7, "h", NULL, p), p, NULL), AJWT_OK,
        "48-byte oct");
     ok(ks && fx_only(ks)->algs == (HS256 | HS384), "HS256 HS384");
 }
@@ -482,27 +482,27 @@ static void use_and_key_ops(apr_pool_t *p)
         fx_jwk(fx_pkey("Ed25519"), "ver", NULL, 0,
                "\"key_ops\":[\"sign\",\"verify\"]", p));
 
-    is(jwks(&ks, set, p, &err), AJWT_OK, "set with enc keys (%s)", err.text);
-    is(ajwt_keyset_count(ks), 2, "enc keys skipped");
+    is_int(jwks(&ks, set, p, &err), AJWT_OK, "set with enc keys (%s)", err.text);
+    is_int(ajwt_keyset_count(ks), 2, "enc keys skipped");
     ok(!ajwt_keyset_find_kid(ks, "enc") && !ajwt_keyset_find_kid(ks, "ops"),
        "use enc and key_ops without verify not loaded");
     ok(ajwt_keyset_find_kid(ks, "sig") && ajwt_keyset_find_kid(ks, "ver"),
        "use sig and key_ops verify loaded");
     /* an encryption key with an encryption alg is skipped, not an error */
-    is(jwk_st(apr_psprintf(p, "{\"keys\":[%s,%s]}",
+    is_int(jwk_st(apr_psprintf(p, "{\"keys\":[%s,%s]}",
                            fx_jwk(rsa, "a", "RSA-OAEP", 0,
                                   "\"use\":\"enc\"", p),
                            fx_jwk(ec, "b", NULL, 0, NULL, p)), p),
        AJWT_OK, "use enc with alg RSA-OAEP skipped");
-    is(jwk_st(fx_jwk(ec, NULL, NULL, 0, "\"use\":\"enc\"", p), p),
+    is_int(jwk_st(fx_jwk(ec, NULL, NULL, 0, "\"use\":\"enc\"", p), p),
        AJWT_ECONFIG, "a lone enc key: no signature key at all");
-    is(jwk_st(fx_jwk(ec, NULL, NULL, 0, "\"key_ops\":[]", p), p),
+    is_int(jwk_st(fx_jwk(ec, NULL, NULL, 0, "\"key_ops\":[]", p), p),
        AJWT_ECONFIG, "empty key_ops: no key");
-    is(jwk_st(fx_jwk(ec, NULL, NULL, 0, "\"key_ops\":\"verify\"", p), p),
+    is_int(jwk_st(fx_jwk(ec, NULL, NULL, 0, "\"key_ops\":\"verify\"", p), p),
        AJWT_ECONFIG, "key_ops not an array");
-    is(jwk_st(fx_jwk(ec, NULL, NULL, 0, "\"key_ops\":[1]", p), p),
+    is_int(jwk_st(fx_jwk(ec, NULL, NULL, 0, "\"key_ops\":[1]", p), p),
        AJWT_ECONFIG, "key_ops with a number");
-    is(jwk_st(fx_jwk(ec, NULL, NULL, 0, "\"use\":1", p), p),
+    is_int(jwk_st(fx_jwk(ec, NULL, NULL, 0, "\"use\":1", p), p),
        AJWT_ECONFIG, "use not a string");
 }
 
@@ -514,72 +514,72 @@ static void sets_and_kids(apr_pool_t *p)
     unsigned algs;
     char *pem = fx_pem_pub(rsa, p);
 
-    is(jwk_st(apr_psprintf(p, "{\"keys\":[%s,%s]}",
+    is_int(jwk_st(apr_psprintf(p, "{\"keys\":[%s,%s]}",
                            fx_jwk_oct(32, 1, "s", NULL, p),
                            fx_jwk(ec, "e", NULL, 0, NULL, p)), p),
        AJWT_ECONFIG, "JWK Set mixing oct and EC refused");
-    is(jwk_st(apr_psprintf(p, "{\"keys\":[%s,%s]}",
+    is_int(jwk_st(apr_psprintf(p, "{\"keys\":[%s,%s]}",
                            fx_jwk_oct(32, 1, "s", NULL, p),
                            fx_jwk_oct(32, 2, "s", NULL, p)), p),
        AJWT_ECONFIG, "duplicate kid in a set refused");
-    is(jwk_st(apr_psprintf(p, "{\"keys\":[%s,%s]}",
+    is_int(jwk_st(apr_psprintf(p, "{\"keys\":[%s,%s]}",
                            fx_jwk_oct(32, 1, NULL, NULL, p),
                            fx_jwk_oct(32, 2, NULL, NULL, p)), p),
        AJWT_OK, "two keys without kid are fine");
-    is(jwk_st(apr_psprintf(p, "{\"keys\":[%s,%s]}",
+    is_int(jwk_st(apr_psprintf(p, "{\"keys\":[%s,%s]}",
                            fx_jwk(ec, "a", NULL, 0, NULL, p),
                            fx_jwk(rsa, "b", NULL, 0, NULL, p)), p),
        AJWT_OK, "EC and RSA together are fine");
 
     /* across calls into one set; nothing half-added */
-    is(jwks(&ks, apr_psprintf(p, "{\"keys\":[%s]}",
+    is_int(jwks(&ks, apr_psprintf(p, "{\"keys\":[%s]}",
                               fx_jwk(ec, "a", NULL, 0, NULL, p)), p, NULL),
        AJWT_OK, "first set");
     algs = ks->algs;
-    is(ajwt_keyset_add_pem(&ks, pem, strlen(pem), "a", "x.pem", p, &err),
+    is_int(ajwt_keyset_add_pem(&ks, pem, strlen(pem), "a", "x.pem", p, &err),
        AJWT_ECONFIG, "same kid from another directive refused");
     ok(strstr(err.text, "\"a\"") != NULL, "message names the kid: %s",
        err.text);
-    is(jwks(&ks, apr_psprintf(p, "{\"keys\":[%s,%s]}",
+    is_int(jwks(&ks, apr_psprintf(p, "{\"keys\":[%s,%s]}",
                               fx_jwk(rsa, "b", NULL, 0, NULL, p),
                               fx_jwk(fx_pkey("P-384"), "a", NULL, 0, NULL,
                                      p)), p, NULL),
        AJWT_ECONFIG, "a set with one taken kid refused");
-    is(jwks(&ks, apr_psprintf(p, "{\"keys\":[%s,%s]}",
+    is_int(jwks(&ks, apr_psprintf(p, "{\"keys\":[%s,%s]}",
                               fx_jwk(rsa, "b", NULL, 0, NULL, p),
                               fx_jwk(rsa, "c", NULL, 0, "\"e\":\"AQ\"", p)),
             p, NULL), AJWT_ECONFIG, "a set with one bad key refused");
-    is(ajwt_keyset_count(ks), 1, "nothing was added by the failures");
-    is(ks->algs, algs, "algs unchanged");
+    is_int(ajwt_keyset_count(ks), 1, "nothing was added by the failures");
+    is_int(ks->algs, algs, "algs unchanged");
     ok(!ajwt_keyset_find_kid(ks, "b"), "b not added");
-    is(ajwt_keyset_add_secret_bytes(&ks, (const unsigned char *)
+    is_int(ajwt_keyset_add_secret_bytes(&ks, (const unsigned char *)
                                     "0123456789abcdef0123456789abcdef", 32,
                                     "a", NULL, p, NULL), AJWT_ECONFIG,
        "secret with a taken kid refused");
-    is(ajwt_keyset_add_pem(&ks, pem, strlen(pem), NULL, "x.pem", p, NULL),
+    is_int(ajwt_keyset_add_pem(&ks, pem, strlen(pem), NULL, "x.pem", p, NULL),
        AJWT_OK, "no kid: never a duplicate");
-    is(ajwt_keyset_add_pem(&ks, pem, strlen(pem), NULL, "x.pem", p, NULL),
+    is_int(ajwt_keyset_add_pem(&ks, pem, strlen(pem), NULL, "x.pem", p, NULL),
        AJWT_OK, "no kid twice");
-    is(ajwt_keyset_count(ks), 3, "three keys");
+    is_int(ajwt_keyset_count(ks), 3, "three keys");
 
     /* merging sets */
-    is(ajwt_keyset_add_pem(&other, pem, strlen(pem), "a", "y.pem", p, NULL),
+    is_int(ajwt_keyset_add_pem(&other, pem, strlen(pem), "a", "y.pem", p, NULL),
        AJWT_OK, "other set");
-    is(ajwt_keyset_add_keys(&ks, other, p, NULL), AJWT_ECONFIG,
+    is_int(ajwt_keyset_add_keys(&ks, other, p, NULL), AJWT_ECONFIG,
        "merge with a taken kid refused");
-    is(ajwt_keyset_count(ks), 3, "merge added nothing");
+    is_int(ajwt_keyset_count(ks), 3, "merge added nothing");
     other = NULL;
-    is(ajwt_keyset_add_pem(&other, pem, strlen(pem), "z", "y.pem", p, NULL),
+    is_int(ajwt_keyset_add_pem(&other, pem, strlen(pem), "z", "y.pem", p, NULL),
        AJWT_OK, "other set, new kid");
-    is(ajwt_keyset_add_keys(&ks, other, p, NULL), AJWT_OK, "merge");
-    is(ajwt_keyset_count(ks), 4, "merged");
+    is_int(ajwt_keyset_add_keys(&ks, other, p, NULL), AJWT_OK, "merge");
+    is_int(ajwt_keyset_count(ks), 4, "merged");
     ok(ajwt_keyset_find_kid(ks, "z") == fx_only(other), "pointer shared");
     ok(ks->algs == (algs | RSA_ALGS), "algs merged");
-    is(ajwt_keyset_add_keys(&ks, NULL, p, NULL), AJWT_OK, "merge NULL");
+    is_int(ajwt_keyset_add_keys(&ks, NULL, p, NULL), AJWT_OK, "merge NULL");
     ok(!ajwt_keyset_find_kid(ks, "nope"), "unknown kid");
     ok(!ajwt_keyset_find_kid(NULL, "a"), "NULL set");
     ok(!ajwt_keyset_find_kid(ks, NULL), "NULL kid");
-    is(ajwt_keyset_count(NULL), 0, "count of NULL");
+    is_int(ajwt_keyset_count(NULL), 0, "count of NULL");
 }
 
 static void secrets(apr_pool_t *p)
@@ -595,7 +595,7 @@ static void secrets(apr_pool_t *p)
     memset(buf, 'x', sizeof(buf));
     for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
         ajwt_keyset_t *ks = NULL;
-        is(ajwt_keyset_add_secret_bytes(&ks, buf, c[i].len, "k", "t", p,
+        is_int(ajwt_keyset_add_secret_bytes(&ks, buf, c[i].len, "k", "t", p,
                                         NULL), AJWT_OK, "%d-byte secret",
            (int)c[i].len);
         ok(ks && fx_only(ks)->algs == c[i].algs && prepared(fx_only(ks))
@@ -605,13 +605,13 @@ static void secrets(apr_pool_t *p)
     {
         ajwt_keyset_t *ks = NULL;
         ajwt_err_t err = { 0 };
-        is(ajwt_keyset_add_secret_bytes(&ks, buf, 31, NULL, "t", p, &err),
+        is_int(ajwt_keyset_add_secret_bytes(&ks, buf, 31, NULL, "t", p, &err),
            AJWT_ECONFIG, "31 bytes refused");
         ok(strstr(err.text, "31") && !strstr(err.text, "xxxx"),
            "message names the length, not the bytes: %s", err.text);
-        is(ajwt_keyset_add_secret_bytes(&ks, buf, 0, NULL, "t", p, NULL),
+        is_int(ajwt_keyset_add_secret_bytes(&ks, buf, 0, NULL, "t", p, NULL),
            AJWT_ECONFIG, "empty refused");
-        is(ajwt_keyset_add_secret_bytes(&ks, NULL, 0, NULL, "t", p, NULL),
+        is_int(ajwt_keyset_add_secret_bytes(&ks, NULL, 0, NULL, "t", p, NULL),
            AJWT_ECONFIG, "NULL refused");
         ok(ks == NULL, "no set made");
     }
@@ -626,7 +626,7 @@ static void secret_sources(apr_pool_t *p)
     char *path;
 
     path = fx_write(dir, "s1", apr_pstrcat(p, s32, "\n", NULL), 33, p);
-    is(ajwt_keyset_add_secret(&ks, apr_pstrcat(p, "file:", path, NULL), "a",
+    is_int(ajwt_keyset_add_secret(&ks, apr_pstrcat(p, "file:", path, NULL), "a",
                               p, &err), AJWT_OK, "file: with newline (%s)",
        err.text);
     ok(ks && fx_only(ks)->secret_len == 32
@@ -634,54 +634,54 @@ static void secret_sources(apr_pool_t *p)
     ok(ks && !strcmp(fx_only(ks)->source, path), "source is the path");
     ks = NULL;
     path = fx_write(dir, "s2", apr_pstrcat(p, s32, "\r\n", NULL), 34, p);
-    is(ajwt_keyset_add_secret(&ks, apr_pstrcat(p, "file:", path, NULL), NULL,
+    is_int(ajwt_keyset_add_secret(&ks, apr_pstrcat(p, "file:", path, NULL), NULL,
                               p, NULL), AJWT_OK, "file: with CRLF");
     ok(ks && fx_only(ks)->secret_len == 32, "\\r\\n trimmed");
     ks = NULL;
     path = fx_write(dir, "s3", apr_pstrcat(p, s32, "\n\n", NULL), 34, p);
-    is(ajwt_keyset_add_secret(&ks, apr_pstrcat(p, "file:", path, NULL), NULL,
+    is_int(ajwt_keyset_add_secret(&ks, apr_pstrcat(p, "file:", path, NULL), NULL,
                               p, NULL), AJWT_OK, "file: with two newlines");
     ok(ks && fx_only(ks)->secret_len == 33, "only one trimmed");
     ks = NULL;
     path = fx_write(dir, "s4", s32, 31, p);
-    is(ajwt_keyset_add_secret(&ks, apr_pstrcat(p, "file:", path, NULL), NULL,
+    is_int(ajwt_keyset_add_secret(&ks, apr_pstrcat(p, "file:", path, NULL), NULL,
                               p, NULL), AJWT_ECONFIG, "31-byte file refused");
     path = fx_write(dir, "s5", apr_pstrcat(p, "0123456789abcdef0123456789abcde",
                                            "\n", NULL), 32, p);
-    is(ajwt_keyset_add_secret(&ks, apr_pstrcat(p, "file:", path, NULL), NULL,
+    is_int(ajwt_keyset_add_secret(&ks, apr_pstrcat(p, "file:", path, NULL), NULL,
                               p, NULL), AJWT_ECONFIG,
        "31 bytes + newline refused");
-    is(ajwt_keyset_add_secret(&ks, apr_pstrcat(p, "file:", dir, "/nope",
+    is_int(ajwt_keyset_add_secret(&ks, apr_pstrcat(p, "file:", dir, "/nope",
                                                NULL), NULL, p, NULL),
        AJWT_ECONFIG, "missing file");
-    is(ajwt_keyset_add_secret(&ks, "file:", NULL, p, NULL), AJWT_ECONFIG,
+    is_int(ajwt_keyset_add_secret(&ks, "file:", NULL, p, NULL), AJWT_ECONFIG,
        "file: without path");
 
     setenv("AJWT_TEST_SECRET", s32, 1);
-    is(ajwt_keyset_add_secret(&ks, "env:AJWT_TEST_SECRET", "e", p, &err),
+    is_int(ajwt_keyset_add_secret(&ks, "env:AJWT_TEST_SECRET", "e", p, &err),
        AJWT_OK, "env:");
     ok(ks && fx_only(ks)->secret_len == 32
        && !memcmp(fx_only(ks)->secret, s32, 32), "env value");
     ok(ks && !strcmp(fx_only(ks)->source, "env:AJWT_TEST_SECRET"),
        "env source");
     unsetenv("AJWT_TEST_SECRET");
-    is(ajwt_keyset_add_secret(&ks, "env:AJWT_TEST_SECRET", "f", p, NULL),
+    is_int(ajwt_keyset_add_secret(&ks, "env:AJWT_TEST_SECRET", "f", p, NULL),
        AJWT_ECONFIG, "unset variable");
     setenv("AJWT_TEST_SECRET", "short", 1);
-    is(ajwt_keyset_add_secret(&ks, "env:AJWT_TEST_SECRET", "f", p, NULL),
+    is_int(ajwt_keyset_add_secret(&ks, "env:AJWT_TEST_SECRET", "f", p, NULL),
        AJWT_ECONFIG, "short variable");
     unsetenv("AJWT_TEST_SECRET");
-    is(ajwt_keyset_add_secret(&ks, "env:", "f", p, NULL), AJWT_ECONFIG,
+    is_int(ajwt_keyset_add_secret(&ks, "env:", "f", p, NULL), AJWT_ECONFIG,
        "env: without name");
     memset(&err, 0, sizeof(err));
-    is(ajwt_keyset_add_secret(&ks, s32, "f", p, &err), AJWT_ECONFIG,
+    is_int(ajwt_keyset_add_secret(&ks, s32, "f", p, &err), AJWT_ECONFIG,
        "inline secret refused");
     ok(!strstr(err.text, "0123"), "no secret in message: %s", err.text);
-    is(ajwt_keyset_add_secret(&ks, "File:/etc/passwd", "f", p, NULL),
+    is_int(ajwt_keyset_add_secret(&ks, "File:/etc/passwd", "f", p, NULL),
        AJWT_ECONFIG, "prefix is case-sensitive");
-    is(ajwt_keyset_add_secret(&ks, NULL, "f", p, NULL), AJWT_ECONFIG,
+    is_int(ajwt_keyset_add_secret(&ks, NULL, "f", p, NULL), AJWT_ECONFIG,
        "NULL source");
-    is(ajwt_keyset_count(ks), 1, "only the env key was added");
+    is_int(ajwt_keyset_count(ks), 1, "only the env key was added");
 }
 
 static void lifetime(apr_pool_t *p)

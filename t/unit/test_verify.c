@@ -10,15 +10,6 @@
 #include "unit.h"
 #include "fixtures.h"
 
-/* unit.h's is_int() leaves a value unused, which -Werror refuses as a
- * statement: the same check, discarded explicitly. */
-#undef is_int
-#define is_int(got, want, ...) \
-    ((void)(unit_ok((long long)(got) == (long long)(want), __FILE__, \
-                    __LINE__, __VA_ARGS__) || \
-            printf("#   got %lld, want %lld\n", (long long)(got), \
-                   (long long)(want))))
-
 #define NOW APR_INT64_C(1700000000)
 #define NOW_T apr_time_from_sec(NOW)
 

@@ -40,9 +40,10 @@ static int unit_ok(int cond, const char *file, int line, const char *fmt, ...)
 
 #define ok(cond, ...) unit_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 #define is_int(got, want, ...) \
-    unit_ok((long long)(got) == (long long)(want), __FILE__, __LINE__, \
-            __VA_ARGS__) || \
-    printf("#   got %lld, want %lld\n", (long long)(got), (long long)(want))
+    ((void)(unit_ok((long long)(got) == (long long)(want), __FILE__, \
+                    __LINE__, __VA_ARGS__) || \
+            printf("#   got %lld, want %lld\n", (long long)(got), \
+                   (long long)(want))))
 #define diag(...) (printf("# "), printf(__VA_ARGS__), printf("\n"))
 
 typedef void (*unit_fn)(apr_pool_t *);
