@@ -214,7 +214,11 @@ static const char *add_keys(cmd_parms *cmd, auth_jwt_dir_conf *c,
     ajwt_err_t err = { 0 };
     int before = ajwt_keyset_count(c->keys);
     if (load_keys(cmd, c, load, src, kid, &err) != AJWT_OK) {
-        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err.text);
+        char why[120];
+        return apr_psprintf(cmd->pool, "%s: %s%s%s", cmd->cmd->name,
+                            err.text, err.rv ? ": " : "",
+                            err.rv ? apr_strerror(err.rv, why, sizeof(why))
+                                   : "");
     }
     return check_keys_fit(cmd, c, before);
 }
