@@ -86,4 +86,41 @@ for my $c ([k1 => 'rsa'], [k2 => 'rsa2']) {
         GET_('/p/mixed', bearer($t)) });
 }
 
+# A JWK's own alg, use and key_ops are obeyed.
+{
+    my $r = '/p/restrict';
+    check_ok('JWK alg RS256: RS256', sub { GET_($r, bearer(mint(alg => 'RS256',
+        header => { kid => 'rs-only' }))) });
+    my $t = mint(alg => 'PS256', header => { kid => 'rs-only' });
+    check_deny('JWK alg RS256: PS256 refused', sub { GET_($r, bearer($t)) },
+               tag => [qw(AH70005 AH70007)], token => $t);
+    $t = mint(alg => 'RS256', key => 'rsa2', header => { kid => 'enc' });
+    check_deny('JWK use enc: refused for signatures', sub {
+        GET_($r, bearer($t)) }, tag => [qw(AH70005 AH70007)], token => $t);
+    $t = mint(alg => 'ES256', header => { kid => 'ops-enc' });
+    check_deny('JWK key_ops [encrypt]: refused', sub {
+        GET_($r, bearer($t)) }, tag => [qw(AH70005 AH70007)], token => $t);
+    check_ok('JWK key_ops [verify]: ES384', sub { GET_($r, bearer(mint(
+        alg => 'ES384', header => { kid => 'ops-verify' }))) });
+}
+
+# Rotation with several AuthJWTKey/AuthJWTSecret lines, each with a kid.
+{
+    my $m = '/p/multi';
+    check_ok('kid old', sub { GET_($m, bearer(mint(alg => 'RS256',
+        key => 'rsa', header => { kid => 'old' }))) });
+    check_ok('kid new', sub { GET_($m, bearer(mint(alg => 'PS256',
+        key => 'rsa2', header => { kid => 'new' }))) });
+    check_ok('kid hmac', sub { GET_($m, bearer(mint(alg => 'HS512',
+        header => { kid => 'hmac' }))) });
+    check_ok('no kid, any key', sub { GET_($m, bearer(mint(alg => 'RS256',
+        key => 'rsa2'))) });
+    my $t = mint(alg => 'RS256', key => 'rsa2', header => { kid => 'old' });
+    check_deny('kid old, signed by the new key', sub { GET_($m, bearer($t)) },
+               tag => 'AH70008', token => $t);
+    $t = mint(alg => 'HS256', header => { kid => 'old' });
+    check_deny('HS256 naming the RSA kid', sub { GET_($m, bearer($t)) },
+               tag => [qw(AH70005 AH70007)], token => $t);
+}
+
 done_testing;

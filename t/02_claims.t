@@ -51,6 +51,14 @@ good('iat 55 s old, max age 60', $m, tok(iat => NOW - 55));
 bad('iat 65 s old, max age 60', $m, tok(iat => NOW - 65), 'AH70012');
 bad('no iat under a max age', $m, tok(iat => undef), 'AH70012');
 bad('exp 1 s ago, leeway 0', $m, tok(exp => NOW - 1), 'AH70010');
+# A token accepted once is refused once it expires (no verify cache serves
+# it past exp).
+{
+    my $t = tok(exp => NOW + 2);
+    good('short-lived token, fresh', $m, $t);
+    sleep 3;
+    bad('the same token after exp (leeway 0)', $m, $t, 'AH70010');
+}
 # AuthJWTRequireClaim jti.
 good('required jti present', '/p/reqclaim', tok(jti => 'j-1'));
 bad('required jti missing', '/p/reqclaim', tok(), 'AH70009');

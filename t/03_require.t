@@ -62,6 +62,10 @@ scope_fail('RequireAny neither', '/p/any', tok(dept => 'hr', roles => ['x']));
 good('Not banned', '/p/not', tok(roles => ['user']));
 scope_fail('Not: banned', '/p/not', tok(roles => ['user', 'banned']));
 
+good('RequireNone, neither', '/p/none', tok(roles => ['user'], dept => 'x'));
+scope_fail('RequireNone, role banned', '/p/none', tok(roles => ['banned']));
+scope_fail('RequireNone, claim blocked', '/p/none', tok(dept => 'blocked'));
+
 scope_fail('AuthzSendForbiddenOnFailure On: 403', '/p/forbid',
            tok(roles => ['user']), 403);
 good('AuthzSendForbiddenOnFailure On, role present', '/p/forbid',
