@@ -1,0 +1,127 @@
+/*
+ * ajwt_store.h: the revocation store, shared by every worker process
+ * (shm backend) or by every server (memcached backend), behind one small
+ * interface, and the rules of what is stored and for how long.
+ *
+ * Entries are key -> 64-bit value, each with an absolute expiry in
+ * seconds since the epoch. Keys are made here, never by callers:
+ *   "ajwt:j:" + base64url(SHA-256(jti))  value: the token's exp
+ *   "ajwt:s:" + base64url(SHA-256(sub))  value: the revocation time; every
+ *                                        token of sub with iat <= value
+ *                                        is revoked
+ * Hashing bounds the key length (50 bytes) and keeps client bytes out of
+ * memcached's protocol (no spaces, no control characters).
+ *
+ * Lifetimes: a jti entry lives until exp + leeway of the token it revokes
+ * and never longer; a subject entry lives as long as a token issued before
+ * it could still be valid: max_age + leeway when a max age is configured,
+ * else AJWT_SUB_REVOKE_TTL.
+ */
+#ifndef AJWT_STORE_H
+#define AJWT_STORE_H
+
+#include <apr_global_mutex.h>
+#include "ajwt.h"
+#include "ajwt_claims.h"
+
+#define AJWT_STORE_KEY_MAX     64               /* bytes with the NUL */
+#define AJWT_SUB_REVOKE_TTL    (30 * 86400)     /* seconds, no max age */
+#define AJWT_SHM_DEFAULT_SIZE  (1024 * 1024)    /* bytes */
+#define AJWT_SHM_MIN_SIZE      (16 * 1024)
+
+typedef struct ajwt_store_t ajwt_store_t;
+
+typedef struct {
+    const char *name;                       /* "shm", "memcached" */
+    /*
+     * Record key -> value until expires (absolute seconds). Overwrites, so
+     * that repeating a revocation is harmless. AJWT_ESTORE when the store
+     * cannot be reached.
+     */
+    ajwt_status_t (*put)(ajwt_store_t *st, const char *key,
+                         apr_int64_t value, apr_int64_t expires,
+                         apr_int64_t now, ajwt_err_t *err);
+    /*
+     * *found is 1 and *value set when key is present and not expired at
+     * now, else *found is 0. AJWT_ESTORE when the store cannot be reached.
+     */
+    ajwt_status_t (*get)(ajwt_store_t *st, const char *key,
+                         apr_int64_t *value, int *found, apr_int64_t now,
+                         ajwt_err_t *err);
+} ajwt_store_ops_t;
+
+struct ajwt_store_t {
+    const ajwt_store_ops_t *ops;
+    void *impl;                 /* the backend's own state */
+};
+
+/* ------------------------------------------------------------ the rules */
+
+/* Key for a jti or a subject into buf (AJWT_STORE_KEY_MAX bytes). */
+void ajwt_store_key_jti(char *buf, const char *jti);
+void ajwt_store_key_sub(char *buf, const char *sub);
+
+/*
+ * Is this verified token revoked? AJWT_EREVOKED (its jti is listed, or its
+ * subject was revoked at or after its iat; a token without iat counts as
+ * issued before any revocation of its subject),
+ * AJWT_ESTORE (store unreachable), or AJWT_OK. A token without jti can
+ * still be revoked through its subject.
+ */
+ajwt_status_t ajwt_store_check(ajwt_store_t *st, const ajwt_claims_t *cl,
+                               apr_int64_t now, ajwt_err_t *err);
+
+/* Revoke one token by jti until exp + leeway. exp in the past (beyond
+ * leeway) is AJWT_OK with nothing stored: it cannot pass anyway. */
+ajwt_status_t ajwt_store_revoke_jti(ajwt_store_t *st, const char *jti,
+                                    apr_int64_t exp, int leeway,
+                                    apr_int64_t now, ajwt_err_t *err);
+
+/* Revoke every token of sub issued at or before now. max_age < 0: none
+ * configured (AJWT_SUB_REVOKE_TTL is used). */
+ajwt_status_t ajwt_store_revoke_sub(ajwt_store_t *st, const char *sub,
+                                    apr_int64_t max_age, int leeway,
+                                    apr_int64_t now, ajwt_err_t *err);
+
+/* ------------------------------------------------------------ shm */
+
+/*
+ * Lay out a store in size bytes at base (shared memory the caller mapped
+ * in every process), or re-attach to the one already there when its
+ * header matches (a graceful restart keeps what was revoked). Writers take
+ * lock (created by the caller, may be NULL in a single process); readers
+ * take no lock (per-slot sequence counters). When the table is full,
+ * expired entries are replaced first, then the oldest written, so the
+ * newest revocations stay; ajwt_store_shm_evictions() counts the live
+ * ones pushed out. The store object is allocated from p.
+ */
+ajwt_status_t ajwt_store_shm_init(ajwt_store_t **out, void *base,
+                                  apr_size_t size, apr_global_mutex_t *lock,
+                                  apr_pool_t *p, ajwt_err_t *err);
+
+/* How many live entries were pushed out because the table was full, since
+ * the segment was laid out (the glue logs when this grows). */
+apr_uint64_t ajwt_store_shm_evictions(const ajwt_store_t *st);
+
+/* ------------------------------------------------------------ memcached */
+
+typedef struct {
+    const char *servers;        /* "host:port,host:port" */
+    int connect_timeout_ms;     /* default 300 */
+    int poll_timeout_ms;        /* default 300 */
+    int retry_timeout_s;        /* a dead server is retried after, def. 2 */
+} ajwt_mc_conf_t;
+
+/*
+ * A memcached-backed store: consistent (ketama) hashing over the servers,
+ * binary protocol, short timeouts; one connection set per thread, made on
+ * first use and reused (never one per request); a server that went away is
+ * retried after retry_timeout_s without any restart. Parsing errors in
+ * servers are AJWT_ECONFIG. Nothing is connected here. Allocated from p,
+ * with a cleanup that closes the calling thread's connections.
+ */
+ajwt_status_t ajwt_store_mc_create(ajwt_store_t **out,
+                                   const ajwt_mc_conf_t *conf,
+                                   apr_pool_t *p, ajwt_err_t *err);
+
+#endif
