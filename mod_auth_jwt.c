@@ -23,6 +23,10 @@
 #include "ap_provider.h"
 #include "mod_auth.h"
 
+#include "util_mutex.h"
+
+#include "apr_atomic.h"
+#include "apr_shm.h"
 #include "apr_strings.h"
 #include "apr_thread_mutex.h"
 #include "apr_hash.h"
@@ -36,6 +40,8 @@
 #include "ajwt_claims.h"
 #include "ajwt_json.h"
 #include "ajwt_key.h"
+#include "ajwt_revoke.h"
+#include "ajwt_store.h"
 #include "ajwt_verify.h"
 #include "ajwt_web.h"
 
@@ -48,6 +54,13 @@ module AP_MODULE_DECLARE_DATA auth_jwt_module;
 #define MAX_LEEWAY 86400
 #define MIN_TOKEN_SIZE 256
 #define MAX_TOKEN_SIZE (1024 * 1024)
+#define SHM_MUTEX "auth-jwt-shm"
+#define RETRY_AFTER "5"                 /* seconds, on 503 */
+#define STORE_WARN_EVERY 10             /* seconds between "allow" warnings */
+#define HANDLER_REVOKE "jwt-revoke"
+
+enum { FAIL_DENY = 0, FAIL_ALLOW = 1 };
+enum { STORE_NONE = 0, STORE_SHM, STORE_MC };
 
 typedef enum { FROM_HEADER, FROM_COOKIE, FROM_QUERY } token_from_t;
 
@@ -75,7 +88,27 @@ typedef struct {
     int max_age;
     int max_size;
     int claims_env;
+    int revocation;             /* AuthJWTRevocation; UNSET = On */
+    int revocation_failure;     /* FAIL_DENY (default) or FAIL_ALLOW */
 } auth_jwt_dir_conf;
+
+/* Server-wide: the revocation store (main server only). */
+typedef struct {
+    int store_kind;             /* STORE_NONE, STORE_SHM, STORE_MC */
+    apr_size_t shm_size;
+    ajwt_mc_conf_t mc;
+} auth_jwt_srv_conf;
+
+/*
+ * The store of this generation, made in post_config (before the children
+ * are forked, so every process and thread shares it) and re-attached in
+ * child_init. NULL when no AuthJWTRevocationStore is configured.
+ */
+static ajwt_store_t *store;
+static apr_global_mutex_t *shm_lock;
+static void *shm_base;
+static apr_size_t shm_size;
+static apr_uint32_t store_warned_at;    /* seconds, for rate limiting */
 
 /* What a successful verification leaves in r->request_config. */
 typedef struct {
@@ -99,6 +132,8 @@ static void *create_dir_conf(apr_pool_t *p, char *dir)
     c->max_age = UNSET;
     c->max_size = UNSET;
     c->claims_env = UNSET;
+    c->revocation = UNSET;
+    c->revocation_failure = UNSET;
     return c;
 }
 
@@ -123,6 +158,8 @@ static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(max_age);
     MERGE_INT(max_size);
     MERGE_INT(claims_env);
+    MERGE_INT(revocation);
+    MERGE_INT(revocation_failure);
     return c;
 }
 
@@ -405,6 +442,66 @@ static const char *cmd_claim_header(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+static void *create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    return apr_pcalloc(p, sizeof(auth_jwt_srv_conf));
+}
+
+/* AuthJWTRevocationStore shm[:BYTES] | memcached:HOST:PORT[,HOST:PORT] */
+static const char *cmd_store(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    auth_jwt_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                 &auth_jwt_module);
+    const char *why = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (why) {
+        return why;
+    }
+    if (!strcasecmp(arg, "shm") || !strncasecmp(arg, "shm:", 4)) {
+        int bytes = AJWT_SHM_DEFAULT_SIZE;
+        if (arg[3] && (why = parse_int(cmd, arg + 4, AJWT_SHM_MIN_SIZE,
+                                       1024 * 1024 * 1024, &bytes))) {
+            return why;
+        }
+        sc->store_kind = STORE_SHM;
+        sc->shm_size = (apr_size_t)bytes;
+        return NULL;
+    }
+    if (!strncasecmp(arg, "memcached:", 10) && arg[10]) {
+        ajwt_store_t *probe;
+        ajwt_err_t err = { 0 };
+        sc->store_kind = STORE_MC;
+        sc->mc.servers = arg + 10;
+        sc->mc.connect_timeout_ms = 300;
+        sc->mc.poll_timeout_ms = 300;
+        sc->mc.retry_timeout_s = 2;
+        /* parse the server list now, so that a typo stops start-up */
+        if (ajwt_store_mc_create(&probe, &sc->mc, cmd->temp_pool, &err)) {
+            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name,
+                                err.text);
+        }
+        return NULL;
+    }
+    return apr_psprintf(cmd->pool, "%s: '%s' is neither shm[:BYTES] nor "
+                        "memcached:HOST:PORT[,HOST:PORT...]",
+                        cmd->cmd->name, arg);
+}
+
+static const char *cmd_failure(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    auth_jwt_dir_conf *c = dconf;
+    if (!strcasecmp(arg, "deny")) {
+        c->revocation_failure = FAIL_DENY;
+    }
+    else if (!strcasecmp(arg, "allow")) {
+        c->revocation_failure = FAIL_ALLOW;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is neither deny nor allow",
+                            cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
 static const command_rec auth_jwt_cmds[] = {
     AP_INIT_TAKE12("AuthJWTKey", cmd_key, NULL, OR_AUTHCFG,
         "a verification key file (PEM public key, X.509 certificate, JWK "
@@ -444,6 +541,13 @@ static const command_rec auth_jwt_cmds[] = {
     AP_INIT_TAKE2("AuthJWTClaimHeader", cmd_claim_header, NULL, OR_AUTHCFG,
         "a claim path and the request header that carries it to a "
         "backend"),
+    AP_INIT_TAKE1("AuthJWTRevocationStore", cmd_store, NULL, RSRC_CONF,
+        "shm[:BYTES] (this server) or memcached:HOST:PORT[,HOST:PORT...]"),
+    AP_INIT_FLAG("AuthJWTRevocation", ap_set_flag_slot,
+        (void *)APR_OFFSETOF(auth_jwt_dir_conf, revocation), OR_AUTHCFG,
+        "check the revocation store here (default On with a store)"),
+    AP_INIT_TAKE1("AuthJWTRevocationFailure", cmd_failure, NULL, OR_AUTHCFG,
+        "store unreachable: deny (503, default) or allow"),
     { NULL }
 };
 
@@ -471,6 +575,8 @@ static const struct outcome {
     [AJWT_EISSUER]    = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70013) },
     [AJWT_EAUDIENCE]  = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70014) },
     [AJWT_ECONFIG]    = { 500, NULL,            APLOG_ERR,     APLOGNO(70015) },
+    [AJWT_EREVOKED]   = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70016) },
+    [AJWT_ESTORE]     = { 503, NULL,            APLOG_ERR,     APLOGNO(70017) },
 };
 
 static const char *request_id(request_rec *r)
@@ -520,6 +626,9 @@ static int reject(request_rec *r, ajwt_status_t st, const ajwt_err_t *err)
     if (o->bearer) {
         note_bearer(r, o->bearer);
     }
+    if (o->http == HTTP_SERVICE_UNAVAILABLE) {
+        apr_table_setn(r->err_headers_out, "Retry-After", RETRY_AFTER);
+    }
     return o->http;
 }
 
@@ -559,6 +668,58 @@ static void export_claims(request_rec *r, const ajwt_claims_t *cl,
  * the user claim, the claims are in r->request_config and, if enabled,
  * in the environment.
  */
+static void make_verifier(ajwt_verifier_t *v, const auth_jwt_dir_conf *c)
+{
+    v->keys = c->keys;
+    v->algs = c->algs;
+    v->max_len = c->max_size == UNSET ? AJWT_DEFAULT_MAX_TOKEN
+                                      : (apr_size_t)c->max_size;
+    v->policy.leeway = c->leeway == UNSET ? AJWT_DEFAULT_LEEWAY : c->leeway;
+    v->policy.max_age = c->max_age == UNSET ? -1 : c->max_age;
+    v->policy.issuers = c->issuers;
+    v->policy.audiences = c->audiences;
+    v->policy.required = c->required;
+}
+
+/*
+ * Revocation of a verified token. With AuthJWTRevocationFailure allow, an
+ * unreachable store lets it through with a warning at most every
+ * STORE_WARN_EVERY seconds per process (no lock: a lost race only means
+ * one more warning).
+ */
+static ajwt_status_t check_revoked(request_rec *r, const auth_jwt_dir_conf *c,
+                                   const ajwt_claims_t *cl, ajwt_err_t *err)
+{
+    ajwt_err_t e = { 0 };
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(r->request_time);
+    ajwt_status_t st;
+
+    if (!store || c->revocation == 0) {
+        return AJWT_OK;
+    }
+    st = ajwt_store_check(store, cl, apr_time_sec(r->request_time), &e);
+    if (st == AJWT_ESTORE && c->revocation_failure == FAIL_ALLOW) {
+        apr_uint32_t last = apr_atomic_read32(&store_warned_at);
+        if (now - last >= STORE_WARN_EVERY
+            && apr_atomic_cas32(&store_warned_at, now, last) == last) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, e.rv, r, APLOGNO(70022)
+                          "revocation store unreachable, token let through "
+                          "(AuthJWTRevocationFailure allow): %s [id %s]",
+                          e.text, request_id(r));
+        }
+        return AJWT_OK;
+    }
+    if (st != AJWT_OK) {
+        *err = e;
+    }
+    return st;
+}
+
+/*
+ * The whole check of one token for this request: on AJWT_OK r->user is
+ * the user claim, the claims are in r->request_config and, if enabled,
+ * in the environment.
+ */
 static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
                                   const char *token, ajwt_err_t *err)
 {
@@ -569,19 +730,11 @@ static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
     ajwt_status_t st;
     int i;
 
-    v.keys = c->keys;
-    v.algs = c->algs;
-    v.max_len = c->max_size == UNSET ? AJWT_DEFAULT_MAX_TOKEN
-                                     : (apr_size_t)c->max_size;
-    v.policy.leeway = c->leeway == UNSET ? AJWT_DEFAULT_LEEWAY : c->leeway;
-    v.policy.max_age = c->max_age == UNSET ? -1 : c->max_age;
-    v.policy.issuers = c->issuers;
-    v.policy.audiences = c->audiences;
-    v.policy.required = c->required;
     if (!c->keys) {
         return ajwt_err_set(err, AJWT_ECONFIG, "no AuthJWTKey or "
                             "AuthJWTSecret applies to %s", r->uri);
     }
+    make_verifier(&v, c);
     st = ajwt_verify(&cl, token, strlen(token), &v, r->request_time,
                      r->pool, err);
     if (st != AJWT_OK) {
@@ -606,6 +759,9 @@ static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
                                 "%s holds a control character (sub %s)",
                                 h->path, h->header, user);
         }
+    }
+    if ((st = check_revoked(r, c, cl, err)) != AJWT_OK) {
+        return st;
     }
     rec = apr_palloc(r->pool, sizeof(*rec));
     rec->claims = cl;
@@ -758,8 +914,97 @@ static int hook_fixups(request_rec *r)
     return DECLINED;
 }
 
+static int hook_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp)
+{
+    /* the shm store's writers' lock; Mutex directive can tune it */
+    return ap_mutex_register(pconf, SHM_MUTEX, NULL, APR_LOCK_DEFAULT, 0)
+           == APR_SUCCESS ? OK : !OK;
+}
+
+/*
+ * The shm segment and its writers' lock live in the process pool, not
+ * pconf: a graceful restart finds them again, so revoked tokens stay
+ * revoked, and the children of the old and the new generation, which run
+ * side by side for a while, write under the same lock. A new size means a
+ * new segment (the old one is left to the old generation's children).
+ */
+static apr_status_t shm_segment(server_rec *s, apr_size_t size)
+{
+    apr_pool_t *pp = s->process->pool;
+    const char *key = apr_psprintf(pp, "auth_jwt_shm_%" APR_SIZE_T_FMT, size);
+    struct { apr_shm_t *shm; apr_global_mutex_t *lock; } *seg = NULL;
+    apr_status_t rv;
+
+    apr_pool_userdata_get((void **)&seg, key, pp);
+    if (!seg) {
+        seg = apr_pcalloc(pp, sizeof(*seg));
+        if ((rv = apr_shm_create(&seg->shm, size, NULL, pp)) != APR_SUCCESS
+            || (rv = ap_global_mutex_create(&seg->lock, NULL, SHM_MUTEX,
+                                            NULL, s, pp, 0)) != APR_SUCCESS) {
+            return rv;
+        }
+        apr_pool_userdata_set(seg, key, apr_pool_cleanup_null, pp);
+    }
+    shm_base = apr_shm_baseaddr_get(seg->shm);
+    shm_lock = seg->lock;
+    shm_size = size;
+    return APR_SUCCESS;
+}
+
+static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s)
+{
+    const auth_jwt_srv_conf *sc = ap_get_module_config(s->module_config,
+                                                       &auth_jwt_module);
+    ajwt_err_t err = { 0 };
+    apr_status_t rv;
+
+    store = NULL;
+    shm_lock = NULL;
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;      /* the dry run: nothing shared is made twice */
+    }
+    if (sc->store_kind == STORE_SHM) {
+        if ((rv = shm_segment(s, sc->shm_size)) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(70023)
+                         "AuthJWTRevocationStore shm: cannot create the "
+                         "shared memory or its lock");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if (ajwt_store_shm_init(&store, shm_base, shm_size, shm_lock, pconf,
+                                &err) != AJWT_OK) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APLOGNO(70024)
+                         "AuthJWTRevocationStore shm: %s", err.text);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    else if (sc->store_kind == STORE_MC) {
+        if (ajwt_store_mc_create(&store, &sc->mc, pconf, &err) != AJWT_OK) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APLOGNO(70025)
+                         "AuthJWTRevocationStore memcached: %s", err.text);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return OK;
+}
+
 static void hook_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    if (shm_lock) {
+        ajwt_err_t err = { 0 };
+        apr_status_t rv = apr_global_mutex_child_init(&shm_lock,
+                              apr_global_mutex_lockfile(shm_lock), pchild);
+        if (rv != APR_SUCCESS
+            || ajwt_store_shm_init(&store, shm_base, shm_size, shm_lock,
+                                   pchild, &err) != AJWT_OK) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(70026)
+                         "revocation store: cannot attach in this child: %s; "
+                         "tokens will be refused with 503", err.text);
+            store = NULL;
+            shm_lock = NULL;
+        }
+    }
     if (apr_pool_create(&htkeys_pool, pchild) != APR_SUCCESS) {
         htkeys_pool = NULL;
         return;
@@ -773,6 +1018,119 @@ static void hook_child_init(apr_pool_t *pchild, server_rec *s)
                      ".htaccess files will be loaded per request");
         htkeys = NULL;
     }
+}
+
+/* ------------------------------------------------------------------ */
+/* Handlers                                                            */
+
+static int send_json(request_rec *r, int status, const char *json)
+{
+    r->status = status;
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    ap_set_content_type(r, "application/json");
+    ap_rputs(json, r);
+    ap_rputc('\n', r);
+    return OK;
+}
+
+/* The request body, at most max bytes; NULL with *status set if not. */
+static const char *read_body(request_rec *r, apr_size_t max,
+                             apr_size_t *len, int *status)
+{
+    char *buf = apr_palloc(r->pool, max + 1);
+    apr_size_t n = 0;
+    long got;
+    *status = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK);
+    if (*status != OK) {
+        return NULL;
+    }
+    if (ap_should_client_block(r)) {
+        while ((got = ap_get_client_block(r, buf + n, max + 1 - n)) > 0) {
+            n += (apr_size_t)got;
+            if (n > max) {
+                *status = HTTP_REQUEST_ENTITY_TOO_LARGE;
+                return NULL;
+            }
+        }
+        if (got < 0) {
+            *status = HTTP_BAD_REQUEST;
+            return NULL;
+        }
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* SetHandler jwt-revoke: POST token=, jti= with exp=, or sub=. */
+static int handler_revoke(request_rec *r)
+{
+    const auth_jwt_dir_conf *c;
+    const char *type, *body, *answer;
+    ajwt_revoke_req_t req;
+    ajwt_verifier_t v;
+    ajwt_err_t err = { 0 };
+    ajwt_status_t st;
+    apr_size_t len = 0;
+    int json, status;
+
+    if (!r->handler || strcmp(r->handler, HANDLER_REVOKE)) {
+        return DECLINED;
+    }
+    r->allowed = AP_METHOD_BIT << M_POST;
+    if (r->method_number != M_POST) {
+        apr_table_setn(r->err_headers_out, "Allow", "POST");
+        return send_json(r, HTTP_METHOD_NOT_ALLOWED, ajwt_revoke_error(
+            "invalid_request", "use POST", r->pool));
+    }
+    type = apr_table_get(r->headers_in, "Content-Type");
+    json = type && !strncasecmp(type, "application/json", 16);
+    if (!json && !(type && !strncasecmp(type,
+                   "application/x-www-form-urlencoded", 33))) {
+        return send_json(r, HTTP_UNSUPPORTED_MEDIA_TYPE, ajwt_revoke_error(
+            "invalid_request", "send application/x-www-form-urlencoded or "
+            "application/json", r->pool));
+    }
+    body = read_body(r, AJWT_REVOKE_MAX_BODY, &len, &status);
+    if (!body) {
+        return send_json(r, status, ajwt_revoke_error("invalid_request",
+            status == HTTP_REQUEST_ENTITY_TOO_LARGE ? "body too large"
+                                                    : "unreadable body",
+            r->pool));
+    }
+    if ((st = ajwt_revoke_parse(&req, body, len, json, r->pool, &err))) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70027)
+                      "jwt-revoke: bad request: %s [id %s]", err.text,
+                      request_id(r));
+        return send_json(r, HTTP_BAD_REQUEST, ajwt_revoke_error(
+            "invalid_request", err.text, r->pool));
+    }
+    if (!store) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(70028)
+                      "jwt-revoke: no AuthJWTRevocationStore is configured "
+                      "[id %s]", request_id(r));
+        return send_json(r, HTTP_INTERNAL_SERVER_ERROR, ajwt_revoke_error(
+            "server_error", "no revocation store", r->pool));
+    }
+    c = ap_get_module_config(r->per_dir_config, &auth_jwt_module);
+    make_verifier(&v, c);
+    st = ajwt_revoke_run(&answer, &req, store, &v, r->request_time, r->pool,
+                         &err);
+    if (st == AJWT_ESTORE) {
+        log_refusal(r, st, &err);
+        apr_table_setn(r->err_headers_out, "Retry-After", RETRY_AFTER);
+        return send_json(r, HTTP_SERVICE_UNAVAILABLE, answer);
+    }
+    if (st != AJWT_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70029)
+                      "jwt-revoke: token to revoke refused (%s): %s [id %s]",
+                      ajwt_status_name(st), err.text, request_id(r));
+        return send_json(r, HTTP_BAD_REQUEST, answer);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, APLOGNO(70030)
+                  "jwt-revoke by %s: %s [id %s]", r->user ? r->user : "-",
+                  answer, request_id(r));
+    return send_json(r, HTTP_OK, answer);
 }
 
 /* ------------------------------------------------------------------ */
@@ -939,14 +1297,17 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_insert_error_filter(hook_insert_error_filter, NULL, NULL,
                                 APR_HOOK_MIDDLE);
     ap_hook_fixups(hook_fixups, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_pre_config(hook_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(hook_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(hook_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(handler_revoke, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(auth_jwt) = {
     STANDARD20_MODULE_STUFF,
     create_dir_conf,
     merge_dir_conf,
-    NULL,
+    create_srv_conf,
     NULL,
     auth_jwt_cmds,
     register_hooks

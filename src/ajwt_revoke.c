@@ -1,0 +1,257 @@
+/*
+ * ajwt_revoke.c: the jwt-revoke request: strict parsing, then one store
+ * write. Nothing is stored unless the whole request is valid.
+ */
+#include <errno.h>
+#include <string.h>
+#include <apr_strings.h>
+#include "ajwt_json.h"
+#include "ajwt_revoke.h"
+#include "ajwt_web.h"
+
+static const char *const fields[] = { "token", "jti", "exp", "sub" };
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static int field_index(const char *name, apr_size_t n)
+{
+    apr_size_t i;
+    for (i = 0; i < NFIELDS; i++) {
+        if (strlen(fields[i]) == n && !memcmp(fields[i], name, n)) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static ajwt_status_t parse_exp(apr_int64_t *exp, const char *s,
+                               ajwt_err_t *err)
+{
+    char *end;
+    errno = 0;
+    *exp = apr_strtoi64(s, &end, 10);
+    if (!*s || *end || errno || *exp < 0 || *exp > AJWT_MAX_NUMERIC_DATE) {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "exp must be a whole "
+                            "number of seconds since the epoch");
+    }
+    return AJWT_OK;
+}
+
+/* Form fields into vals[] (by field_index); strict about names. */
+static ajwt_status_t parse_form(const char **vals, const char *body,
+                                apr_pool_t *p, ajwt_err_t *err)
+{
+    const char *s = body;
+    while (*s) {
+        const char *amp = strchr(s, '&'), *eq;
+        apr_size_t n = amp ? (apr_size_t)(amp - s) : strlen(s);
+        int i;
+        eq = memchr(s, '=', n);
+        if (n == 0) {
+            s += amp ? 1 : 0;
+            if (!amp) {
+                break;
+            }
+            continue;
+        }
+        i = field_index(s, eq ? (apr_size_t)(eq - s) : n);
+        if (i < 0) {
+            return ajwt_err_set(err, AJWT_EMALFORMED, "unknown field (use "
+                                "token, jti with exp, or sub)");
+        }
+        if (vals[i]) {
+            return ajwt_err_set(err, AJWT_EMALFORMED, "field %s given twice",
+                                fields[i]);
+        }
+        vals[i] = ajwt_web_query(body, fields[i], p);
+        if (!vals[i] && eq && eq + 1 < s + n) {
+            return ajwt_err_set(err, AJWT_EMALFORMED, "field %s is not "
+                                "URL-encoded text", fields[i]);
+        }
+        if (!vals[i]) {
+            vals[i] = "";
+        }
+        if (!amp) {
+            break;
+        }
+        s = amp + 1;
+    }
+    return AJWT_OK;
+}
+
+static ajwt_status_t parse_json(const char **vals, const char *body,
+                                apr_size_t len, apr_pool_t *p,
+                                ajwt_err_t *err)
+{
+    json_t *obj, *v;
+    const char *name;
+    ajwt_status_t st = ajwt_json_parse_object(&obj, body, len, "body", p,
+                                              err);
+    if (st) {
+        return st;
+    }
+    json_object_foreach(obj, name, v) {
+        int i = field_index(name, strlen(name));
+        if (i < 0) {
+            return ajwt_err_set(err, AJWT_EMALFORMED, "unknown field (use "
+                                "token, jti with exp, or sub)");
+        }
+        if (json_is_string(v)) {
+            vals[i] = json_string_value(v);
+        }
+        else if (json_is_integer(v) && !strcmp(name, "exp")) {
+            vals[i] = apr_psprintf(p, "%" APR_INT64_T_FMT,
+                                   (apr_int64_t)json_integer_value(v));
+        }
+        else {
+            return ajwt_err_set(err, AJWT_EMALFORMED, "field %s has the "
+                                "wrong type", fields[i]);
+        }
+    }
+    return AJWT_OK;
+}
+
+ajwt_status_t ajwt_revoke_parse(ajwt_revoke_req_t *req, const char *body,
+                                apr_size_t len, int json, apr_pool_t *p,
+                                ajwt_err_t *err)
+{
+    const char *vals[NFIELDS] = { NULL };
+    ajwt_status_t st;
+    apr_size_t i;
+    int modes;
+
+    memset(req, 0, sizeof(*req));
+    if (len > AJWT_REVOKE_MAX_BODY) {
+        return ajwt_err_set(err, AJWT_EOVERSIZE, "body over %d bytes",
+                            AJWT_REVOKE_MAX_BODY);
+    }
+    if (!body || memchr(body, '\0', len)) {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "empty or binary body");
+    }
+    body = apr_pstrmemdup(p, body, len);
+    st = json ? parse_json(vals, body, len, p, err)
+              : parse_form(vals, body, p, err);
+    if (st) {
+        return st;
+    }
+    for (i = 0; i < NFIELDS; i++) {
+        if (vals[i] && (!*vals[i] || ajwt_json_has_ctl(vals[i])
+                        || strlen(vals[i]) > (i == 0 ? AJWT_REVOKE_MAX_BODY
+                                              : AJWT_REVOKE_MAX_FIELD))) {
+            return ajwt_err_set(err, AJWT_EMALFORMED, "field %s is empty, "
+                                "too long or holds control characters",
+                                fields[i]);
+        }
+    }
+    modes = !!vals[0] + !!vals[1] + !!vals[3];
+    if (modes != 1) {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "give exactly one of "
+                            "token, jti (with exp) or sub");
+    }
+    if (vals[2] && !vals[1]) {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "exp goes with jti only");
+    }
+    if (vals[0]) {
+        req->kind = AJWT_REVOKE_TOKEN;
+        req->token = vals[0];
+    }
+    else if (vals[1]) {
+        if (!vals[2]) {
+            return ajwt_err_set(err, AJWT_EMALFORMED, "jti needs exp (the "
+                                "token's expiry), so the entry can end");
+        }
+        if ((st = parse_exp(&req->exp, vals[2], err))) {
+            return st;
+        }
+        req->kind = AJWT_REVOKE_JTI;
+        req->jti = vals[1];
+    }
+    else {
+        req->kind = AJWT_REVOKE_SUB;
+        req->sub = vals[3];
+    }
+    return AJWT_OK;
+}
+
+static const char *dump(json_t *j, apr_pool_t *p)
+{
+    char *s = json_dumps(j, JSON_COMPACT);
+    const char *out = s ? apr_pstrdup(p, s) : "{}";
+    free(s);
+    json_decref(j);
+    return out;
+}
+
+const char *ajwt_revoke_error(const char *code, const char *text,
+                              apr_pool_t *p)
+{
+    return dump(json_pack("{s:s,s:s}", "error", code,
+                          "error_description", text), p);
+}
+
+ajwt_status_t ajwt_revoke_run(const char **answer,
+                              const ajwt_revoke_req_t *req,
+                              ajwt_store_t *st, const ajwt_verifier_t *v,
+                              apr_time_t now, apr_pool_t *p,
+                              ajwt_err_t *err)
+{
+    apr_int64_t t = apr_time_sec(now);
+    int leeway = v ? v->policy.leeway : AJWT_DEFAULT_LEEWAY;
+    ajwt_status_t rc;
+    const char *jti = req->jti;
+    apr_int64_t exp = req->exp;
+
+    *answer = NULL;
+    if (req->kind == AJWT_REVOKE_TOKEN) {
+        ajwt_claims_t *cl;
+        rc = ajwt_verify(&cl, req->token, strlen(req->token), v, now, p,
+                         err);
+        if (rc == AJWT_EEXPIRED) {
+            *answer = dump(json_pack("{s:n,s:s}", "revoked", "reason",
+                                     "the token has already expired"), p);
+            return AJWT_OK;
+        }
+        if (rc) {
+            *answer = ajwt_revoke_error("invalid_token", "the token does "
+                                        "not verify", p);
+            return rc;
+        }
+        if (!cl->jti) {
+            *answer = ajwt_revoke_error("invalid_request", "the token has "
+                                        "no jti: revoke its subject", p);
+            return ajwt_err_set(err, AJWT_EMALFORMED, "token without jti "
+                                "(sub %s)", cl->sub ? cl->sub : "-");
+        }
+        jti = cl->jti;
+        exp = cl->exp;
+    }
+    if (req->kind == AJWT_REVOKE_SUB) {
+        apr_int64_t max_age = v ? v->policy.max_age : -1;
+        rc = ajwt_store_revoke_sub(st, req->sub, max_age, leeway, t, err);
+        if (rc) {
+            *answer = ajwt_revoke_error("temporarily_unavailable",
+                                        "the revocation store cannot be "
+                                        "reached", p);
+            return rc;
+        }
+        *answer = dump(json_pack("{s:s,s:s,s:I,s:I}", "revoked", "sub",
+                                 "sub", req->sub, "before", (json_int_t)t,
+                                 "until", (json_int_t)(t + (max_age >= 0
+                                     ? max_age + leeway
+                                     : AJWT_SUB_REVOKE_TTL))), p);
+        return AJWT_OK;
+    }
+    if (exp + leeway <= t) {
+        *answer = dump(json_pack("{s:n,s:s}", "revoked", "reason",
+                                 "the token has already expired"), p);
+        return AJWT_OK;
+    }
+    rc = ajwt_store_revoke_jti(st, jti, exp, leeway, t, err);
+    if (rc) {
+        *answer = ajwt_revoke_error("temporarily_unavailable", "the "
+                                    "revocation store cannot be reached", p);
+        return rc;
+    }
+    *answer = dump(json_pack("{s:s,s:s,s:I}", "revoked", "jti", "jti", jti,
+                             "until", (json_int_t)(exp + leeway)), p);
+    return AJWT_OK;
+}
