@@ -1,0 +1,206 @@
+/*
+ * test_revoke.c: the jwt-revoke request: strict parsing of form and JSON
+ * bodies, and what is stored (or not) for each kind of request.
+ */
+#include "ajwt_revoke.h"
+#include "unit.h"
+#include "fixtures.h"
+
+#define NOW 1700000000
+
+/* A store in memory that records its last put and can be made to fail. */
+typedef struct {
+    int puts, fail;
+    char key[AJWT_STORE_KEY_MAX];
+    apr_int64_t value, expires;
+} fake_t;
+
+static ajwt_status_t fake_put(ajwt_store_t *st, const char *key,
+                              apr_int64_t value, apr_int64_t expires,
+                              apr_int64_t now, ajwt_err_t *err)
+{
+    fake_t *f = st->impl;
+    if (f->fail) {
+        return ajwt_err_set(err, AJWT_ESTORE, "fake store down");
+    }
+    f->puts++;
+    apr_cpystrn(f->key, key, sizeof(f->key));
+    f->value = value;
+    f->expires = expires;
+    return AJWT_OK;
+}
+
+static ajwt_status_t fake_get(ajwt_store_t *st, const char *key,
+                              apr_int64_t *value, int *found,
+                              apr_int64_t now, ajwt_err_t *err)
+{
+    fake_t *f = st->impl;
+    *found = f->puts && !strcmp(key, f->key) && f->expires > now;
+    *value = f->value;
+    return f->fail ? ajwt_err_set(err, AJWT_ESTORE, "down") : AJWT_OK;
+}
+
+static const ajwt_store_ops_t fake_ops = { "fake", fake_put, fake_get };
+
+static ajwt_store_t *fake(apr_pool_t *p, fake_t **f)
+{
+    ajwt_store_t *st = apr_pcalloc(p, sizeof(*st));
+    *f = apr_pcalloc(p, sizeof(**f));
+    st->ops = &fake_ops;
+    st->impl = *f;
+    return st;
+}
+
+static ajwt_status_t parse(apr_pool_t *p, const char *body, int json,
+                           ajwt_revoke_req_t *req)
+{
+    return ajwt_revoke_parse(req, body, strlen(body), json, p, NULL);
+}
+
+static void form_bodies(apr_pool_t *p)
+{
+    ajwt_revoke_req_t r;
+    is_int(parse(p, "jti=abc&exp=1700000600", 0, &r), AJWT_OK, "jti+exp");
+    ok(r.kind == AJWT_REVOKE_JTI && !strcmp(r.jti, "abc")
+       && r.exp == 1700000600, "jti+exp read");
+    is_int(parse(p, "sub=alice%40example.com", 0, &r), AJWT_OK, "sub");
+    ok(r.kind == AJWT_REVOKE_SUB && !strcmp(r.sub, "alice@example.com"),
+       "sub URL-decoded");
+    is_int(parse(p, "token=a.b.c", 0, &r), AJWT_OK, "token");
+    ok(r.kind == AJWT_REVOKE_TOKEN, "token kind");
+    is_int(parse(p, "", 0, &r), AJWT_EMALFORMED, "empty body");
+    is_int(parse(p, "jti=abc", 0, &r), AJWT_EMALFORMED, "jti without exp");
+    is_int(parse(p, "exp=5", 0, &r), AJWT_EMALFORMED, "exp alone");
+    is_int(parse(p, "jti=a&exp=x", 0, &r), AJWT_EMALFORMED, "exp not a number");
+    is_int(parse(p, "jti=a&exp=-5", 0, &r), AJWT_EMALFORMED, "exp negative");
+    is_int(parse(p, "jti=a&exp=99999999999999", 0, &r), AJWT_EMALFORMED,
+           "exp huge");
+    is_int(parse(p, "jti=a&exp=5&sub=b", 0, &r), AJWT_EMALFORMED, "two modes");
+    is_int(parse(p, "sub=a&sub=b", 0, &r), AJWT_EMALFORMED, "field twice");
+    is_int(parse(p, "sub=a&admin=1", 0, &r), AJWT_EMALFORMED, "unknown field");
+    is_int(parse(p, "sub=", 0, &r), AJWT_EMALFORMED, "empty value");
+    is_int(parse(p, "sub=a%0d%0aX", 0, &r), AJWT_EMALFORMED, "CR/LF in sub");
+    is_int(parse(p, "sub=%zz", 0, &r), AJWT_EMALFORMED, "bad escape");
+}
+
+static void json_bodies(apr_pool_t *p)
+{
+    ajwt_revoke_req_t r;
+    is_int(parse(p, "{\"jti\":\"abc\",\"exp\":1700000600}", 1, &r), AJWT_OK,
+           "jti+exp");
+    ok(r.exp == 1700000600, "integer exp");
+    is_int(parse(p, "{\"jti\":\"abc\",\"exp\":\"1700000600\"}", 1, &r),
+           AJWT_OK, "exp as a string of digits");
+    is_int(parse(p, "{\"sub\":\"alice\"}", 1, &r), AJWT_OK, "sub");
+    is_int(parse(p, "{\"sub\":\"a\",\"sub\":\"b\"}", 1, &r), AJWT_EMALFORMED,
+           "duplicate member");
+    is_int(parse(p, "{\"sub\":5}", 1, &r), AJWT_EMALFORMED, "sub not a string");
+    is_int(parse(p, "{\"jti\":\"a\",\"exp\":1.5}", 1, &r), AJWT_EMALFORMED,
+           "exp real");
+    is_int(parse(p, "[\"sub\"]", 1, &r), AJWT_EMALFORMED, "not an object");
+    is_int(parse(p, "{\"sub\":\"a\"", 1, &r), AJWT_EMALFORMED, "truncated");
+    is_int(parse(p, "{\"who\":\"a\"}", 1, &r), AJWT_EMALFORMED, "unknown member");
+}
+
+static void oversize(apr_pool_t *p)
+{
+    ajwt_revoke_req_t r;
+    char *big = apr_palloc(p, AJWT_REVOKE_MAX_BODY + 10);
+    memset(big, 'a', AJWT_REVOKE_MAX_BODY + 9);
+    memcpy(big, "token=", 6);
+    big[AJWT_REVOKE_MAX_BODY + 9] = '\0';
+    is_int(parse(p, big, 0, &r), AJWT_EOVERSIZE, "body over the limit");
+}
+
+static ajwt_verifier_t verifier(apr_pool_t *p, const ajwt_key_t **key)
+{
+    ajwt_verifier_t v = { 0 };
+    ajwt_keyset_t *ks = NULL;
+    *key = fx_secret(&ks, 32, 'k', NULL, p);
+    v.keys = ks;
+    v.policy.leeway = 30;
+    v.policy.max_age = -1;
+    return v;
+}
+
+static void run_token(apr_pool_t *p)
+{
+    const ajwt_key_t *key, *other;
+    ajwt_verifier_t v = verifier(p, &key);
+    ajwt_keyset_t *ks2 = NULL;
+    ajwt_revoke_req_t r = { AJWT_REVOKE_TOKEN };
+    const char *answer;
+    fake_t *f;
+    ajwt_store_t *st = fake(p, &f);
+    char want[AJWT_STORE_KEY_MAX];
+
+    r.token = fx_token(p, "HS256", key, NULL,
+                       "{\"sub\":\"u\",\"jti\":\"j1\",\"exp\":1700000600}");
+    is_int(ajwt_revoke_run(&answer, &r, st, &v, apr_time_from_sec(NOW), p,
+                           NULL), AJWT_OK, "valid token revoked");
+    ajwt_store_key_jti(want, "j1");
+    ok(f->puts == 1 && !strcmp(f->key, want), "stored under its jti");
+    is_int(f->expires, 1700000630, "until exp + leeway");
+    ok(answer && strstr(answer, "\"revoked\":\"jti\""), "answer says jti");
+
+    other = fx_secret(&ks2, 32, 'x', NULL, p);
+    r.token = fx_token(p, "HS256", other, NULL,
+                       "{\"sub\":\"u\",\"jti\":\"j2\",\"exp\":1700000600}");
+    ok(ajwt_revoke_run(&answer, &r, st, &v, apr_time_from_sec(NOW), p, NULL)
+       == AJWT_ESIG, "forged token refused");
+    ok(f->puts == 1, "nothing stored for a forged token");
+    ok(strstr(answer, "invalid_token") != NULL, "answer invalid_token");
+
+    r.token = fx_token(p, "HS256", key, NULL,
+                       "{\"sub\":\"u\",\"jti\":\"j3\",\"exp\":1600000000}");
+    is_int(ajwt_revoke_run(&answer, &r, st, &v, apr_time_from_sec(NOW), p,
+                           NULL), AJWT_OK, "expired token: nothing to do");
+    ok(f->puts == 1 && strstr(answer, "\"revoked\":null"), "nothing stored");
+
+    r.token = fx_token(p, "HS256", key, NULL,
+                       "{\"sub\":\"u\",\"exp\":1700000600}");
+    is_int(ajwt_revoke_run(&answer, &r, st, &v, apr_time_from_sec(NOW), p,
+                           NULL), AJWT_EMALFORMED, "token without jti");
+    ok(f->puts == 1, "nothing stored without jti");
+}
+
+static void run_jti_sub(apr_pool_t *p)
+{
+    const ajwt_key_t *key;
+    ajwt_verifier_t v = verifier(p, &key);
+    ajwt_revoke_req_t r = { AJWT_REVOKE_JTI };
+    const char *answer;
+    fake_t *f;
+    ajwt_store_t *st = fake(p, &f);
+    char want[AJWT_STORE_KEY_MAX];
+
+    r.jti = "abc";
+    r.exp = NOW + 100;
+    is_int(ajwt_revoke_run(&answer, &r, st, &v, apr_time_from_sec(NOW), p,
+                           NULL), AJWT_OK, "jti revoked");
+    ajwt_store_key_jti(want, "abc");
+    ok(!strcmp(f->key, want) && f->expires == NOW + 130, "jti until exp+30");
+
+    r.exp = NOW - 40;
+    is_int(ajwt_revoke_run(&answer, &r, st, &v, apr_time_from_sec(NOW), p,
+                           NULL), AJWT_OK, "long-expired jti");
+    is_int(f->puts, 1, "nothing stored for it");
+
+    r.kind = AJWT_REVOKE_SUB;
+    r.sub = "alice";
+    is_int(ajwt_revoke_run(&answer, &r, st, &v, apr_time_from_sec(NOW), p,
+                           NULL), AJWT_OK, "sub revoked");
+    ajwt_store_key_sub(want, "alice");
+    ok(!strcmp(f->key, want) && f->value == NOW, "sub revoked as of now");
+    is_int(f->expires, NOW + AJWT_SUB_REVOKE_TTL, "no max age: default TTL");
+    v.policy.max_age = 3600;
+    ajwt_revoke_run(&answer, &r, st, &v, apr_time_from_sec(NOW), p, NULL);
+    is_int(f->expires, NOW + 3630, "max age + leeway");
+
+    f->fail = 1;
+    is_int(ajwt_revoke_run(&answer, &r, st, &v, apr_time_from_sec(NOW), p,
+                           NULL), AJWT_ESTORE, "store down");
+    ok(strstr(answer, "temporarily_unavailable") != NULL, "answer says so");
+}
+
+UNIT_MAIN(form_bodies, json_bodies, oversize, run_token, run_jti_sub)
