@@ -1,2 +1,163 @@
-/* placeholder: being written */
+/*
+ * ajwt_store.c: the rules of revocation, whatever the backend: which key a
+ * jti or a subject is stored under, what makes a token revoked, and how
+ * long an entry lives.
+ *
+ * ajwt_store_check() runs for every request when revocation is on, so the
+ * key functions allocate nothing: the digest and its base64url text are
+ * made in the caller's buffer (ajwt_b64_encode() would allocate from a
+ * pool, and the check has none).
+ *
+ * Subject revocation and the same second: NumericDates have a resolution
+ * of one second, so a token issued in the second of the revocation cannot
+ * be told apart from one issued just before it. It counts as revoked
+ * (iat == value): a client that is refused gets a new token a second
+ * later, while the other choice would let a stolen token through.
+ */
+#include <string.h>
+#include <openssl/evp.h>
 #include "ajwt_store.h"
+
+#define KEY_PREFIX_JTI  "ajwt:j:"
+#define KEY_PREFIX_SUB  "ajwt:s:"
+#define KEY_PREFIX_LEN  7
+
+/* Bytes of a jti or sub quoted in an error text. */
+#define ID_PART 64
+
+static const char enc[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/*
+ * prefix + base64url(SHA-256(id)) into buf: 7 + 43 characters and a NUL,
+ * within AJWT_STORE_KEY_MAX. EVP_Digest() of SHA-256 cannot fail short of
+ * a broken library; if it does, the digest stays zero and every id maps to
+ * one key, which over-revokes (fails closed) rather than letting through.
+ */
+static void make_key(char *buf, const char *prefix, const char *id)
+{
+    unsigned char md[EVP_MAX_MD_SIZE] = { 0 };
+    unsigned int mdlen = 0, i;
+    char *o = buf + KEY_PREFIX_LEN;
+
+    memcpy(buf, prefix, KEY_PREFIX_LEN);
+    if (!id) {
+        id = "";
+    }
+    if (!EVP_Digest(id, strlen(id), md, &mdlen, EVP_sha256(), NULL)) {
+        memset(md, 0, sizeof(md));
+    }
+    mdlen = 32;
+    /* 32 bytes: ten groups of three, then two bytes as three characters */
+    for (i = 0; i + 3 <= mdlen; i += 3) {
+        *o++ = enc[md[i] >> 2];
+        *o++ = enc[(md[i] & 0x03) << 4 | md[i + 1] >> 4];
+        *o++ = enc[(md[i + 1] & 0x0f) << 2 | md[i + 2] >> 6];
+        *o++ = enc[md[i + 2] & 0x3f];
+    }
+    *o++ = enc[md[i] >> 2];
+    *o++ = enc[(md[i] & 0x03) << 4 | md[i + 1] >> 4];
+    *o++ = enc[(md[i + 1] & 0x0f) << 2];
+    *o = '\0';
+}
+
+void ajwt_store_key_jti(char *buf, const char *jti)
+{
+    make_key(buf, KEY_PREFIX_JTI, jti);
+}
+
+void ajwt_store_key_sub(char *buf, const char *sub)
+{
+    make_key(buf, KEY_PREFIX_SUB, sub);
+}
+
+/*
+ * A jti or sub for an error text: cut at ID_PART bytes, control characters
+ * as '?', so that a forged CR/LF cannot split the error log line.
+ */
+static const char *id_text(char *buf, const char *id)
+{
+    apr_size_t i;
+    for (i = 0; id[i] && i < ID_PART; i++) {
+        unsigned char c = (unsigned char)id[i];
+        buf[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    if (id[i]) {
+        memcpy(buf + i, "...", 3);
+        i += 3;
+    }
+    buf[i] = '\0';
+    return buf;
+}
+
+ajwt_status_t ajwt_store_check(ajwt_store_t *st, const ajwt_claims_t *cl,
+                               apr_int64_t now, ajwt_err_t *err)
+{
+    char key[AJWT_STORE_KEY_MAX], id[ID_PART + 4];
+    apr_int64_t value;
+    int found;
+    ajwt_status_t rc;
+
+    if (cl->jti) {
+        ajwt_store_key_jti(key, cl->jti);
+        rc = st->ops->get(st, key, &value, &found, now, err);
+        if (rc != AJWT_OK) {
+            return rc;      /* AJWT_ESTORE: the caller decides deny/allow */
+        }
+        if (found) {
+            return ajwt_err_set(err, AJWT_EREVOKED, "jti %s is revoked",
+                                id_text(id, cl->jti));
+        }
+    }
+    if (cl->sub) {
+        ajwt_store_key_sub(key, cl->sub);
+        rc = st->ops->get(st, key, &value, &found, now, err);
+        if (rc != AJWT_OK) {
+            return rc;
+        }
+        /* iat == value is revoked: see the same-second note above */
+        if (found && (!cl->has_iat || cl->iat <= value)) {
+            return ajwt_err_set(err, AJWT_EREVOKED, "sub %s is revoked "
+                                "(tokens issued up to %" APR_INT64_T_FMT
+                                ")", id_text(id, cl->sub), value);
+        }
+    }
+    return AJWT_OK;
+}
+
+ajwt_status_t ajwt_store_revoke_jti(ajwt_store_t *st, const char *jti,
+                                    apr_int64_t exp, int leeway,
+                                    apr_int64_t now, ajwt_err_t *err)
+{
+    char key[AJWT_STORE_KEY_MAX];
+    apr_int64_t expires = exp + (leeway > 0 ? leeway : 0);
+
+    if (!jti) {
+        return ajwt_err_set(err, AJWT_ECLAIM, "no jti to revoke");
+    }
+    if (expires <= now) {
+        return AJWT_OK;     /* the token is refused as expired anyway */
+    }
+    ajwt_store_key_jti(key, jti);
+    return st->ops->put(st, key, exp, expires, now, err);
+}
+
+ajwt_status_t ajwt_store_revoke_sub(ajwt_store_t *st, const char *sub,
+                                    apr_int64_t max_age, int leeway,
+                                    apr_int64_t now, ajwt_err_t *err)
+{
+    char key[AJWT_STORE_KEY_MAX];
+    apr_int64_t expires;
+
+    if (!sub) {
+        return ajwt_err_set(err, AJWT_ECLAIM, "no sub to revoke");
+    }
+    /*
+     * With a max age, a token issued at or before now is refused as too
+     * old from now + max_age + leeway on, so the entry can go then.
+     */
+    expires = now + (max_age >= 0 ? max_age + (leeway > 0 ? leeway : 0)
+                                  : AJWT_SUB_REVOKE_TTL);
+    ajwt_store_key_sub(key, sub);
+    return st->ops->put(st, key, now, expires, now, err);
+}
