@@ -103,6 +103,10 @@ ajwt_status_t ajwt_store_shm_init(ajwt_store_t **out, void *base,
  * the segment was laid out (the glue logs when this grows). */
 apr_uint64_t ajwt_store_shm_evictions(const ajwt_store_t *st);
 
+/* How many entries the table holds at most (slots of 96 bytes in groups
+ * of 8, so about size / 96): for the glue's log and the tests. */
+apr_uint32_t ajwt_store_shm_slots(const ajwt_store_t *st);
+
 /* ------------------------------------------------------------ memcached */
 
 typedef struct {
