@@ -66,6 +66,23 @@ good('RequireNone, neither', '/p/none', tok(roles => ['user'], dept => 'x'));
 scope_fail('RequireNone, role banned', '/p/none', tok(roles => ['banned']));
 scope_fail('RequireNone, claim blocked', '/p/none', tok(dept => 'blocked'));
 
+# A sub-location inherits keys and issuer, and only changes the Require.
+{
+    my %iss = (iss => 'https://issuer.example');
+    my $e = sub { mint(alg => 'ES256', claims => { %iss, @_ }) };
+    good('parent location', '/p/inh', $e->());
+    good('sub-location, role present', '/p/inh/admin', $e->(roles => ['admin']));
+    scope_fail('sub-location, role lacking', '/p/inh/admin', $e->());
+    my $t = mint(alg => 'ES256', claims => { roles => ['admin'],
+                                             iss => 'https://x.example' });
+    check_deny('sub-location keeps the parent issuer', sub {
+        GET_('/p/inh/admin', bearer($t)) }, tag => 'AH70013', token => $t);
+    $t = mint(alg => 'RS256', claims => { %iss, roles => ['admin'] });
+    check_deny('sub-location keeps the parent key', sub {
+        GET_('/p/inh/admin', bearer($t)) }, tag => [qw(AH70005 AH70007)],
+        token => $t);
+}
+
 scope_fail('AuthzSendForbiddenOnFailure On: 403', '/p/forbid',
            tok(roles => ['user']), 403);
 good('AuthzSendForbiddenOnFailure On, role present', '/p/forbid',
