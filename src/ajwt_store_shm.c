@@ -3,22 +3,24 @@
  * table in one shared memory segment seen by every process of the server.
  *
  * Why our own table on APR shared memory rather than mod_socache_shmcb:
- * - shmcb wants the caller to hold a global mutex around every retrieve
- *   (it reorders its cyclic buffers on reads), so every request of every
- *   process would take one global lock just to learn that its token is not
- *   revoked. Here readers take no lock at all: each slot carries a
- *   sequence counter (a seqlock), a reader copies the slot and retries if
- *   a writer was there. Only revocations, which are rare, take the mutex.
- * - Eviction is ours to choose: expired entries go first, then the oldest
- *   written, so the newest revocations stay when the table is full.
- *   shmcb drops whole subcaches' oldest data without regard to expiry
- *   order across them, and cannot report how many live entries were lost.
+ * - shmcb declares itself not safe across processes (NOTMPSAFE flag)
+ *   and expires entries inside retrieve, so the caller must hold a global
+ *   mutex around every lookup: every request of every process would take
+ *   one global lock just to learn that its token is not revoked. Here
+ *   readers take no lock at all: each slot carries a sequence counter (a
+ *   seqlock), a reader copies the slot and retries if a writer was there.
+ *   Only revocations, which are rare, take the mutex.
+ * - Eviction is ours to choose: expired entries go first wherever they
+ *   are, then the oldest written, so the newest revocations stay when the
+ *   table is full. shmcb reclaims expired entries only from the head of
+ *   each cyclic buffer, then drops the oldest, so an older long-lived
+ *   revocation can go while newer, already expired ones stay.
  * - The core stays free of httpd (socache is an httpd provider API).
  * The region holds offsets, never pointers, so it stays valid in a process
  * that maps it at another address and after a graceful restart, when
  * ajwt_store_shm_init() re-attaches to the table already there.
  *
- * Layout: a header, then slots of SLOT bytes in groups of GROUP_WAYS. A
+ * Layout: a header, then slots of 96 bytes in groups of GROUP_WAYS. A
  * key's hash picks one group (set-associative), so a lookup reads at most
  * GROUP_WAYS slots. Keys are stored whole (up to AJWT_STORE_KEY_MAX - 1
  * bytes) and compared exactly. Every field of a slot is read and written
