@@ -206,13 +206,12 @@ static int skipped(ajwt_store_t *st, mc_handle_t *h, const char *op,
 /* A reason for the error log: library text, errno, and which server; the
  * server is then skipped for a while (see skipped()). */
 static ajwt_status_t mc_fail(ajwt_store_t *st, mc_handle_t *h,
-                             memcached_return_t rc, const char *op,
+                             memcached_return_t rc, int e, const char *op,
                              const char *key, size_t klen, apr_int64_t now,
                              ajwt_err_t *err)
 {
     mc_impl_t *impl = st->impl;
     uint32_t i = memcached_generate_hash(h->mc, key, klen);
-    int e = memcached_last_error_errno(h->mc);
     char where[300];
 
     if (i < h->nservers) {
@@ -250,6 +249,7 @@ static ajwt_status_t mc_put(ajwt_store_t *st, const char *key,
     memcached_return_t rc;
     char buf[MC_VALUE_MAX];
     size_t klen;
+    int e;
     apr_int64_t ttl = expires - now;
     time_t exptime;
 
@@ -260,8 +260,15 @@ static ajwt_status_t mc_put(ajwt_store_t *st, const char *key,
     if (ttl <= 0) {
         return AJWT_OK;         /* already over: nothing to remember */
     }
-    /* memcached reads more than 30 days as a unix time */
-    exptime = (time_t)(ttl > MC_RELATIVE_MAX ? expires : ttl);
+    /* memcached reads more than 30 days as a unix time, and the binary
+     * protocol carries 32 bits: later than 2106 is kept until 2106 */
+    if (ttl <= MC_RELATIVE_MAX) {
+        exptime = (time_t)ttl;
+    }
+    else {
+        exptime = (time_t)(expires > (apr_int64_t)UINT32_MAX ? UINT32_MAX
+                                                             : expires);
+    }
     if (!(h = thread_handle(st, err))) {
         return AJWT_EINTERNAL;
     }
@@ -271,13 +278,19 @@ static ajwt_status_t mc_put(ajwt_store_t *st, const char *key,
     mc = h->mc;
     apr_snprintf(buf, sizeof(buf), "%" APR_INT64_T_FMT, value);
     rc = memcached_set(mc, key, klen, buf, strlen(buf), exptime, 0);
+    e = memcached_last_error_errno(mc);
     if (stale(rc)) {
         memcached_return_t first = rc;
         rc = memcached_set(mc, key, klen, buf, strlen(buf), exptime, 0);
-        rc = rc == MEMCACHED_SERVER_TEMPORARILY_DISABLED ? first : rc;
+        if (rc == MEMCACHED_SERVER_TEMPORARILY_DISABLED) {
+            rc = first;         /* say why it failed, not "disabled" */
+        }
+        else {
+            e = memcached_last_error_errno(mc);
+        }
     }
     if (rc != MEMCACHED_SUCCESS) {
-        return mc_fail(st, h, rc, "set", key, klen, now, err);
+        return mc_fail(st, h, rc, e, "set", key, klen, now, err);
     }
     return AJWT_OK;
 }
@@ -324,7 +337,7 @@ static ajwt_status_t mc_get(ajwt_store_t *st, const char *key,
     size_t klen, vlen = 0;
     uint32_t flags = 0;
     char *v;
-    int good;
+    int good, e;
 
     /* memcached expires entries itself: now is only for skipped() */
     *found = 0;
@@ -340,11 +353,17 @@ static ajwt_status_t mc_get(ajwt_store_t *st, const char *key,
     }
     mc = h->mc;
     v = memcached_get(mc, key, klen, &vlen, &flags, &rc);
+    e = memcached_last_error_errno(mc);
     if (stale(rc)) {
         memcached_return_t first = rc;
         free(v);
         v = memcached_get(mc, key, klen, &vlen, &flags, &rc);
-        rc = rc == MEMCACHED_SERVER_TEMPORARILY_DISABLED ? first : rc;
+        if (rc == MEMCACHED_SERVER_TEMPORARILY_DISABLED) {
+            rc = first;         /* say why it failed, not "disabled" */
+        }
+        else {
+            e = memcached_last_error_errno(mc);
+        }
     }
     if (rc == MEMCACHED_NOTFOUND) {
         free(v);
@@ -352,7 +371,7 @@ static ajwt_status_t mc_get(ajwt_store_t *st, const char *key,
     }
     if (rc != MEMCACHED_SUCCESS) {
         free(v);
-        return mc_fail(st, h, rc, "get", key, klen, now, err);
+        return mc_fail(st, h, rc, e, "get", key, klen, now, err);
     }
     good = v && parse_value(v, vlen, value);
     free(v);

@@ -837,6 +837,141 @@ static void blackhole(apr_pool_t *p)
     close(fd);
 }
 
+/* ---- the operators' tool, run as a program */
+
+static char tool_path[4200];
+static int lines_out;           /* lines the last run_tool() printed */
+
+static const char *find_tool(void)
+{
+    char self[4096], *slash;
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0) {
+        return NULL;
+    }
+    self[n] = '\0';
+    if ((slash = strrchr(self, '/'))) {
+        *slash = '\0';
+    }
+    /* BUILD/t/unit/test_store_mc -> BUILD/tools/ajwt-revoke */
+    snprintf(tool_path, sizeof(tool_path), "%s/../../tools/ajwt-revoke",
+             self);
+    return access(tool_path, X_OK) == 0 ? tool_path : NULL;
+}
+
+/* Run the tool with args (shell words we made); exit status, output. */
+static int run_tool(apr_pool_t *p, const char *args, char **out)
+{
+    char buf[4096];
+    size_t got = 0, n;
+    int status;
+    FILE *f;
+    fflush(stdout);
+    f = popen(apr_psprintf(p, "'%s' %s 2>&1", tool_path, args), "r");
+    if (!f) {
+        return -1;
+    }
+    while (got + 1 < sizeof(buf)
+           && (n = fread(buf + got, 1, sizeof(buf) - 1 - got, f)) > 0) {
+        got += n;
+    }
+    buf[got] = '\0';
+    status = pclose(f);
+    lines_out = 0;
+    for (n = 0; n < got; n++) {
+        lines_out += buf[n] == '\n';
+    }
+    while (got && buf[got - 1] == '\n') {
+        buf[--got] = '\0';     /* keeps TAP descriptions on one line */
+    }
+    *out = apr_pstrdup(p, buf);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int lines(const char *s)
+{
+    (void)s;
+    return lines_out;
+}
+
+static void tool(apr_pool_t *p)
+{
+    static const char *const usage[] = {
+        "", "--jti a --exp 5", "--servers S", "--servers S --jti a",
+        "--servers S --jti a --exp 5 --sub b", "--servers S --jti a --exp x",
+        "--servers S --jti a --exp -5", "--servers S --sub b --exp 5",
+        "--servers S --jti a --exp 5 --max-age 1", "--servers S --sub ''",
+        "--servers S --sub b --leeway 1x", "--servers S --sub b extra",
+        "--servers S --bogus", "--servers h:0 --sub b",
+        "--servers S --sub b --timeout 0",
+    };
+    ajwt_store_t *st = store(p, servers_all(p), 1);
+    const char *servers = servers_all(p), *jti, *sub;
+    char k[AJWT_STORE_KEY_MAX], *out;
+    apr_int64_t v = 0, now = now_s(), exp = now + 600;
+    int found = 0, rc, port;
+    size_t i;
+
+    if (!find_tool()) {
+        ok(1, "# skip tools/ajwt-revoke not built");
+        return;
+    }
+    if (!ok(st != NULL, "store made")) {
+        return;
+    }
+    rc = run_tool(p, "--help", &out);
+    is_int(rc, 0, "--help exits 0");
+    ok(strstr(out, "--servers") && strstr(out, "--max-age"), "--help "
+       "documents the options");
+
+    jti = apr_psprintf(p, "tool-jti-%d", (int)getpid());
+    rc = run_tool(p, apr_psprintf(p, "--servers %s --jti %s --exp %"
+                                  APR_INT64_T_FMT, servers, jti, exp), &out);
+    is_int(rc, 0, "revoke by jti: exit 0 (%s)", out);
+    is_int(lines(out), 1, "one line");
+    ajwt_store_key_jti(k, jti);
+    st->ops->get(st, k, &v, &found, now, NULL);
+    ok(found && v == exp, "the module's store sees the jti entry, value exp");
+
+    sub = apr_psprintf(p, "tool sub %d", (int)getpid());
+    rc = run_tool(p, apr_psprintf(p, "--servers=%s --sub='%s' --max-age "
+                                  "300 --leeway 10", servers, sub), &out);
+    is_int(rc, 0, "revoke by sub: exit 0 (%s)", out);
+    ajwt_store_key_sub(k, sub);
+    found = 0;
+    st->ops->get(st, k, &v, &found, now_s(), NULL);
+    ok(found && v >= now && v <= now_s(), "the subject entry holds the "
+       "revocation time");
+
+    jti = apr_psprintf(p, "tool-old-%d", (int)getpid());
+    rc = run_tool(p, apr_psprintf(p, "--servers %s --jti %s --exp %"
+                                  APR_INT64_T_FMT, servers, jti, now - 3600),
+                  &out);
+    is_int(rc, 0, "expired token: exit 0 (%s)", out);
+    ajwt_store_key_jti(k, jti);
+    found = 1;
+    st->ops->get(st, k, &v, &found, now, NULL);
+    is_int(found, 0, "nothing stored for it");
+
+    for (i = 0; i < sizeof(usage) / sizeof(usage[0]); i++) {
+        const char *a = usage[i], *at = strstr(a, "--servers S");
+        if (at) {
+            a = apr_psprintf(p, "%.*s--servers %s%s", (int)(at - a), a,
+                             servers, at + strlen("--servers S"));
+        }
+        rc = run_tool(p, a, &out);
+        is_int(rc, 2, "usage error exits 2: %s", usage[i]);
+    }
+
+    port = free_port();
+    rc = run_tool(p, apr_psprintf(p, "--servers 127.0.0.1:%d --sub x "
+                                  "--timeout 200", port), &out);
+    is_int(rc, 1, "unreachable store exits 1");
+    ok(lines(out) == 1 && strstr(out, "ajwt-revoke: memcached set"),
+       "with one line: %s", out);
+    ok(!strstr(out, " x "), "naming the hashed key, not the subject");
+}
+
 static void cases_main(apr_pool_t *p);
 
 int main(void)
@@ -870,6 +1005,7 @@ static void cases_main(apr_pool_t *p)
         { "round_trip", round_trip }, { "expiry", expiry },
         { "bad_values", bad_values }, { "bad_keys", bad_keys },
         { "spread", spread }, { "threads", threads }, { "forked", forked },
+        { "tool", tool },
         { "blackhole", blackhole }, { "outage", outage },
         { "bounce", bounce },
     };
