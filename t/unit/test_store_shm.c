@@ -424,28 +424,22 @@ static int child_race_writer(shared_t *s, int unused)
     return 0;
 }
 
-static void race(apr_pool_t *p)
+/* The reader's side of a race, about RACE_US long; its checks. */
+static void race_reader(ajwt_store_t *st, const char *what)
 {
-    shared_t s;
-    apr_proc_t proc;
     char hot[HOT][AJWT_STORE_KEY_MAX], k[AJWT_STORE_KEY_MAX];
     apr_int64_t last[HOT] = { 0 }, v;
     apr_time_t end;
     long reads = 0, found = 0, torn = 0, backwards = 0, cold_found = 0;
     int i;
 
-    if (!shared(&s, AJWT_SHM_MIN_SIZE, p)) {
-        unshared(&s);
-        return;
-    }
     for (i = 0; i < HOT; i++) {
         jkey(hot[i], "hot%d", i);
     }
-    ok(spawn(&proc, &s, child_race_writer, 0, p), "writer started");
     end = apr_time_now() + RACE_US;
     while (apr_time_now() < end) {
         for (i = 0; i < HOT; i++, reads++) {
-            v = get(s.st, hot[i], 3);
+            v = get(st, hot[i], 3);
             if (v == -1) {
                 continue;
             }
@@ -461,7 +455,7 @@ static void race(apr_pool_t *p)
             }
         }
         i = (int)(reads % COLD);
-        v = get(s.st, jkey(k, "cold%d", i), 3);
+        v = get(st, jkey(k, "cold%d", i), 3);
         reads++;
         if (v != -1) {
             cold_found++;
@@ -470,13 +464,52 @@ static void race(apr_pool_t *p)
             }
         }
     }
+    diag("%s: %ld reads, %ld hot found, %ld cold found", what, reads, found,
+         cold_found);
+    ok(found > 1000, "%s: reader saw live hot entries: %ld", what, found);
+    is_int(torn, 0, "%s: no torn read", what);
+    is_int(backwards, 0, "%s: no key went back in time", what);
+}
+
+static void race(apr_pool_t *p)
+{
+    shared_t s;
+    apr_proc_t proc;
+
+    if (!shared(&s, AJWT_SHM_MIN_SIZE, p)) {
+        unshared(&s);
+        return;
+    }
+    ok(spawn(&proc, &s, child_race_writer, 0, p), "writer started");
+    race_reader(s.st, "processes");
     is_int(reap(&proc), 0, "writer: every put OK");
-    diag("%ld reads, %ld hot found, %ld cold found, %lu evictions", reads,
-         found, cold_found, (unsigned long)ajwt_store_shm_evictions(s.st));
-    ok(found > 1000, "readers saw live hot entries: %ld", found);
-    is_int(torn, 0, "no torn read");
-    is_int(backwards, 0, "no key went back in time");
-    ok(ajwt_store_shm_evictions(s.st) > 0, "slots changed hands");
+    ok(ajwt_store_shm_evictions(s.st) > 0, "slots changed hands: %lu",
+       (unsigned long)ajwt_store_shm_evictions(s.st));
+    unshared(&s);
+}
+
+static void *APR_THREAD_FUNC thread_race_writer(apr_thread_t *t, void *data)
+{
+    apr_thread_exit(t, child_race_writer(data, 0));
+    return NULL;
+}
+
+/* The same with threads of one process (worker and event MPMs). */
+static void race_threads(apr_pool_t *p)
+{
+    shared_t s;
+    apr_thread_t *t;
+    apr_status_t rv = APR_EGENERAL;
+
+    if (!shared(&s, AJWT_SHM_MIN_SIZE, p)) {
+        unshared(&s);
+        return;
+    }
+    ok(apr_thread_create(&t, NULL, thread_race_writer, &s, p)
+       == APR_SUCCESS, "writer thread started");
+    race_reader(s.st, "threads");
+    apr_thread_join(&rv, t);
+    is_int(rv, 0, "writer thread: every put OK");
     unshared(&s);
 }
 
@@ -526,4 +559,4 @@ static void cost(apr_pool_t *p)
 }
 
 UNIT_MAIN(basics, reattach, fill, expired_first, dead_writer, processes,
-          race, cost)
+          race, race_threads, cost)
