@@ -7,8 +7,9 @@
  *
  * The entries are exactly those the module writes: same keys, same
  * lifetimes, same hashing over the servers (src/ajwt_store.c and
- * src/ajwt_store_mc.c), so list the servers in the same order as in
- * AuthJWTRevocationStore. Unlike the core, this tool reads the clock.
+ * src/ajwt_store_mc.c), so name the servers as AuthJWTRevocationStore
+ * does: ketama places a server on the ring by its name and port.
+ * Unlike the core, this tool reads the clock.
  *
  * Exit status: 0 revoked (or nothing to revoke), 1 the store failed,
  * 2 usage error.
@@ -30,19 +31,23 @@
 #define TIME_MAX   253402300799LL   /* 9999-12-31T23:59:59Z */
 
 static const char usage_text[] =
-"Usage: ajwt-revoke --servers HOST[:PORT][,HOST[:PORT]...] --jti JTI --exp EXP\n"
+"Usage: ajwt-revoke --servers HOST[:PORT][,...] --jti JTI --exp EXP\n"
 "                   [--leeway S] [--timeout MS]\n"
-"       ajwt-revoke --servers HOST[:PORT][,HOST[:PORT]...] --sub SUB\n"
+"       ajwt-revoke --servers HOST[:PORT][,...] --sub SUB\n"
 "                   [--max-age S] [--leeway S] [--timeout MS]\n"
 "\n"
 "Revoke JWTs in the memcached cluster of AuthJWTRevocationStore memcached:...\n"
 "\n"
-"  --servers LIST  the memcached servers, in the order of the module's\n"
-"                  AuthJWTRevocationStore (port defaults to 11211)\n"
+"  --servers LIST  the memcached servers, named exactly as in the module's\n"
+"                  AuthJWTRevocationStore (consistent hashing uses the\n"
+"                  names: localhost and 127.0.0.1 are different servers\n"
+"                  to it); the port defaults to 11211, and the\n"
+"                  directive's value may be pasted, memcached: and all\n"
 "  --jti JTI       revoke the one token with this jti claim...\n"
 "  --exp EXP       ...whose exp claim is EXP (seconds since the epoch): the\n"
 "                  entry lives until EXP + leeway, when the token would be\n"
-"                  refused as expired anyway; an EXP already past is not stored\n"
+"                  refused as expired anyway; an EXP already past is not\n"
+"                  stored\n"
 "  --sub SUB       revoke every token of this subject issued now or before\n"
 "  --max-age S     the servers' AuthJWTMaxAge, if set: the subject entry then\n"
 "                  lives S + leeway seconds instead of 30 days\n"
@@ -169,6 +174,9 @@ int main(int argc, char **argv)
     }
     if (!servers) {
         return usage_error("%s--servers is required", "");
+    }
+    if (!strncmp(servers, "memcached:", 10)) {
+        servers += 10;          /* the directive's value, pasted */
     }
     if (!!jti == !!sub) {
         return usage_error("%sgive either --jti with --exp, or --sub", "");

@@ -934,8 +934,9 @@ static void tool(apr_pool_t *p)
     ok(found && v == exp, "the module's store sees the jti entry, value exp");
 
     sub = apr_psprintf(p, "tool sub %d", (int)getpid());
-    rc = run_tool(p, apr_psprintf(p, "--servers=%s --sub='%s' --max-age "
-                                  "300 --leeway 10", servers, sub), &out);
+    rc = run_tool(p, apr_psprintf(p, "--servers=memcached:%s --sub='%s' "
+                                  "--max-age 300 --leeway 10", servers, sub),
+                  &out);
     is_int(rc, 0, "revoke by sub: exit 0 (%s)", out);
     ajwt_store_key_sub(k, sub);
     found = 0;
