@@ -37,6 +37,7 @@
 
 #include "ajwt.h"
 #include "ajwt_alg.h"
+#include "ajwt_cache.h"
 #include "ajwt_claims.h"
 #include "ajwt_json.h"
 #include "ajwt_key.h"
@@ -97,6 +98,7 @@ typedef struct {
     int store_kind;             /* STORE_NONE, STORE_SHM, STORE_MC */
     apr_size_t shm_size;
     ajwt_mc_conf_t mc;
+    int verify_cache;           /* AuthJWTVerifyCache entries; UNSET */
 } auth_jwt_srv_conf;
 
 /*
@@ -109,6 +111,9 @@ static apr_global_mutex_t *shm_lock;
 static void *shm_base;
 static apr_size_t shm_size;
 static apr_uint32_t store_warned_at;    /* seconds, for rate limiting */
+
+/* This process's verified-token cache (child_init), NULL when off. */
+static ajwt_cache_t *verify_cache;
 
 /* What a successful verification leaves in r->request_config. */
 typedef struct {
@@ -444,7 +449,19 @@ static const char *cmd_claim_header(cmd_parms *cmd, void *dconf,
 
 static void *create_srv_conf(apr_pool_t *p, server_rec *s)
 {
-    return apr_pcalloc(p, sizeof(auth_jwt_srv_conf));
+    auth_jwt_srv_conf *sc = apr_pcalloc(p, sizeof(*sc));
+    sc->verify_cache = UNSET;
+    return sc;
+}
+
+static const char *cmd_verify_cache(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    auth_jwt_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                 &auth_jwt_module);
+    const char *why = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    return why ? why : parse_int(cmd, arg, 0, AJWT_CACHE_MAX,
+                                 &sc->verify_cache);
 }
 
 /* AuthJWTRevocationStore shm[:BYTES] | memcached:HOST:PORT[,HOST:PORT] */
@@ -541,6 +558,9 @@ static const command_rec auth_jwt_cmds[] = {
     AP_INIT_TAKE2("AuthJWTClaimHeader", cmd_claim_header, NULL, OR_AUTHCFG,
         "a claim path and the request header that carries it to a "
         "backend"),
+    AP_INIT_TAKE1("AuthJWTVerifyCache", cmd_verify_cache, NULL, RSRC_CONF,
+        "entries of the per-process cache of verified tokens (default "
+        "1024; 0 turns it off)"),
     AP_INIT_TAKE1("AuthJWTRevocationStore", cmd_store, NULL, RSRC_CONF,
         "shm[:BYTES] (this server) or memcached:HOST:PORT[,HOST:PORT...]"),
     AP_INIT_FLAG("AuthJWTRevocation", ap_set_flag_slot,
@@ -679,6 +699,7 @@ static void make_verifier(ajwt_verifier_t *v, const auth_jwt_dir_conf *c)
     v->policy.issuers = c->issuers;
     v->policy.audiences = c->audiences;
     v->policy.required = c->required;
+    v->cache = verify_cache;
 }
 
 /*
@@ -991,6 +1012,16 @@ static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static void hook_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    const auth_jwt_srv_conf *sc = ap_get_module_config(s->module_config,
+                                                       &auth_jwt_module);
+    ajwt_err_t cerr = { 0 };
+    if (ajwt_cache_create(&verify_cache, sc->verify_cache == UNSET
+                          ? AJWT_CACHE_DEFAULT : sc->verify_cache,
+                          pchild, &cerr) != AJWT_OK) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, cerr.rv, s, APLOGNO(70031)
+                     "verified-token cache off in this process: %s",
+                     cerr.text);
+    }
     if (shm_lock) {
         ajwt_err_t err = { 0 };
         apr_status_t rv = apr_global_mutex_child_init(&shm_lock,

@@ -389,6 +389,9 @@ static ajwt_status_t finish_secret(ajwt_key_t *k, unsigned char *secret,
 
 /* ------------------------------------------------------------ keysets */
 
+/* Source of ajwt_keyset_t.id: a new one each time a set changes. */
+static apr_uint64_t keyset_ids;
+
 /*
  * Append the keys of add (ajwt_key_t *) to *ks, or nothing at all when a
  * kid is already taken (in *ks or twice in add).
@@ -425,6 +428,7 @@ static ajwt_status_t commit(ajwt_keyset_t **ks,
         APR_ARRAY_PUSH((*ks)->keys, ajwt_key_t *) = k;
         (*ks)->algs |= k->algs;
     }
+    (*ks)->id = __atomic_add_fetch(&keyset_ids, 1, __ATOMIC_RELAXED);
     return AJWT_OK;
 }
 

@@ -50,6 +50,9 @@ typedef struct ajwt_key_t {
 typedef struct ajwt_keyset_t {
     apr_array_header_t *keys;   /* of ajwt_key_t *, in configuration order */
     unsigned algs;              /* union of every key's algs */
+    apr_uint64_t id;            /* unique per process for each content of
+                                 * the set: a verified-token cache entry
+                                 * made under one set never serves another */
 } ajwt_keyset_t;
 
 /*

@@ -52,6 +52,7 @@ ajwt_status_t ajwt_verify(ajwt_claims_t **out, const char *token,
                           apr_size_t len, const ajwt_verifier_t *v,
                           apr_time_t now, apr_pool_t *p, ajwt_err_t *err)
 {
+    ajwt_cache_scope_t scope;
     ajwt_jws_t *jws;
     ajwt_claims_t *cl;
     ajwt_status_t st;
@@ -64,12 +65,21 @@ ajwt_status_t ajwt_verify(ajwt_claims_t **out, const char *token,
         return ajwt_err_set(err, AJWT_ECONFIG, "no verification key is "
                             "configured");
     }
-    if ((st = ajwt_jws_parse(&jws, token, len, v->max_len, 1, p, err))
-        || (st = check_typ(jws, err))
-        || (st = ajwt_jws_verify(NULL, jws, v->keys,
-                                 v->algs ? v->algs : AJWT_ALG_ALL, err))
-        || (st = ajwt_claims_read(&cl, jws->payload, p, err))
-        || (st = ajwt_claims_check(cl, &v->policy, now, err))) {
+    scope.keyset_id = v->keys->id;
+    scope.algs = v->algs ? v->algs : AJWT_ALG_ALL;
+    scope.max_len = v->max_len ? v->max_len : AJWT_DEFAULT_MAX_TOKEN;
+    cl = ajwt_cache_get(v->cache, token, len, &scope, apr_time_sec(now), p);
+    if (!cl) {
+        if ((st = ajwt_jws_parse(&jws, token, len, scope.max_len, 1, p,
+                                 err))
+            || (st = check_typ(jws, err))
+            || (st = ajwt_jws_verify(NULL, jws, v->keys, scope.algs, err))
+            || (st = ajwt_claims_read(&cl, jws->payload, p, err))) {
+            return st;
+        }
+        ajwt_cache_put(v->cache, token, len, &scope, cl);
+    }
+    if ((st = ajwt_claims_check(cl, &v->policy, now, err))) {
         return st;
     }
     *out = cl;
