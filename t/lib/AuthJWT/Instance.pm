@@ -1,0 +1,511 @@
+package AuthJWT::Instance;
+# Private httpd instances (and memcached servers) started from a .t file,
+# for the tests that need more than the harness's one server: a chosen MPM
+# with several children or threads, two servers sharing a memcached
+# cluster, graceful restarts, a store killed under the server.
+#
+#   my $h = AuthJWT::Instance->new(mpm => 'prefork', conf => $text);
+#   $h->start;  $h->get('/p', token => $t)->code;  $h->graceful;  $h->stop;
+#   my $m = AuthJWT::Instance->memcached;  $m->{port};  $m->stop; $m->start;
+#
+# Every instance lives in its own temporary directory (config, logs, pid
+# file, document root) on a free port of 127.0.0.1, is started with
+# `httpd -f CONF -k start` and stopped by the PID in its pid file (TERM,
+# then wait until the process is gone; KILL after a while). Whatever is
+# still running when the test file exits is stopped in an END block, and
+# a start that fails stops what it started and dies with the error log.
+use strict;
+use warnings FATAL => 'all';
+
+use Carp qw(croak);
+use File::Temp qw(tempdir);
+use File::Basename qw(dirname);
+use IO::Socket::INET;
+use IO::Select;
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep time);
+use LWP::UserAgent;
+use HTTP::Request;
+use JSON ();
+
+my %live;           # "$obj" => $obj, for END
+my $seq = 0;
+
+sub free_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Proto => 'tcp', Listen => 1,
+                                  ReuseAddr => 1)
+        or croak "no free port: $!";
+    my $p = $s->sockport;
+    close $s;
+    return $p;
+}
+
+sub port_open {
+    my $port = shift;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Proto => 'tcp', Timeout => 1);
+    return 0 unless $s;
+    close $s;
+    return 1;
+}
+
+sub pid_alive {
+    my $pid = shift;
+    return 0 unless $pid;
+    # a child of ours that exited is reaped here, so kill 0 sees it gone
+    waitpid($pid, WNOHANG);
+    return kill(0, $pid) ? 1 : 0;
+}
+
+sub wait_gone {
+    my ($pid, $secs) = @_;
+    my $end = time + $secs;
+    while (time < $end) {
+        return 1 unless pid_alive($pid);
+        sleep 0.05;
+    }
+    return !pid_alive($pid);
+}
+
+sub httpd_bin {
+    return $ENV{AJWT_HTTPD} if $ENV{AJWT_HTTPD};
+    # inside the harness, the httpd it was configured with
+    if ($INC{'Apache/Test.pm'}) {
+        my $v = eval { Apache::Test::vars() } || {};
+        return $v->{httpd} if $v->{httpd} && -x $v->{httpd};
+    }
+    return -x '/usr/sbin/apache2' ? '/usr/sbin/apache2' : 'httpd';
+}
+
+sub modules_dir { $ENV{AJWT_HTTPD_MODULES} || '/usr/lib/apache2/modules' }
+
+sub module_path {
+    my $m = $ENV{AJWT_MODULE} or croak 'AJWT_MODULE is not set (run from '
+                                     . 't/TEST or make test)';
+    return $m;
+}
+
+# The ajwt-revoke tool of the same build: BUILD/.libs/mod_auth_jwt.so ->
+# BUILD/tools/ajwt-revoke, unless AJWT_REVOKE_TOOL says otherwise.
+sub revoke_tool {
+    return $ENV{AJWT_REVOKE_TOOL} if $ENV{AJWT_REVOKE_TOOL};
+    return dirname(dirname(module_path())) . '/tools/ajwt-revoke';
+}
+
+sub keys_dir {
+    return $ENV{AJWT_KEYS} if $ENV{AJWT_KEYS};
+    my $v = Apache::Test::vars();
+    return "$v->{serverroot}/keys";
+}
+
+# new(mpm => prefork|event|worker, conf => "directives...",
+#     children => N (prefork), threads => N, procs => N (event/worker),
+#     keepalive => 0|1, loglevel => 'info auth_jwt:debug')
+sub new {
+    my ($class, %o) = @_;
+    my $self = bless {
+        mpm       => $o{mpm} || 'prefork',
+        conf      => $o{conf} || '',
+        children  => $o{children} || 4,
+        threads   => $o{threads} || 8,
+        procs     => $o{procs} || 2,
+        keepalive => $o{keepalive} ? 'On' : 'Off',
+        loglevel  => $o{loglevel} || 'info auth_jwt:debug',
+        name      => $o{name} || 'h' . ++$seq,
+    }, $class;
+    $self->{dir} = tempdir("ajwt-$self->{name}-XXXXXX", TMPDIR => 1,
+                           CLEANUP => !$ENV{AJWT_KEEP_TMP});
+    chmod 0755, $self->{dir};   # children run as nobody when we are root
+    $self->{port} = $o{port} || free_port();
+    mkdir "$self->{dir}/$_" for qw(htdocs run logs);
+    for my $f (qw(p q a)) {
+        spew("$self->{dir}/htdocs/$f", "ok $f\n");
+    }
+    chmod 0755, "$self->{dir}/htdocs";
+    return $self;
+}
+
+sub spew {
+    my ($file, $data) = @_;
+    open my $fh, '>', $file or croak "$file: $!";
+    print $fh $data;
+    close $fh or croak "$file: $!";
+}
+
+sub slurp {
+    my $file = shift;
+    open my $fh, '<', $file or return '';
+    local $/;
+    my $d = <$fh>;
+    return defined $d ? $d : '';
+}
+
+sub dir        { $_[0]{dir} }
+sub port       { $_[0]{port} }
+sub conf_file  { "$_[0]{dir}/httpd.conf" }
+sub error_log  { "$_[0]{dir}/logs/error_log" }
+sub access_log { "$_[0]{dir}/logs/access_log" }
+sub pid_file   { "$_[0]{dir}/run/httpd.pid" }
+sub url        { "http://127.0.0.1:$_[0]{port}$_[1]" }
+
+sub mpm_conf {
+    my $self = shift;
+    my $mods = modules_dir();
+    if ($self->{mpm} eq 'prefork') {
+        my $n = $self->{children};
+        return <<"EOC";
+LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so
+StartServers $n
+MinSpareServers $n
+MaxSpareServers @{[ $n * 2 ]}
+ServerLimit @{[ $n * 2 ]}
+MaxRequestWorkers @{[ $n * 2 ]}
+MaxConnectionsPerChild 0
+EOC
+    }
+    my ($p, $t) = ($self->{procs}, $self->{threads});
+    return <<"EOC";
+LoadModule mpm_$self->{mpm}_module $mods/mod_mpm_$self->{mpm}.so
+StartServers $p
+ServerLimit @{[ $p * 2 ]}
+ThreadLimit $t
+ThreadsPerChild $t
+MinSpareThreads $t
+MaxSpareThreads @{[ $p * $t ]}
+MaxRequestWorkers @{[ $p * $t ]}
+MaxConnectionsPerChild 0
+EOC
+}
+
+sub write_conf {
+    my $self = shift;
+    my $d = $self->{dir};
+    my $mods = modules_dir();
+    my $module = module_path();
+    my $user = $> == 0 ? "User nobody\nGroup nogroup\n" : '';
+    my $conf = <<"EOC";
+# generated by AuthJWT::Instance for $0
+ServerRoot "$d"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$self->{port}
+PidFile "$d/run/httpd.pid"
+DefaultRuntimeDir "$d/run"
+ErrorLog "$d/logs/error_log"
+LogLevel $self->{loglevel}
+# %P and %{tid}P: which child and thread answered each request
+LogFormat "%P %{tid}P %>s %m %U%q" ajwt
+CustomLog "$d/logs/access_log" ajwt
+${user}KeepAlive $self->{keepalive}
+Timeout 10
+GracefulShutdownTimeout 5
+@{[ $self->mpm_conf ]}
+LoadModule authn_core_module $mods/mod_authn_core.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule headers_module $mods/mod_headers.so
+LoadModule auth_jwt_module $module
+DocumentRoot "$d/htdocs"
+<Directory "$d/htdocs">
+    Require all granted
+</Directory>
+$self->{conf}
+EOC
+    $conf =~ s/\@KEYS\@/keys_dir()/ge;
+    spew($self->conf_file, $conf);
+}
+
+# Start and wait until the parent's pid file is there and the port
+# answers; dies (after stopping whatever started) if it does not come up.
+sub start {
+    my $self = shift;
+    $self->write_conf;
+    unlink $self->pid_file;
+    my $out = `@{[ httpd_bin() ]} -f @{[ $self->conf_file ]} -k start 2>&1`;
+    my $rc = $?;
+    $live{"$self"} = $self;
+    my $end = time + 10;
+    while (time < $end) {
+        last if $self->pid && port_open($self->{port});
+        last if $rc;
+        sleep 0.05;
+    }
+    unless (!$rc && $self->pid && port_open($self->{port})) {
+        my $log = slurp($self->error_log);
+        $self->stop;
+        croak "httpd $self->{name} did not start (rc $rc): $out\n$log";
+    }
+    $self->{started_pid} = $self->pid;
+    $self->wait_children;
+    return $self;
+}
+
+sub pid {
+    my $self = shift;
+    my $p = slurp($self->pid_file);
+    return $p =~ /^(\d+)/ ? $1 : undef;
+}
+
+# The parent's children, from /proc (Linux).
+sub children {
+    my $self = shift;
+    my $pp = $self->pid or return ();
+    my @kids;
+    for my $st (glob '/proc/[0-9]*/stat') {
+        my $s = slurp($st);
+        # pid (comm) state ppid ...
+        next unless $s =~ /^(\d+) \(.*\) \S (\d+) /s;
+        push @kids, $1 if $2 == $pp;
+    }
+    return sort { $a <=> $b } @kids;
+}
+
+# Wait until the MPM has spawned its start-up children.
+sub wait_children {
+    my ($self, $want) = @_;
+    $want ||= $self->{mpm} eq 'prefork' ? $self->{children}
+                                        : $self->{procs};
+    my $end = time + 5;
+    while (time < $end) {
+        # mod_cgid or others could add children: at least $want
+        my @k = $self->children;
+        return 1 if @k >= $want;
+        sleep 0.05;
+    }
+    return 0;
+}
+
+# Stop by PID: TERM to the parent, then wait until it and its children
+# are gone (KILL after 10 s).
+sub stop {
+    my $self = shift;
+    delete $live{"$self"};
+    my $pid = $self->pid || $self->{started_pid} or return;
+    my @kids = $self->children;
+    kill 'TERM', $pid;
+    unless (wait_gone($pid, 10)) {
+        kill 'KILL', $pid, @kids;
+        wait_gone($pid, 2);
+    }
+    wait_gone($_, 2) for @kids;
+    unlink $self->pid_file;
+}
+
+# Count of "resuming normal operations" lines: one per generation.
+sub generations {
+    my $self = shift;
+    my $n = () = slurp($self->error_log) =~ /resuming normal operations/g;
+    return $n;
+}
+
+# Graceful restart through `httpd -k graceful`, waiting for the new
+# generation to be up (and the old one's idle children gone, when asked).
+sub graceful {
+    my ($self, %o) = @_;
+    my $gen = $self->generations;
+    my @old = $self->children;
+    my $out = `@{[ httpd_bin() ]} -f @{[ $self->conf_file ]} -k graceful 2>&1`;
+    croak "graceful failed: $out" if $?;
+    my $end = time + 10;
+    sleep 0.05 while time < $end && $self->generations <= $gen;
+    croak 'no new generation after graceful:' . slurp($self->error_log)
+        if $self->generations <= $gen;
+    # idle children of the old generation leave at once (no keep-alive)
+    my %old = map { $_ => 1 } @old;
+    while (time < $end) {
+        last unless grep { pid_alive($_) } @old;
+        sleep 0.05;
+    }
+    $self->wait_children;
+    return $self;
+}
+
+# Error log since a mark.
+sub log_mark { -s $_[0]->error_log || 0 }
+sub access_mark { -s $_[0]->access_log || 0 }
+sub tail_from {
+    my ($file, $mark) = @_;
+    sleep 0.05;
+    open my $fh, '<', $file or return '';
+    seek $fh, $mark, 0;
+    local $/;
+    my $d = <$fh>;
+    return defined $d ? $d : '';
+}
+sub log_since    { tail_from($_[0]->error_log, $_[1] || 0) }
+sub access_since { tail_from($_[0]->access_log, $_[1] || 0) }
+
+# ---------------------------------------------------------------------
+# Requests (a new connection each: LWP without keep-alive)
+
+sub ua {
+    my $self = shift;
+    $self->{ua} ||= LWP::UserAgent->new(keep_alive => 0, timeout => 10,
+                                        max_redirect => 0);
+    return $self->{ua};
+}
+
+sub request {
+    my ($self, $method, $path, %o) = @_;
+    my $req = HTTP::Request->new($method => $self->url($path));
+    $req->header(Authorization => "Bearer $o{token}") if defined $o{token};
+    $req->header('Content-Type' => $o{type}) if defined $o{type};
+    for my $h (@{ $o{headers} || [] }) {
+        $req->header(@$h);
+    }
+    if (defined $o{body}) {
+        $req->content($o{body});
+        $req->header('Content-Length' => length $o{body});
+    }
+    return $self->ua->request($req);
+}
+
+sub get { my ($self, $path, %o) = @_; $self->request(GET => $path, %o) }
+
+sub form_encode {
+    my @kv = @_;
+    my @out;
+    while (my ($k, $v) = splice @kv, 0, 2) {
+        (my $e = $v) =~ s/([^A-Za-z0-9._~-])/sprintf '%%%02X', ord $1/ge;
+        push @out, "$k=$e";
+    }
+    return join '&', @out;
+}
+
+# post_form($path, [k => v, ...], token => $admin)
+sub post_form {
+    my ($self, $path, $fields, %o) = @_;
+    return $self->request(POST => $path, %o, body => form_encode(@$fields),
+                          type => 'application/x-www-form-urlencoded');
+}
+
+# post_json($path, {k => v}, token => $admin)
+sub post_json {
+    my ($self, $path, $obj, %o) = @_;
+    return $self->request(POST => $path, %o,
+                          body => JSON->new->canonical->encode($obj),
+                          type => 'application/json');
+}
+
+# burst($path, $token, $n, par => 10, tag => 'x'): $n requests, each on a
+# new connection, $par of them in flight at once (so that the MPM hands
+# them to different children and threads); returns the status codes.
+# Each request's query is "?b=TAG-I", so served_by() can find them in the
+# access log.
+sub burst {
+    my ($self, $path, $token, $n, %o) = @_;
+    my $par = $o{par} || 10;
+    my $tag = $o{tag} || 'b';
+    my @codes;
+    my $i = 0;
+    while ($i < $n) {
+        my @socks;
+        for (1 .. $par) {
+            last if $i >= $n;
+            my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                          PeerPort => $self->{port},
+                                          Proto => 'tcp', Timeout => 10)
+                or croak "connect: $!";
+            my $auth = defined $token ? "Authorization: Bearer $token\r\n"
+                                      : '';
+            print $s "GET $path?b=$tag-$i HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   . "${auth}Connection: close\r\n\r\n";
+            push @socks, $s;
+            $i++;
+        }
+        for my $s (@socks) {
+            local $/;
+            my $resp = <$s>;
+            close $s;
+            push @codes, (defined $resp && $resp =~ m{^HTTP/1\.\d (\d{3})})
+                         ? $1 + 0 : 0;
+        }
+    }
+    return @codes;
+}
+
+# served_by($tag [, $mark]): [pid, tid, status] of every burst request
+# with that tag, from the access log.
+sub served_by {
+    my ($self, $tag, $mark) = @_;
+    my @rows;
+    for my $line (split /\n/, $self->access_since($mark || 0)) {
+        next unless $line =~ /^(\d+) (\d+) (\d{3}) \S+ \S*[?&]b=\Q$tag\E-\d+/;
+        push @rows, [$1, $2, $3];
+    }
+    return @rows;
+}
+
+# ---------------------------------------------------------------------
+# memcached
+
+sub memcached_bin {
+    for my $b ($ENV{AJWT_MEMCACHED} || (), '/usr/bin/memcached',
+               '/usr/local/bin/memcached') {
+        return $b if -x $b;
+    }
+    return;
+}
+
+# A memcached on 127.0.0.1 (a free port unless port => N), started and
+# waited for; ->stop, ->start again (same port), killed in END.
+sub memcached {
+    my ($class, %o) = @_;
+    my $m = bless { port => $o{port} || free_port(), kind => 'memcached' },
+                  'AuthJWT::Instance::Memcached';
+    $m->start;
+    return $m;
+}
+
+END {
+    for my $o (values %live) {
+        eval { $o->stop };
+    }
+}
+
+package AuthJWT::Instance::Memcached;
+use Carp qw(croak);
+use Time::HiRes qw(sleep time);
+
+sub port { $_[0]{port} }
+sub server { "127.0.0.1:$_[0]{port}" }
+
+sub start {
+    my $self = shift;
+    my $bin = AuthJWT::Instance::memcached_bin() or croak 'no memcached';
+    my @cmd = ($bin, '-l', '127.0.0.1', '-p', $self->{port}, '-U', '0',
+               '-m', '16', '-t', '2', ($> == 0 ? ('-u', 'nobody') : ()));
+    my $pid = fork;
+    croak "fork: $!" unless defined $pid;
+    if (!$pid) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', '/dev/null';
+        exec @cmd or POSIX::_exit(127);
+    }
+    $self->{pid} = $pid;
+    $live{"$self"} = $self;
+    my $end = time + 5;
+    until (AuthJWT::Instance::port_open($self->{port})) {
+        if (time > $end || !AuthJWT::Instance::pid_alive($pid)) {
+            $self->stop;
+            croak "memcached on port $self->{port} did not start";
+        }
+        sleep 0.02;
+    }
+    return $self;
+}
+
+sub stop {
+    my $self = shift;
+    delete $live{"$self"};
+    my $pid = delete $self->{pid} or return;
+    kill 'TERM', $pid;
+    unless (AuthJWT::Instance::wait_gone($pid, 5)) {
+        kill 'KILL', $pid;
+        AuthJWT::Instance::wait_gone($pid, 2);
+    }
+    waitpid $pid, 0;
+}
+
+sub pid { $_[0]{pid} }
+
+1;
