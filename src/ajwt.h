@@ -36,6 +36,7 @@ typedef enum {
     AJWT_ECONFIG,       /* a key, secret or setting is unusable */
     AJWT_EREVOKED,      /* revoked by jti or subject */
     AJWT_ESTORE,        /* a shared store could not be reached */
+    AJWT_EFETCH,        /* keys from a URL could not be fetched (yet) */
     AJWT_NSTATUS
 } ajwt_status_t;
 
