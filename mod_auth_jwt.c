@@ -39,7 +39,9 @@
 #include "ajwt_alg.h"
 #include "ajwt_cache.h"
 #include "ajwt_claims.h"
+#include "ajwt_fetch.h"
 #include "ajwt_json.h"
+#include "ajwt_jwks.h"
 #include "ajwt_key.h"
 #include "ajwt_revoke.h"
 #include "ajwt_store.h"
@@ -91,6 +93,8 @@ typedef struct {
     int claims_env;
     int revocation;             /* AuthJWTRevocation; UNSET = On */
     int revocation_failure;     /* FAIL_DENY (default) or FAIL_ALLOW */
+    struct jwks_source *jwks;   /* AuthJWTJwksURL/DiscoveryURL, or NULL */
+    const char *jwks_ca;        /* AuthJWTJwksCA of this section */
 } auth_jwt_dir_conf;
 
 /* Server-wide: the revocation store (main server only). */
@@ -99,6 +103,7 @@ typedef struct {
     apr_size_t shm_size;
     ajwt_mc_conf_t mc;
     int verify_cache;           /* AuthJWTVerifyCache entries; UNSET */
+    int jwks_startup;           /* AuthJWTJwksStartup; UNSET = continue */
 } auth_jwt_srv_conf;
 
 /*
@@ -165,6 +170,8 @@ static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(claims_env);
     MERGE_INT(revocation);
     MERGE_INT(revocation_failure);
+    MERGE_PTR(jwks);
+    MERGE_PTR(jwks_ca);
     return c;
 }
 
@@ -451,6 +458,7 @@ static void *create_srv_conf(apr_pool_t *p, server_rec *s)
 {
     auth_jwt_srv_conf *sc = apr_pcalloc(p, sizeof(*sc));
     sc->verify_cache = UNSET;
+    sc->jwks_startup = UNSET;
     return sc;
 }
 
@@ -519,6 +527,144 @@ static const char *cmd_failure(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+/*
+ * Keys from an identity provider (AuthJWTJwksURL, AuthJWTDiscoveryURL).
+ * Every URL of the configuration is registered here at start-up, once
+ * per URL whatever the number of sections naming it, so that one shared
+ * memory region per URL can be made in post_config and one fetch serves
+ * every section and every process. Not in .htaccess: the server must know
+ * every URL before the children are forked.
+ */
+typedef struct jwks_source {
+    ajwt_jwks_conf_t conf;
+    int index;                  /* in jwks_sources and jwks_live */
+    const char *directive;      /* for log lines */
+} jwks_source;
+
+enum { JWKS_CONTINUE = 0, JWKS_FAIL = 1 };
+
+static apr_array_header_t *jwks_sources;    /* of jwks_source *, pconf */
+static ajwt_jwks_t **jwks_live;             /* this process, by index */
+static int jwks_nlive;
+static char *jwks_base;                     /* the regions, one per URL */
+
+static const char *jwks_set_ca(cmd_parms *cmd, jwks_source *js,
+                               const char *ca)
+{
+    if (js->conf.fetch.ca_file && ca && strcmp(js->conf.fetch.ca_file, ca)) {
+        return apr_psprintf(cmd->pool, "%s: %s is already configured with "
+                            "another AuthJWTJwksCA (%s)", cmd->cmd->name,
+                            js->conf.url, js->conf.fetch.ca_file);
+    }
+    if (ca) {
+        js->conf.fetch.ca_file = ca;
+    }
+    return NULL;
+}
+
+/* AuthJWTJwksURL URL [REFRESH] and AuthJWTDiscoveryURL URL [REFRESH] */
+static const char *cmd_jwks_url(cmd_parms *cmd, void *dconf, const char *url,
+                                const char *refresh)
+{
+    auth_jwt_dir_conf *c = dconf;
+    int discovery = cmd->info != NULL, secs = 0, i;
+    jwks_source *js = NULL;
+    const char *why = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
+
+    if (why) {
+        return why;
+    }
+    if (strncasecmp(url, "https://", 8) || !url[8]
+        || strlen(url) >= AJWT_JWKS_URL_MAX) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an https:// URL",
+                            cmd->cmd->name, url);
+    }
+    if (refresh && (why = parse_int(cmd, refresh, AJWT_JWKS_REFRESH_MIN,
+                                    AJWT_JWKS_REFRESH_MAX, &secs))) {
+        return why;
+    }
+    if (!jwks_sources) {
+        jwks_sources = apr_array_make(cmd->pool, 4, sizeof(jwks_source *));
+    }
+    for (i = 0; i < jwks_sources->nelts; i++) {
+        jwks_source *o = APR_ARRAY_IDX(jwks_sources, i, jwks_source *);
+        if (o->conf.discovery == discovery && !strcmp(o->conf.url, url)) {
+            js = o;
+            break;
+        }
+    }
+    if (!js) {
+        js = apr_pcalloc(cmd->pool, sizeof(*js));
+        js->conf.url = apr_pstrdup(cmd->pool, url);
+        js->conf.discovery = discovery;
+        js->directive = cmd->cmd->name;
+        js->index = jwks_sources->nelts;
+        APR_ARRAY_PUSH(jwks_sources, jwks_source *) = js;
+    }
+    if (secs && js->conf.refresh && js->conf.refresh != secs) {
+        return apr_psprintf(cmd->pool, "%s: %s is already configured with "
+                            "a refresh of %d seconds", cmd->cmd->name, url,
+                            js->conf.refresh);
+    }
+    if (secs) {
+        js->conf.refresh = secs;
+    }
+    if ((why = jwks_set_ca(cmd, js, c->jwks_ca))) {
+        return why;
+    }
+    c->jwks = js;
+    return NULL;
+}
+
+/* AuthJWTJwksCA PATH: for the URL of the same section. */
+static const char *cmd_jwks_ca(cmd_parms *cmd, void *dconf, const char *path)
+{
+    auth_jwt_dir_conf *c = dconf;
+    const char *full, *why = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
+    apr_finfo_t fi;
+    apr_status_t rv;
+
+    if (why) {
+        return why;
+    }
+    if (!(full = ap_server_root_relative(cmd->pool, path))) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
+                            cmd->cmd->name, path);
+    }
+    if ((rv = apr_stat(&fi, full, APR_FINFO_TYPE, cmd->temp_pool))
+        != APR_SUCCESS || fi.filetype != APR_REG) {
+        char buf[120];
+        return apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, full,
+                            rv ? apr_strerror(rv, buf, sizeof(buf))
+                               : "not a file");
+    }
+    c->jwks_ca = full;
+    return c->jwks ? jwks_set_ca(cmd, c->jwks, full) : NULL;
+}
+
+/* AuthJWTJwksStartup continue|fail */
+static const char *cmd_jwks_startup(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    auth_jwt_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                 &auth_jwt_module);
+    const char *why = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (why) {
+        return why;
+    }
+    if (!strcasecmp(arg, "continue")) {
+        sc->jwks_startup = JWKS_CONTINUE;
+    }
+    else if (!strcasecmp(arg, "fail")) {
+        sc->jwks_startup = JWKS_FAIL;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is neither continue nor "
+                            "fail", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
 static const command_rec auth_jwt_cmds[] = {
     AP_INIT_TAKE12("AuthJWTKey", cmd_key, NULL, OR_AUTHCFG,
         "a verification key file (PEM public key, X.509 certificate, JWK "
@@ -568,6 +714,17 @@ static const command_rec auth_jwt_cmds[] = {
         "check the revocation store here (default On with a store)"),
     AP_INIT_TAKE1("AuthJWTRevocationFailure", cmd_failure, NULL, OR_AUTHCFG,
         "store unreachable: deny (503, default) or allow"),
+    AP_INIT_TAKE12("AuthJWTJwksURL", cmd_jwks_url, NULL, OR_AUTHCFG,
+        "an https URL of a JWK Set, fetched and refreshed (optional "
+        "refresh period in seconds, default 3600)"),
+    AP_INIT_TAKE12("AuthJWTDiscoveryURL", cmd_jwks_url, (void *)1,
+        OR_AUTHCFG, "an https URL of an OpenID discovery document: its "
+        "jwks_uri and issuer are used (optional refresh period)"),
+    AP_INIT_TAKE1("AuthJWTJwksCA", cmd_jwks_ca, NULL, OR_AUTHCFG,
+        "CA bundle (PEM) for the JWKS and discovery URL of this section"),
+    AP_INIT_TAKE1("AuthJWTJwksStartup", cmd_jwks_startup, NULL, RSRC_CONF,
+        "no keys at start-up: continue (answer 503 until they arrive, "
+        "default) or fail (refuse to start)"),
     { NULL }
 };
 
@@ -597,6 +754,7 @@ static const struct outcome {
     [AJWT_ECONFIG]    = { 500, NULL,            APLOG_ERR,     APLOGNO(70015) },
     [AJWT_EREVOKED]   = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70016) },
     [AJWT_ESTORE]     = { 503, NULL,            APLOG_ERR,     APLOGNO(70017) },
+    [AJWT_EFETCH]     = { 503, NULL,            APLOG_ERR,     APLOGNO(70032) },
 };
 
 static const char *request_id(request_rec *r)
@@ -703,6 +861,125 @@ static void make_verifier(ajwt_verifier_t *v, const auth_jwt_dir_conf *c)
 }
 
 /*
+ * Keys of a location with AuthJWTJwksURL or AuthJWTDiscoveryURL.
+ *
+ * Refreshes run from the request path, in whichever request first finds
+ * one due (ajwt_jwks_due is a few atomic loads) and wins the lease in
+ * shared memory; every other request meanwhile uses the keys it has.
+ * Why not mod_watchdog: an unknown kid must be refreshed from the request
+ * anyway (that request waits for the answer), watchdog threads would add
+ * a second path, a dependency on mod_watchdog being loaded and a thread
+ * in the parent; and a server with no traffic needs no fresh keys. The
+ * cost is that the request that triggers a periodic refresh waits for
+ * the fetch (bounded by the timeouts), once per period per server.
+ */
+static ajwt_jwks_t *live_source(const auth_jwt_dir_conf *c)
+{
+    if (!c->jwks || !jwks_live || c->jwks->index >= jwks_nlive) {
+        return NULL;
+    }
+    return jwks_live[c->jwks->index];
+}
+
+static ajwt_jwks_result_t jwks_refresh(request_rec *r, const jwks_source *js,
+                                       ajwt_jwks_t *src, int unknown_kid)
+{
+    ajwt_jwks_result_t what = AJWT_JWKS_IDLE;
+    ajwt_err_t e = { 0 };
+    ajwt_jwks_refresh(src, apr_time_now(), unknown_kid, 0, &what, r->pool,
+                      &e);
+    /* one line per attempt; attempts are rate limited (5 s to 60 s) */
+    if (what == AJWT_JWKS_FAILED) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70033)
+                      "%s %s: refresh failed, %s: %s [id %s]", js->directive,
+                      js->conf.url, ajwt_jwks_generation(src)
+                      ? "keeping the last good keys" : "no keys yet",
+                      e.text, request_id(r));
+    }
+    else if (what == AJWT_JWKS_UPDATED) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70034)
+                      "%s %s: %d keys (generation %" APR_UINT64_T_FMT ")%s "
+                      "[id %s]", js->directive, js->conf.url,
+                      ajwt_jwks_nkeys(src), ajwt_jwks_generation(src),
+                      unknown_kid ? ", fetched for an unknown kid" : "",
+                      request_id(r));
+    }
+    return what;
+}
+
+/* v's keys (static + fetched) and, from discovery, its issuer. */
+static ajwt_status_t jwks_verifier(request_rec *r, const auth_jwt_dir_conf *c,
+                                   ajwt_jwks_t *src, ajwt_verifier_t *v,
+                                   ajwt_err_t *err)
+{
+    const ajwt_keyset_t *ks = NULL;
+    const char *iss = NULL;
+    ajwt_jwks_keys(&ks, &iss, src, c->keys, r->pool, NULL);
+    if (!ks && !c->keys) {
+        return ajwt_err_set(err, AJWT_EFETCH, "no keys fetched yet from %s "
+                            "%s", c->jwks->directive, c->jwks->conf.url);
+    }
+    v->keys = ks ? ks : c->keys;
+    if (iss && !c->issuers) {
+        apr_array_header_t *a = apr_array_make(r->pool, 1,
+                                               sizeof(const char *));
+        APR_ARRAY_PUSH(a, const char *) = iss;
+        v->policy.issuers = a;
+    }
+    return AJWT_OK;
+}
+
+/*
+ * ajwt_verify with the location's keys. With a key URL: a token whose kid
+ * (or alg) fits no key may mean the provider rotated: refresh (rate
+ * limited, shared by the whole server) and, if new keys arrived, verify
+ * once more.
+ */
+static ajwt_status_t verify_keys(request_rec *r, const auth_jwt_dir_conf *c,
+                                 const char *token, ajwt_claims_t **cl,
+                                 ajwt_err_t *err)
+{
+    ajwt_verifier_t v;
+    ajwt_jwks_t *src;
+    ajwt_status_t st;
+
+    make_verifier(&v, c);
+    if (!c->jwks) {
+        return ajwt_verify(cl, token, strlen(token), &v, r->request_time,
+                           r->pool, err);
+    }
+    if (!(src = live_source(c))) {
+        return ajwt_err_set(err, AJWT_EFETCH, "%s %s: no shared memory in "
+                            "this process", c->jwks->directive,
+                            c->jwks->conf.url);
+    }
+    if (ajwt_jwks_due(src, apr_time_now(), 0)) {
+        jwks_refresh(r, c->jwks, src, 0);
+    }
+    if ((st = jwks_verifier(r, c, src, &v, err)) != AJWT_OK) {
+        return st;
+    }
+    st = ajwt_verify(cl, token, strlen(token), &v, r->request_time, r->pool,
+                     err);
+    if (st == AJWT_EKEY && ajwt_jwks_due(src, apr_time_now(), 1)
+        && jwks_refresh(r, c->jwks, src, 1) == AJWT_JWKS_UPDATED) {
+        memset(err, 0, sizeof(*err));
+        make_verifier(&v, c);
+        if ((st = jwks_verifier(r, c, src, &v, err)) == AJWT_OK) {
+            st = ajwt_verify(cl, token, strlen(token), &v, r->request_time,
+                             r->pool, err);
+        }
+    }
+    if (st == AJWT_EKEY && !ajwt_jwks_generation(src)) {
+        /* only static keys so far: the provider's are still missing */
+        memset(err, 0, sizeof(*err));
+        st = ajwt_err_set(err, AJWT_EFETCH, "no keys fetched yet from %s "
+                          "%s", c->jwks->directive, c->jwks->conf.url);
+    }
+    return st;
+}
+
+/*
  * Revocation of a verified token. With AuthJWTRevocationFailure allow, an
  * unreachable store lets it through with a warning at most every
  * STORE_WARN_EVERY seconds per process (no lock: a lost race only means
@@ -744,20 +1021,18 @@ static ajwt_status_t check_revoked(request_rec *r, const auth_jwt_dir_conf *c,
 static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
                                   const char *token, ajwt_err_t *err)
 {
-    ajwt_verifier_t v;
     ajwt_claims_t *cl;
     auth_jwt_rec *rec;
     const char *user;
     ajwt_status_t st;
     int i;
 
-    if (!c->keys) {
-        return ajwt_err_set(err, AJWT_ECONFIG, "no AuthJWTKey or "
-                            "AuthJWTSecret applies to %s", r->uri);
+    if (!c->keys && !c->jwks) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "no AuthJWTKey, "
+                            "AuthJWTSecret or AuthJWTJwksURL applies to %s",
+                            r->uri);
     }
-    make_verifier(&v, c);
-    st = ajwt_verify(&cl, token, strlen(token), &v, r->request_time,
-                     r->pool, err);
+    st = verify_keys(r, c, token, &cl, err);
     if (st != AJWT_OK) {
         return st;
     }
@@ -938,6 +1213,14 @@ static int hook_fixups(request_rec *r)
 static int hook_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                            apr_pool_t *ptemp)
 {
+    ajwt_err_t err = { 0 };
+    jwks_sources = NULL;        /* this reading of the configuration's */
+    /* curl_global_init is not thread safe: here, the parent is single */
+    if (ajwt_fetch_global_init(&err) != AJWT_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, NULL, APLOGNO(70035)
+                     "%s", err.text);
+        return !OK;
+    }
     /* the shm store's writers' lock; Mutex directive can tune it */
     return ap_mutex_register(pconf, SHM_MUTEX, NULL, APR_LOCK_DEFAULT, 0)
            == APR_SUCCESS ? OK : !OK;
@@ -971,6 +1254,110 @@ static apr_status_t shm_segment(server_rec *s, apr_size_t size)
     shm_lock = seg->lock;
     shm_size = size;
     return APR_SUCCESS;
+}
+
+/*
+ * The JWKS regions, one per URL, in one segment of the process pool (as
+ * shm_segment: a graceful restart finds the last good keys there). Then
+ * the first fetch, in the parent, so that the children start with keys;
+ * a URL that already has keys from before a graceful restart is left to
+ * its refresh period.
+ */
+static int jwks_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    const auth_jwt_srv_conf *sc = ap_get_module_config(s->module_config,
+                                                       &auth_jwt_module);
+    apr_pool_t *pp = s->process->pool;
+    apr_size_t total = 0, off = 0;
+    apr_shm_t *shm = NULL;
+    const char *key;
+    char *base;
+    apr_status_t rv;
+    int i, failed = 0;
+
+    jwks_live = NULL;
+    jwks_nlive = 0;
+    if (!jwks_sources || !jwks_sources->nelts) {
+        return OK;
+    }
+    for (i = 0; i < jwks_sources->nelts; i++) {
+        jwks_source *js = APR_ARRAY_IDX(jwks_sources, i, jwks_source *);
+        total += ajwt_jwks_region_size(&js->conf);
+    }
+    key = apr_psprintf(pp, "auth_jwt_jwks_shm_%d_%" APR_SIZE_T_FMT,
+                       jwks_sources->nelts, total);
+    apr_pool_userdata_get((void **)&shm, key, pp);
+    if (!shm) {
+        if ((rv = apr_shm_create(&shm, total, NULL, pp)) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(70036)
+                         "AuthJWTJwksURL: cannot create %" APR_SIZE_T_FMT
+                         " bytes of shared memory", total);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        apr_pool_userdata_set(shm, key, apr_pool_cleanup_null, pp);
+    }
+    base = jwks_base = apr_shm_baseaddr_get(shm);
+    jwks_live = apr_pcalloc(pconf, jwks_sources->nelts * sizeof(*jwks_live));
+    for (i = 0; i < jwks_sources->nelts; i++) {
+        jwks_source *js = APR_ARRAY_IDX(jwks_sources, i, jwks_source *);
+        ajwt_jwks_result_t what;
+        ajwt_err_t err = { 0 };
+        ajwt_jwks_t *src;
+        if (ajwt_jwks_attach(&src, &js->conf, base + off,
+                             ajwt_jwks_region_size(&js->conf), pconf,
+                             &err) != AJWT_OK) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, err.rv, s, APLOGNO(70037)
+                         "%s %s: %s", js->directive, js->conf.url, err.text);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        off += ajwt_jwks_region_size(&js->conf);
+        jwks_live[i] = src;
+        if (ajwt_jwks_generation(src)) {
+            continue;
+        }
+        ajwt_jwks_refresh(src, apr_time_now(), 0, 1, &what, pconf, &err);
+        if (what == AJWT_JWKS_FAILED) {
+            ap_log_error(APLOG_MARK, sc->jwks_startup == JWKS_FAIL
+                         ? APLOG_EMERG : APLOG_WARNING, 0, s, APLOGNO(70038)
+                         "%s %s: no keys at start-up: %s; %s", js->directive,
+                         js->conf.url, err.text,
+                         sc->jwks_startup == JWKS_FAIL
+                         ? "not starting (AuthJWTJwksStartup fail)"
+                         : "tokens get 503 until keys arrive");
+            failed = 1;
+        }
+        else {
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, APLOGNO(70039)
+                         "%s %s: %d keys at start-up", js->directive,
+                         js->conf.url, ajwt_jwks_nkeys(src));
+        }
+    }
+    jwks_nlive = jwks_sources->nelts;
+    return (failed && sc->jwks_startup == JWKS_FAIL)
+           ? HTTP_INTERNAL_SERVER_ERROR : OK;
+}
+
+/* Each child parses the shared keys itself, from its own pool (pconf's
+ * allocator has no lock for the threads of a child). */
+static void jwks_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_size_t off = 0;
+    int i;
+    for (i = 0; i < jwks_nlive; i++) {
+        jwks_source *js = APR_ARRAY_IDX(jwks_sources, i, jwks_source *);
+        ajwt_err_t err = { 0 };
+        ajwt_jwks_t *src;
+        apr_size_t size = ajwt_jwks_region_size(&js->conf);
+        char *base = jwks_base + off;
+        off += size;
+        if (ajwt_jwks_attach(&src, &js->conf, base, size, pchild, &err)
+            != AJWT_OK) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, err.rv, s, APLOGNO(70040)
+                         "%s %s: %s", js->directive, js->conf.url, err.text);
+            continue;           /* keeps the parent's view: still works */
+        }
+        jwks_live[i] = src;
+    }
 }
 
 static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -1007,7 +1394,7 @@ static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
-    return OK;
+    return jwks_post_config(pconf, s);
 }
 
 static void hook_child_init(apr_pool_t *pchild, server_rec *s)
@@ -1022,6 +1409,7 @@ static void hook_child_init(apr_pool_t *pchild, server_rec *s)
                      "verified-token cache off in this process: %s",
                      cerr.text);
     }
+    jwks_child_init(pchild, s);
     if (shm_lock) {
         ajwt_err_t err = { 0 };
         apr_status_t rv = apr_global_mutex_child_init(&shm_lock,

@@ -155,10 +155,6 @@ ajwt_status_t ajwt_jwks_attach(ajwt_jwks_t **out,
         r->url_hash = h;
         __atomic_store_n(&r->magic, REGION_MAGIC, __ATOMIC_RELEASE);
     }
-    else {
-        /* a fetcher of the old generation may have died with the lease */
-        STORE(r->lease, 0);
-    }
 
     src = apr_pcalloc(p, sizeof(*src));
     src->conf = conf;
