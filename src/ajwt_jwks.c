@@ -181,18 +181,24 @@ int ajwt_jwks_nkeys(const ajwt_jwks_t *src)
     return (int)LOAD(src->r->nkeys);
 }
 
-int ajwt_jwks_due(const ajwt_jwks_t *src, apr_time_t now, int unknown_kid)
+/* mine: the caller holds the lease (it re-checks after taking it) */
+static int due(const ajwt_jwks_t *src, apr_int64_t t, int unknown_kid,
+               int mine)
 {
     region *r = src->r;
-    apr_int64_t t = apr_time_sec(now);
 
-    if (t < LOAD(r->retry_at) || t < LOAD(r->lease)) {
+    if (t < LOAD(r->retry_at) || (!mine && t < LOAD(r->lease))) {
         return 0;       /* backing off after a failure, or being fetched */
     }
     if (LOAD(r->generation) == 0 || t >= LOAD(r->next_refresh)) {
         return 1;
     }
     return unknown_kid && t - LOAD(r->last_attempt) >= AJWT_JWKS_KID_EVERY;
+}
+
+int ajwt_jwks_due(const ajwt_jwks_t *src, apr_time_t now, int unknown_kid)
+{
+    return due(src, apr_time_sec(now), unknown_kid, 0);
 }
 
 /* ------------------------------------------------------------ publish */
@@ -453,7 +459,7 @@ ajwt_status_t ajwt_jwks_refresh(ajwt_jwks_t *src, apr_time_t now,
         return AJWT_OK;         /* another process is fetching */
     }
     /* another process may have finished a fetch since we looked */
-    if (!force && !ajwt_jwks_due(src, now, unknown_kid)) {
+    if (!force && !due(src, t, unknown_kid, 1)) {
         __atomic_store_n(&r->lease, 0, __ATOMIC_RELEASE);
         return AJWT_OK;
     }
