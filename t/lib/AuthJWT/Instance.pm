@@ -508,4 +508,20 @@ sub stop {
 
 sub pid { $_[0]{pid} }
 
+# curr_items from the server's stats (how many keys it holds).
+sub items {
+    my $self = shift;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $self->{port}, Proto => 'tcp',
+                                  Timeout => 2) or return undef;
+    print $s "stats\r\n";
+    my $n;
+    while (my $l = <$s>) {
+        $n = $1 if $l =~ /^STAT curr_items (\d+)/;
+        last if $l =~ /^END/;
+    }
+    close $s;
+    return $n;
+}
+
 1;
