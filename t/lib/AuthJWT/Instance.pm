@@ -239,6 +239,14 @@ sub start {
     return $self;
 }
 
+# `httpd -t` on the configuration: (exit status, output).
+sub configtest {
+    my $self = shift;
+    $self->write_conf;
+    my $out = `@{[ httpd_bin() ]} -t -f @{[ $self->conf_file ]} 2>&1`;
+    return ($? >> 8, $out);
+}
+
 sub pid {
     my $self = shift;
     my $p = slurp($self->pid_file);
