@@ -116,6 +116,8 @@ static apr_global_mutex_t *shm_lock;
 static void *shm_base;
 static apr_size_t shm_size;
 static apr_uint32_t store_warned_at;    /* seconds, for rate limiting */
+static int store_is_shm;
+static apr_uint64_t evictions_seen;     /* this process's last look */
 
 /* This process's verified-token cache (child_init), NULL when off. */
 static ajwt_cache_t *verify_cache;
@@ -1370,6 +1372,7 @@ static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
     store = NULL;
     shm_lock = NULL;
+    store_is_shm = sc->store_kind == STORE_SHM;
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;      /* the dry run: nothing shared is made twice */
     }
@@ -1481,6 +1484,29 @@ static const char *read_body(request_rec *r, apr_size_t max,
     return buf;
 }
 
+/*
+ * A full shm store keeps serving and keeps the newest entries, but the
+ * oldest revocations it pushed out no longer hold: say so, once per new
+ * batch of evictions seen by this process.
+ */
+static void note_store_full(request_rec *r)
+{
+    apr_uint64_t n;
+    if (!store || !store_is_shm) {
+        return;
+    }
+    n = ajwt_store_shm_evictions(store);
+    if (n > evictions_seen) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70041)
+                      "revocation store full: %" APR_UINT64_T_FMT " live "
+                      "entries pushed out so far (%u slots); older "
+                      "revocations no longer hold: raise "
+                      "AuthJWTRevocationStore shm:BYTES [id %s]", n,
+                      ajwt_store_shm_slots(store), request_id(r));
+        evictions_seen = n;
+    }
+}
+
 /* SetHandler jwt-revoke: POST token=, jti= with exp=, or sub=. */
 static int handler_revoke(request_rec *r)
 {
@@ -1549,6 +1575,7 @@ static int handler_revoke(request_rec *r)
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, APLOGNO(70030)
                   "jwt-revoke by %s: %s [id %s]", r->user ? r->user : "-",
                   answer, request_id(r));
+    note_store_full(r);
     return send_json(r, HTTP_OK, answer);
 }
 
