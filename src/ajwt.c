@@ -59,6 +59,7 @@ const char *ajwt_status_name(ajwt_status_t st)
         [AJWT_EREVOKED]  = "revoked",
         [AJWT_ESTORE]    = "store unavailable",
         [AJWT_EFETCH]    = "keys unavailable",
+        [AJWT_ELOCKED]   = "locked out",
     };
     return (st >= 0 && st < AJWT_NSTATUS && names[st]) ? names[st]
                                                       : "unknown status";

@@ -37,6 +37,7 @@ typedef enum {
     AJWT_EREVOKED,      /* revoked by jti or subject */
     AJWT_ESTORE,        /* a shared store could not be reached */
     AJWT_EFETCH,        /* keys from a URL could not be fetched (yet) */
+    AJWT_ELOCKED,       /* too many failed logins: locked out for now */
     AJWT_NSTATUS
 } ajwt_status_t;
 

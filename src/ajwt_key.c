@@ -1216,3 +1216,27 @@ ajwt_status_t ajwt_keyset_add_file(ajwt_keyset_t **ks, const char *path,
     }
     return ajwt_err_set(err, AJWT_ECONFIG, "%s: neither PEM nor JWK", path);
 }
+
+/* ------------------------------------------------------------ signing */
+
+ajwt_status_t ajwt_key_load_signing(ajwt_key_t **out, const char *src,
+                                    const char *alg, const char *kid,
+                                    apr_pool_t *p, ajwt_err_t *err)
+{
+    (void)out; (void)src; (void)alg; (void)kid; (void)p;
+    return ajwt_err_set(err, AJWT_EINTERNAL, "not implemented");
+}
+
+ajwt_status_t ajwt_key_public(ajwt_key_t **out, const ajwt_key_t *k,
+                              apr_pool_t *p, ajwt_err_t *err)
+{
+    (void)out; (void)k; (void)p;
+    return ajwt_err_set(err, AJWT_EINTERNAL, "not implemented");
+}
+
+const char *ajwt_keys_public_jwks(const ajwt_key_t *const *keys, int n,
+                                  apr_pool_t *p)
+{
+    (void)keys; (void)n; (void)p;
+    return "{\"keys\":[]}";
+}

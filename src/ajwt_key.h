@@ -122,4 +122,35 @@ int ajwt_keyset_count(const ajwt_keyset_t *ks);
 int ajwt_key_sig_init(EVP_MD_CTX *ctx, const ajwt_alg_t *alg,
                       EVP_PKEY *pkey, int sign);
 
+/* ------------------------------------------------------------ signing */
+
+/*
+ * AuthJWTSignKey: src is a PEM private key path (RSA >= 2048 bits, EC
+ * P-256/384/521, Ed25519), or file:PATH / env:NAME for an HMAC secret (at
+ * least the hash length of alg, and never under 32 bytes). alg must fit
+ * the key, else AJWT_ECONFIG naming both; a PEM file without a private
+ * key is AJWT_ECONFIG too. The key's algs are just alg; has_private is 1
+ * for PEM keys; kid as given (may be NULL). From p, cleanups on p.
+ */
+ajwt_status_t ajwt_key_load_signing(ajwt_key_t **out, const char *src,
+                                    const char *alg, const char *kid,
+                                    apr_pool_t *p, ajwt_err_t *err);
+
+/*
+ * A verification-only copy of k for verifiers: the public half of an
+ * asymmetric key (has_private 0), or the same secret for an HMAC key
+ * (oct keys are never published, see below). Same kid and algs. From p.
+ */
+ajwt_status_t ajwt_key_public(ajwt_key_t **out, const ajwt_key_t *k,
+                              apr_pool_t *p, ajwt_err_t *err);
+
+/*
+ * The JWK Set text {"keys":[...]} of the public halves of keys[0..n-1]
+ * (NULL entries skipped): kty, kid (when set), alg (when the key has
+ * exactly one), use "sig", and n/e (RSA), crv/x/y (EC) or crv/x (OKP).
+ * Oct keys and private members never appear. From p; never NULL.
+ */
+const char *ajwt_keys_public_jwks(const ajwt_key_t *const *keys, int n,
+                                  apr_pool_t *p);
+
 #endif

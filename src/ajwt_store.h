@@ -48,6 +48,15 @@ typedef struct {
     ajwt_status_t (*get)(ajwt_store_t *st, const char *key,
                          apr_int64_t *value, int *found, apr_int64_t now,
                          ajwt_err_t *err);
+    /*
+     * Atomically add 1 to key's value and set *value to the result. A key
+     * absent (or expired at now) starts at 1 and lives until expires; an
+     * existing one keeps its own expiry. Counters of failed logins
+     * (ajwt_issue.h). AJWT_ESTORE when the store cannot be reached.
+     */
+    ajwt_status_t (*incr)(ajwt_store_t *st, const char *key,
+                          apr_int64_t *value, apr_int64_t expires,
+                          apr_int64_t now, ajwt_err_t *err);
 } ajwt_store_ops_t;
 
 struct ajwt_store_t {

@@ -385,7 +385,58 @@ static ajwt_status_t mc_get(ajwt_store_t *st, const char *key,
     return AJWT_OK;
 }
 
-static const ajwt_store_ops_t mc_ops = { "memcached", mc_put, mc_get };
+/*
+ * memcached's own increment, atomic on the server; in the binary protocol
+ * increment_with_initial creates a missing key at the initial value with
+ * the given expiration, and leaves an existing key's expiration alone.
+ * Not retried on a stale socket like put/get: an increment that reached
+ * the server before the failure would count twice, and the caller only
+ * counts failed logins, where one lost count is harmless.
+ */
+static ajwt_status_t mc_incr(ajwt_store_t *st, const char *key,
+                             apr_int64_t *value, apr_int64_t expires,
+                             apr_int64_t now, ajwt_err_t *err)
+{
+    mc_handle_t *h;
+    memcached_return_t rc;
+    size_t klen;
+    uint64_t v = 0;
+    apr_int64_t ttl = expires - now;
+    time_t exptime;
+    int e;
+
+    if (!key_ok(key, &klen)) {
+        return ajwt_err_set(err, AJWT_EINTERNAL, "memcached: invalid key "
+                            "(%lu bytes)", (unsigned long)klen);
+    }
+    if (ttl <= 0) {
+        ttl = 1;
+    }
+    if (ttl <= MC_RELATIVE_MAX) {
+        exptime = (time_t)ttl;
+    }
+    else {
+        exptime = (time_t)(expires > (apr_int64_t)UINT32_MAX ? UINT32_MAX
+                                                             : expires);
+    }
+    if (!(h = thread_handle(st, err))) {
+        return AJWT_EINTERNAL;
+    }
+    if (skipped(st, h, "incr", key, klen, now, err)) {
+        return AJWT_ESTORE;
+    }
+    rc = memcached_increment_with_initial(h->mc, key, klen, 1, 1, exptime,
+                                          &v);
+    e = memcached_last_error_errno(h->mc);
+    if (rc != MEMCACHED_SUCCESS) {
+        return mc_fail(st, h, rc, e, "incr", key, klen, now, err);
+    }
+    *value = v > (uint64_t)APR_INT64_MAX ? APR_INT64_MAX : (apr_int64_t)v;
+    return AJWT_OK;
+}
+
+static const ajwt_store_ops_t mc_ops = { "memcached", mc_put, mc_get,
+                                         mc_incr };
 
 /* One "host[:port]" or "[v6addr][:port]" item, trimmed, into mc. */
 static ajwt_status_t add_server(memcached_st *mc, const char *item,

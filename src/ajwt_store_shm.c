@@ -320,7 +320,66 @@ static ajwt_status_t shm_get(ajwt_store_t *st, const char *key,
     return AJWT_OK;
 }
 
-static const ajwt_store_ops_t shm_ops = { "shm", shm_put, shm_get };
+/*
+ * Add 1 under the writers' mutex, so that two failed logins counted at
+ * once in two processes are two. A live entry keeps its expiry; otherwise
+ * the slot is chosen as shm_put() chooses one, and starts at 1.
+ */
+static ajwt_status_t shm_incr(ajwt_store_t *st, const char *key,
+                              apr_int64_t *value, apr_int64_t expires,
+                              apr_int64_t now, ajwt_err_t *err)
+{
+    shm_impl *im = st->impl;
+    apr_uint64_t w[KEY_WORDS];
+    apr_uint32_t len;
+    shm_slot *g, *pick = NULL, *oldest = NULL;
+    apr_uint64_t oldest_written = 0;
+    ajwt_status_t rc;
+    int i;
+
+    if ((rc = key_words(w, &len, key, err)) != AJWT_OK) {
+        return rc;
+    }
+    g = group_of(im, w, len);
+    if ((rc = lock(im, err)) != AJWT_OK) {
+        return rc;
+    }
+    for (i = 0; i < GROUP_WAYS; i++) {
+        slot_copy c;
+        copy_fields(&c, &g[i]);
+        if (LOAD(g[i].seq) & 1) {
+            c.keylen = 0;
+        }
+        if (same_key(&c, len, w)) {
+            if (c.expires > now) {
+                *value = c.value + 1;
+                slot_write(im, &g[i], len, w, *value, c.expires);
+                unlock(im);
+                return AJWT_OK;
+            }
+            pick = &g[i];           /* expired: starts again */
+            break;
+        }
+        if (!pick && (c.keylen == 0 || c.expires <= now)) {
+            pick = &g[i];
+        }
+        if (!oldest || c.written < oldest_written) {
+            oldest = &g[i];
+            oldest_written = c.written;
+        }
+    }
+    if (!pick) {
+        pick = oldest;
+        STORE(im->hdr->evictions, LOAD(im->hdr->evictions) + 1);
+    }
+    *value = 1;
+    slot_write(im, pick, len, w, 1, expires);
+    unlock(im);
+    return AJWT_OK;
+}
+
+static const ajwt_store_ops_t shm_ops = { "shm", shm_put, shm_get,
+                                          shm_incr };
 
 ajwt_status_t ajwt_store_shm_init(ajwt_store_t **out, void *base,
                                   apr_size_t size, apr_global_mutex_t *lock,

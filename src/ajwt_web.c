@@ -173,3 +173,36 @@ const char *ajwt_web_query(const char *args, const char *name,
     }
     return NULL;
 }
+
+/* ------------------------------------------------- issuing and browsers */
+
+const char *ajwt_web_set_cookie(const char *name, const char *value,
+                                const char *path, long max_age,
+                                apr_pool_t *p)
+{
+    (void)name; (void)value; (void)path; (void)max_age; (void)p;
+    return NULL;
+}
+
+int ajwt_web_return_ok(const char *ret)
+{
+    (void)ret;
+    return 0;
+}
+
+int ajwt_web_same_origin(const char *origin, const char *sec_fetch_site,
+                         const char *own_origin)
+{
+    (void)origin; (void)sec_fetch_site; (void)own_origin;
+    return 0;
+}
+
+ajwt_status_t ajwt_web_login_parse(const char **user, const char **pass,
+                                   const char **ret, const char *body,
+                                   apr_size_t len, int json, apr_pool_t *p,
+                                   ajwt_err_t *err)
+{
+    (void)user; (void)pass; (void)ret; (void)body; (void)len; (void)json;
+    (void)p;
+    return ajwt_err_set(err, AJWT_EMALFORMED, "not implemented");
+}

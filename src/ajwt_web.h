@@ -30,4 +30,49 @@ const char *ajwt_web_cookie(const char *cookie_header, const char *name,
 const char *ajwt_web_query(const char *args, const char *name,
                            apr_pool_t *p);
 
+/* ------------------------------------------------- issuing and browsers */
+
+/*
+ * A Set-Cookie value "NAME=VALUE; Path=PATH; Max-Age=N; HttpOnly; Secure;
+ * SameSite=Strict": max_age < 0 leaves Max-Age out (a session cookie), 0
+ * deletes the cookie. NULL when name, value or path is empty (value may
+ * be empty only to delete) or holds ';', ',', a blank, a quote, a
+ * backslash or a control character (they would split or forge
+ * attributes). From p.
+ */
+const char *ajwt_web_set_cookie(const char *name, const char *value,
+                                const char *path, long max_age,
+                                apr_pool_t *p);
+
+/*
+ * Is ret a safe return address after a login: a local path ("/..." but
+ * not "//" nor "/\"), no scheme, no backslash anywhere, no control
+ * characters (raw or %-encoded CR/LF/NUL/TAB), no blanks, at most 2048
+ * bytes. 1 if safe, 0 otherwise (the caller then uses "/").
+ */
+int ajwt_web_return_ok(const char *ret);
+
+/*
+ * May a cookie-borne token be used on an unsafe method: Sec-Fetch-Site is
+ * "same-origin", or Origin equals own_origin ("https://host[:port]"),
+ * scheme and host case-insensitively, port exactly (a default port given
+ * on one side only still differs). Neither header, "null", or anything
+ * else: 0 (not same-origin). 1 if same-origin.
+ */
+int ajwt_web_same_origin(const char *origin, const char *sec_fetch_site,
+                         const char *own_origin);
+
+/*
+ * A login body: JSON {"username","password"[,"return"]} (json 1; no other
+ * member types, no duplicates) or a form username=&password=[&return=]
+ * (json 0, URL-encoded). Strict: strings only, no control characters,
+ * username 1..256 bytes, password 1..1024 bytes; anything else is
+ * AJWT_EMALFORMED (the text never quotes the password). *ret is NULL when
+ * absent. All from p.
+ */
+ajwt_status_t ajwt_web_login_parse(const char **user, const char **pass,
+                                   const char **ret, const char *body,
+                                   apr_size_t len, int json, apr_pool_t *p,
+                                   ajwt_err_t *err);
+
 #endif

@@ -59,7 +59,8 @@ static ajwt_status_t fake_get(ajwt_store_t *st, const char *key,
     return AJWT_OK;
 }
 
-static const ajwt_store_ops_t fake_ops = { "fake", fake_put, fake_get };
+static const ajwt_store_ops_t fake_ops = { "fake", fake_put, fake_get,
+                                           NULL };
 
 static ajwt_store_t *fake(apr_pool_t *p, fake_t **f)
 {
