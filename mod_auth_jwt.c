@@ -30,6 +30,7 @@
 #include "apr_strings.h"
 #include "apr_thread_mutex.h"
 #include "apr_hash.h"
+#include "apr_md5.h"
 #include "apr_lib.h"
 
 #include <errno.h>
@@ -40,10 +41,12 @@
 #include "ajwt_cache.h"
 #include "ajwt_claims.h"
 #include "ajwt_fetch.h"
+#include "ajwt_issue.h"
 #include "ajwt_json.h"
 #include "ajwt_jwks.h"
 #include "ajwt_key.h"
 #include "ajwt_revoke.h"
+#include "ajwt_roles.h"
 #include "ajwt_store.h"
 #include "ajwt_verify.h"
 #include "ajwt_web.h"
@@ -61,6 +64,23 @@ module AP_MODULE_DECLARE_DATA auth_jwt_module;
 #define RETRY_AFTER "5"                 /* seconds, on 503 */
 #define STORE_WARN_EVERY 10             /* seconds between "allow" warnings */
 #define HANDLER_REVOKE "jwt-revoke"
+#define HANDLER_LOGIN "jwt-login"
+#define HANDLER_REFRESH "jwt-refresh"
+#define HANDLER_LOGOUT "jwt-logout"
+#define HANDLER_JWKS "jwt-jwks"
+#define DEFAULT_ACCESS_TTL 900
+#define DEFAULT_REFRESH_TTL 1209600
+#define DEFAULT_COOKIE "jwt"
+#define DEFAULT_REFRESH_COOKIE "jwt_refresh"
+#define DEFAULT_REFRESH_PATH "/auth/refresh"
+#define LOGIN_MAX_BODY 4096
+/*
+ * A bcrypt hash (cost 10, as htpasswd -B makes) of a random password:
+ * checked when the user does not exist, so that a failed login costs the
+ * same time whether the account exists or not.
+ */
+#define DUMMY_BCRYPT \
+    "$2y$10$1ShLjFZUDdLBSyyQuVsxFOIz.dGVqSRDWXLmtr2pE6yYHHfKHkMGi"
 
 enum { FAIL_DENY = 0, FAIL_ALLOW = 1 };
 enum { STORE_NONE = 0, STORE_SHM, STORE_MC };
@@ -95,6 +115,17 @@ typedef struct {
     int revocation_failure;     /* FAIL_DENY (default) or FAIL_ALLOW */
     struct jwks_source *jwks;   /* AuthJWTJwksURL/DiscoveryURL, or NULL */
     const char *jwks_ca;        /* AuthJWTJwksCA of this section */
+    ajwt_key_t *sign_key;       /* AuthJWTSignKey: signs issued tokens */
+    int access_ttl;             /* AuthJWTAccessTTL; UNSET = 900 */
+    int refresh_ttl;            /* AuthJWTRefreshTTL; UNSET = 1209600 */
+    apr_array_header_t *login_providers;    /* of const char * */
+    ajwt_roles_t *roles;        /* AuthJWTRoleFile */
+    const char *cookie;         /* AuthJWTCookie */
+    const char *refresh_cookie; /* AuthJWTRefreshCookie NAME */
+    const char *refresh_path;   /* AuthJWTRefreshCookie ... PATH */
+    const char *login_url;      /* AuthJWTLoginURL */
+    int lockout_attempts;       /* AuthJWTLockout; UNSET = none */
+    int lockout_window;
 } auth_jwt_dir_conf;
 
 /* Server-wide: the revocation store (main server only). */
@@ -117,6 +148,7 @@ static void *shm_base;
 static apr_size_t shm_size;
 static apr_uint32_t store_warned_at;    /* seconds, for rate limiting */
 static int store_is_shm;
+static int issuing_used;                /* an AuthJWTSignKey was seen */
 static apr_uint64_t evictions_seen;     /* this process's last look */
 
 /* This process's verified-token cache (child_init), NULL when off. */
@@ -146,6 +178,10 @@ static void *create_dir_conf(apr_pool_t *p, char *dir)
     c->claims_env = UNSET;
     c->revocation = UNSET;
     c->revocation_failure = UNSET;
+    c->access_ttl = UNSET;
+    c->refresh_ttl = UNSET;
+    c->lockout_attempts = UNSET;
+    c->lockout_window = UNSET;
     return c;
 }
 
@@ -174,6 +210,17 @@ static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(revocation_failure);
     MERGE_PTR(jwks);
     MERGE_PTR(jwks_ca);
+    MERGE_PTR(sign_key);
+    MERGE_INT(access_ttl);
+    MERGE_INT(refresh_ttl);
+    MERGE_PTR(login_providers);
+    MERGE_PTR(roles);
+    MERGE_PTR(cookie);
+    MERGE_PTR(refresh_cookie);
+    MERGE_PTR(refresh_path);
+    MERGE_PTR(login_url);
+    MERGE_INT(lockout_attempts);
+    MERGE_INT(lockout_window);
     return c;
 }
 
@@ -667,6 +714,138 @@ static const char *cmd_jwks_startup(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/* ---------------------------------------------------------- issuing */
+
+/* AuthJWTSignKey PATH|file:PATH|env:NAME ALG [kid] */
+static const char *cmd_sign_key(cmd_parms *cmd, void *dconf, int argc,
+                                char *const argv[])
+{
+    auth_jwt_dir_conf *c = dconf;
+    ajwt_err_t err = { 0 };
+    ajwt_key_t *k, *pub;
+    ajwt_keyset_t one;
+    const char *src, *why = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
+
+    if (why) {
+        return why;
+    }
+    if (argc < 2 || argc > 3) {
+        return apr_psprintf(cmd->pool, "%s: takes a key (PATH, file:PATH or "
+                            "env:NAME), an algorithm and an optional kid",
+                            cmd->cmd->name);
+    }
+    src = argv[0];
+    if (strncmp(src, "env:", 4)) {
+        int file = !strncmp(src, "file:", 5);
+        const char *full = ap_server_root_relative(cmd->temp_pool,
+                                                   file ? src + 5 : src);
+        if (!full) {
+            return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
+                                cmd->cmd->name, src);
+        }
+        src = apr_pstrcat(cmd->pool, file ? "file:" : "", full, NULL);
+    }
+    if (ajwt_key_load_signing(&k, src, argv[1], argc > 2 ? argv[2] : NULL,
+                              cmd->pool, &err)
+        || ajwt_key_public(&pub, k, cmd->pool, &err)) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err.text);
+    }
+    /* what this section issues, it also accepts */
+    one.keys = apr_array_make(cmd->temp_pool, 1, sizeof(ajwt_key_t *));
+    APR_ARRAY_PUSH(one.keys, ajwt_key_t *) = pub;
+    one.algs = pub->algs;
+    one.id = 0;
+    if (ajwt_keyset_add_keys(&c->keys, &one, cmd->pool, &err)) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err.text);
+    }
+    c->sign_key = k;
+    issuing_used = 1;
+    return NULL;
+}
+
+static const char *cmd_ttl(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    int *field = (int *)((char *)dconf + (apr_size_t)cmd->info);
+    return parse_int(cmd, arg, 10, 366 * 86400, field);
+}
+
+static const char *cmd_role_file(cmd_parms *cmd, void *dconf,
+                                 const char *path)
+{
+    auth_jwt_dir_conf *c = dconf;
+    ajwt_err_t err = { 0 };
+    const char *full = ap_server_root_relative(cmd->temp_pool, path);
+    if (!full || ajwt_roles_load(&c->roles, full, cmd->pool, &err)) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name,
+                            full ? err.text : "invalid path");
+    }
+    return NULL;
+}
+
+/* A cookie name: an RFC 6265 token. */
+static const char *check_cookie_name(cmd_parms *cmd, const char *name)
+{
+    const char *s;
+    for (s = name; *s; s++) {
+        if (!apr_isalnum(*s) && !strchr("!#$%&'*+-.^_`|~", *s)) {
+            break;
+        }
+    }
+    if (!*name || *s) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid cookie name",
+                            cmd->cmd->name, name);
+    }
+    return NULL;
+}
+
+static const char *cmd_cookie(cmd_parms *cmd, void *dconf, const char *name)
+{
+    auth_jwt_dir_conf *c = dconf;
+    const char *why = check_cookie_name(cmd, name);
+    if (!why) {
+        c->cookie = name;
+    }
+    return why;
+}
+
+/* AuthJWTRefreshCookie NAME [PATH]: PATH is where jwt-refresh answers. */
+static const char *cmd_refresh_cookie(cmd_parms *cmd, void *dconf,
+                                      const char *name, const char *path)
+{
+    auth_jwt_dir_conf *c = dconf;
+    const char *why = check_cookie_name(cmd, name);
+    if (why) {
+        return why;
+    }
+    if (path && !ajwt_web_return_ok(path)) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a local path "
+                            "(/...)", cmd->cmd->name, path);
+    }
+    c->refresh_cookie = name;
+    c->refresh_path = path;
+    return NULL;
+}
+
+static const char *cmd_login_url(cmd_parms *cmd, void *dconf,
+                                 const char *url)
+{
+    auth_jwt_dir_conf *c = dconf;
+    if (!ajwt_web_return_ok(url)) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be a local path on "
+                            "this site (/login...)", cmd->cmd->name, url);
+    }
+    c->login_url = url;
+    return NULL;
+}
+
+static const char *cmd_lockout(cmd_parms *cmd, void *dconf,
+                               const char *attempts, const char *secs)
+{
+    auth_jwt_dir_conf *c = dconf;
+    const char *why = parse_int(cmd, attempts, 1, 1000, &c->lockout_attempts);
+    return why ? why : parse_int(cmd, secs, 1, 86400, &c->lockout_window);
+}
+
 static const command_rec auth_jwt_cmds[] = {
     AP_INIT_TAKE12("AuthJWTKey", cmd_key, NULL, OR_AUTHCFG,
         "a verification key file (PEM public key, X.509 certificate, JWK "
@@ -706,6 +885,31 @@ static const command_rec auth_jwt_cmds[] = {
     AP_INIT_TAKE2("AuthJWTClaimHeader", cmd_claim_header, NULL, OR_AUTHCFG,
         "a claim path and the request header that carries it to a "
         "backend"),
+    AP_INIT_TAKE_ARGV("AuthJWTSignKey", cmd_sign_key, NULL, OR_AUTHCFG,
+        "the key that signs issued tokens (PATH to a PEM private key, or "
+        "file:PATH / env:NAME for an HMAC secret), its algorithm, and an "
+        "optional kid"),
+    AP_INIT_TAKE1("AuthJWTAccessTTL", cmd_ttl,
+        (void *)APR_OFFSETOF(auth_jwt_dir_conf, access_ttl), OR_AUTHCFG,
+        "lifetime of issued access tokens in seconds (default 900)"),
+    AP_INIT_TAKE1("AuthJWTRefreshTTL", cmd_ttl,
+        (void *)APR_OFFSETOF(auth_jwt_dir_conf, refresh_ttl), OR_AUTHCFG,
+        "lifetime of refresh tokens in seconds (default 1209600)"),
+    AP_INIT_TAKE_ARGV("AuthJWTLoginProvider", cmd_strings,
+        (void *)APR_OFFSETOF(auth_jwt_dir_conf, login_providers), OR_AUTHCFG,
+        "authn providers that check passwords at jwt-login (default file)"),
+    AP_INIT_TAKE1("AuthJWTRoleFile", cmd_role_file, NULL, OR_AUTHCFG,
+        "roles of issued tokens, in AuthGroupFile format"),
+    AP_INIT_TAKE1("AuthJWTCookie", cmd_cookie, NULL, OR_AUTHCFG,
+        "name of the access token cookie (also a token source)"),
+    AP_INIT_TAKE12("AuthJWTRefreshCookie", cmd_refresh_cookie, NULL,
+        OR_AUTHCFG, "name of the refresh token cookie, and the path of the "
+        "jwt-refresh handler it is scoped to (default /auth/refresh)"),
+    AP_INIT_TAKE1("AuthJWTLoginURL", cmd_login_url, NULL, OR_AUTHCFG,
+        "where browsers without a valid token are sent (a local path)"),
+    AP_INIT_TAKE2("AuthJWTLockout", cmd_lockout, NULL, OR_AUTHCFG,
+        "failed logins per account and per client address, and the "
+        "seconds they are counted over and locked for"),
     AP_INIT_TAKE1("AuthJWTVerifyCache", cmd_verify_cache, NULL, RSRC_CONF,
         "entries of the per-process cache of verified tokens (default "
         "1024; 0 turns it off)"),
@@ -757,6 +961,7 @@ static const struct outcome {
     [AJWT_EREVOKED]   = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70016) },
     [AJWT_ESTORE]     = { 503, NULL,            APLOG_ERR,     APLOGNO(70017) },
     [AJWT_EFETCH]     = { 503, NULL,            APLOG_ERR,     APLOGNO(70032) },
+    [AJWT_ELOCKED]    = { 429, NULL,            APLOG_WARNING, APLOGNO(70042) },
 };
 
 static const char *request_id(request_rec *r)
@@ -1086,14 +1291,22 @@ static const auth_jwt_rec *find_rec(const request_rec *r)
     return NULL;
 }
 
-static const char *find_token(request_rec *r, const auth_jwt_dir_conf *c)
+/*
+ * The token, from the first of the configured sources that has one
+ * (default: the Authorization header, then the AuthJWTCookie if set);
+ * *from says which kind of source it was.
+ */
+static const char *find_token(request_rec *r, const auth_jwt_dir_conf *c,
+                              token_from_t *from)
 {
     static const token_source header = { FROM_HEADER, NULL };
-    int n = c->sources ? c->sources->nelts : 1;
+    token_source cookie = { FROM_COOKIE, c->cookie };
+    int n = c->sources ? c->sources->nelts : (c->cookie ? 2 : 1);
     int i;
     for (i = 0; i < n; i++) {
         const token_source *s = c->sources
-            ? &APR_ARRAY_IDX(c->sources, i, token_source) : &header;
+            ? &APR_ARRAY_IDX(c->sources, i, token_source)
+            : (i == 0 ? &header : &cookie);
         const char *t = NULL;
         switch (s->from) {
         case FROM_HEADER:
@@ -1109,10 +1322,59 @@ static const char *find_token(request_rec *r, const auth_jwt_dir_conf *c)
             break;
         }
         if (t && *t) {
+            *from = s->from;
             return t;
         }
     }
     return NULL;
+}
+
+/* scheme://host[:port] of this request, as a browser's Origin says it */
+static const char *own_origin(request_rec *r)
+{
+    return ap_construct_url(r->pool, "", r);
+}
+
+static int is_safe_method(const request_rec *r)
+{
+    return r->method_number == M_GET || r->method_number == M_OPTIONS
+           || r->header_only;
+}
+
+/* A cookie rides along on cross-site requests: unsafe methods need proof
+ * that the request comes from our own pages. */
+static int csrf_ok(request_rec *r)
+{
+    return is_safe_method(r)
+           || ajwt_web_same_origin(apr_table_get(r->headers_in, "Origin"),
+                                   apr_table_get(r->headers_in,
+                                                 "Sec-Fetch-Site"),
+                                   own_origin(r));
+}
+
+static int wants_html(const request_rec *r)
+{
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+    return accept && ap_strcasestr(accept, "text/html") != NULL;
+}
+
+/*
+ * A browser without a valid token: to the refresh handler first when a
+ * refresh cookie is configured (it rotates and comes back, or sends the
+ * browser on to the login page), else to the login page; both with this
+ * address to come back to.
+ */
+static int redirect_to_login(request_rec *r, const auth_jwt_dir_conf *c)
+{
+    const char *to = c->refresh_cookie
+        ? (c->refresh_path ? c->refresh_path : DEFAULT_REFRESH_PATH)
+        : c->login_url;
+    apr_table_setn(r->err_headers_out, "Location",
+                   apr_pstrcat(r->pool, to, strchr(to, '?') ? "&" : "?",
+                               "return=", ap_escape_urlencoded(r->pool,
+                                   r->unparsed_uri), NULL));
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    return HTTP_MOVED_TEMPORARILY;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1129,20 +1391,34 @@ static int hook_check_authn(request_rec *r)
     const auth_jwt_dir_conf *c;
     ajwt_err_t err = { 0 };
     const char *token;
+    token_from_t from = FROM_HEADER;
     ajwt_status_t st;
 
     if (!is_jwt_type(r)) {
         return DECLINED;
     }
     c = ap_get_module_config(r->per_dir_config, &auth_jwt_module);
-    token = find_token(r, c);
+    token = find_token(r, c, &from);
     if (!token) {
-        ajwt_err_set(&err, AJWT_ENOTOKEN, "no token in the request for %s",
-                     r->uri);
-        return reject(r, AJWT_ENOTOKEN, &err);
+        st = ajwt_err_set(&err, AJWT_ENOTOKEN, "no token in the request for "
+                          "%s", r->uri);
     }
-    st = verify_token(r, c, token, &err);
+    else if (from == FROM_COOKIE && !csrf_ok(r)) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70043)
+                      "token refused (cross-site): a cookie token on %s "
+                      "without a same-origin Origin or Sec-Fetch-Site "
+                      "[id %s]", r->method, request_id(r));
+        return HTTP_FORBIDDEN;
+    }
+    else {
+        st = verify_token(r, c, token, &err);
+    }
     if (st != AJWT_OK) {
+        if (c->login_url && wants_html(r) && is_safe_method(r) && !r->main
+            && outcome_of(st)->http == HTTP_UNAUTHORIZED) {
+            log_refusal(r, st, &err);
+            return redirect_to_login(r, c);
+        }
         return reject(r, st, &err);
     }
     /* as mod_auth_basic does: what CGI sees as AUTH_TYPE */
@@ -1217,6 +1493,7 @@ static int hook_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     ajwt_err_t err = { 0 };
     jwks_sources = NULL;        /* this reading of the configuration's */
+    issuing_used = 0;
     /* curl_global_init is not thread safe: here, the parent is single */
     if (ajwt_fetch_global_init(&err) != AJWT_OK) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, NULL, APLOGNO(70035)
@@ -1369,15 +1646,21 @@ static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                                        &auth_jwt_module);
     ajwt_err_t err = { 0 };
     apr_status_t rv;
+    int kind;
 
     store = NULL;
     shm_lock = NULL;
-    store_is_shm = sc->store_kind == STORE_SHM;
+    /* issuing keeps refresh families and lockouts: a store it must have */
+    kind = (sc->store_kind == STORE_NONE && issuing_used) ? STORE_SHM
+                                                         : sc->store_kind;
+    store_is_shm = kind == STORE_SHM;
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;      /* the dry run: nothing shared is made twice */
     }
-    if (sc->store_kind == STORE_SHM) {
-        if ((rv = shm_segment(s, sc->shm_size)) != APR_SUCCESS) {
+    if (kind == STORE_SHM) {
+        if ((rv = shm_segment(s, sc->shm_size ? sc->shm_size
+                                              : AJWT_SHM_DEFAULT_SIZE))
+            != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(70023)
                          "AuthJWTRevocationStore shm: cannot create the "
                          "shared memory or its lock");
@@ -1390,7 +1673,7 @@ static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
-    else if (sc->store_kind == STORE_MC) {
+    else if (kind == STORE_MC) {
         if (ajwt_store_mc_create(&store, &sc->mc, pconf, &err) != AJWT_OK) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APLOGNO(70025)
                          "AuthJWTRevocationStore memcached: %s", err.text);
@@ -1580,6 +1863,437 @@ static int handler_revoke(request_rec *r)
 }
 
 /* ------------------------------------------------------------------ */
+/* Issuing: jwt-login, jwt-refresh, jwt-logout, jwt-jwks               */
+
+static int issuer_of(request_rec *r, const auth_jwt_dir_conf *c,
+                     ajwt_issuer_t *is)
+{
+    if (!c->sign_key || !c->sign_key->algs) {
+        return 0;
+    }
+    is->key = c->sign_key;
+    is->alg = ajwt_alg_get((ajwt_alg_id_t)__builtin_ctz(c->sign_key->algs));
+    is->iss = (c->issuers && c->issuers->nelts)
+              ? APR_ARRAY_IDX(c->issuers, 0, const char *) : own_origin(r);
+    is->aud = (c->audiences && c->audiences->nelts)
+              ? APR_ARRAY_IDX(c->audiences, 0, const char *) : NULL;
+    is->access_ttl = c->access_ttl == UNSET ? DEFAULT_ACCESS_TTL
+                                            : c->access_ttl;
+    is->refresh_ttl = c->refresh_ttl == UNSET ? DEFAULT_REFRESH_TTL
+                                              : c->refresh_ttl;
+    return 1;
+}
+
+static const char *access_cookie(const auth_jwt_dir_conf *c)
+{
+    return c->cookie ? c->cookie : DEFAULT_COOKIE;
+}
+
+static const char *refresh_cookie(const auth_jwt_dir_conf *c)
+{
+    return c->refresh_cookie ? c->refresh_cookie : DEFAULT_REFRESH_COOKIE;
+}
+
+static const char *refresh_path(const auth_jwt_dir_conf *c)
+{
+    return c->refresh_path ? c->refresh_path : DEFAULT_REFRESH_PATH;
+}
+
+static void set_cookie(request_rec *r, const char *name, const char *value,
+                       const char *path, long max_age)
+{
+    const char *h = ajwt_web_set_cookie(name, value, path, max_age, r->pool);
+    if (h) {
+        /* err_headers_out: kept on redirects and error answers too */
+        apr_table_addn(r->err_headers_out, "Set-Cookie", h);
+    }
+}
+
+static void clear_cookies(request_rec *r, const auth_jwt_dir_conf *c)
+{
+    set_cookie(r, access_cookie(c), "", "/", 0);
+    set_cookie(r, refresh_cookie(c), "", refresh_path(c), 0);
+}
+
+/*
+ * A new access token and the refresh token of family fam at gen, both as
+ * cookies; *access for the JSON answer.
+ */
+static ajwt_status_t issue_session(request_rec *r, const auth_jwt_dir_conf *c,
+                                   const ajwt_issuer_t *is, const char *user,
+                                   const char *fam, apr_int64_t gen,
+                                   const char **access, ajwt_err_t *err)
+{
+    static const apr_array_header_t *none;
+    apr_int64_t now = apr_time_sec(r->request_time);
+    const apr_array_header_t *roles = c->roles ? ajwt_roles_of(c->roles, user)
+                                               : none;
+    const char *jti;
+    char *at, *rt;
+    ajwt_status_t st;
+
+    if (!roles) {
+        roles = none = apr_array_make(r->server->process->pool, 0,
+                                      sizeof(const char *));
+    }
+    if ((st = ajwt_issue_access(&at, &jti, is, user, roles, now, r->pool,
+                                err))
+        || (st = ajwt_issue_refresh(&rt, is, user, fam, gen, now, r->pool,
+                                    err))) {
+        return st;
+    }
+    set_cookie(r, access_cookie(c), at, "/", is->access_ttl);
+    set_cookie(r, refresh_cookie(c), rt, refresh_path(c), is->refresh_ttl);
+    *access = at;
+    return AJWT_OK;
+}
+
+static const char *token_json(request_rec *r, const char *access,
+                              const ajwt_issuer_t *is)
+{
+    return apr_psprintf(r->pool, "{\"access_token\":\"%s\",\"token_type\":"
+                        "\"Bearer\",\"expires_in\":%d}", access,
+                        is->access_ttl);
+}
+
+/* 303 to a checked local address (else "/"): never an open redirect. */
+static int see_other(request_rec *r, const char *to)
+{
+    if (!to || !ajwt_web_return_ok(to)) {
+        to = "/";
+    }
+    apr_table_setn(r->err_headers_out, "Location", to);
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    return HTTP_SEE_OTHER;
+}
+
+/* Requests that claim to come from elsewhere are refused; requests that
+ * say nothing (API clients) pass, their cookies are not used. */
+static int cross_site(request_rec *r)
+{
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    const char *site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
+    return (origin || site)
+           && !ajwt_web_same_origin(origin, site, own_origin(r));
+}
+
+/*
+ * The password, checked by the configured authn providers, as
+ * mod_auth_form does. An unknown user costs a bcrypt check too.
+ */
+static authn_status check_password(request_rec *r, const auth_jwt_dir_conf *c,
+                                   const char *user, const char *pass)
+{
+    authn_status res = AUTH_USER_NOT_FOUND;
+    int i, n = c->login_providers ? c->login_providers->nelts : 1;
+    for (i = 0; i < n; i++) {
+        const char *name = c->login_providers
+            ? APR_ARRAY_IDX(c->login_providers, i, const char *) : "file";
+        const authn_provider *prov = ap_lookup_provider(AUTHN_PROVIDER_GROUP,
+                                         name, AUTHN_PROVIDER_VERSION);
+        if (!prov || !prov->check_password) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(70044)
+                          "jwt-login: no authn provider '%s' (is its module "
+                          "loaded?) [id %s]", name, request_id(r));
+            return AUTH_GENERAL_ERROR;
+        }
+        apr_table_setn(r->notes, AUTHN_PROVIDER_NAME_NOTE, name);
+        res = prov->check_password(r, user, pass);
+        apr_table_unset(r->notes, AUTHN_PROVIDER_NAME_NOTE);
+        if (res != AUTH_USER_NOT_FOUND) {
+            break;
+        }
+    }
+    if (res == AUTH_USER_NOT_FOUND) {
+        apr_password_validate(pass, DUMMY_BCRYPT);
+    }
+    return res;
+}
+
+static int login_failed(request_rec *r, int json, int status,
+                        const char *code, const char *text)
+{
+    if (json) {
+        return send_json(r, status, ajwt_revoke_error(code, text, r->pool));
+    }
+    r->status = status;
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    ap_set_content_type(r, "text/html; charset=utf-8");
+    ap_rprintf(r, "<!DOCTYPE html><title>Login</title><p>%s</p>"
+               "<p><a href=\"javascript:history.back()\">Back</a></p>\n",
+               ap_escape_html(r->pool, text));
+    return OK;
+}
+
+static int handler_login(request_rec *r, const auth_jwt_dir_conf *c)
+{
+    const char *type, *body, *user, *pass, *ret, *fam, *access;
+    apr_int64_t now = apr_time_sec(r->request_time), retry = 0;
+    ajwt_issuer_t is;
+    ajwt_err_t err = { 0 };
+    apr_size_t len = 0;
+    int json, status;
+    authn_status res;
+
+    if (r->method_number != M_POST) {
+        apr_table_setn(r->err_headers_out, "Allow", "POST");
+        return send_json(r, HTTP_METHOD_NOT_ALLOWED, ajwt_revoke_error(
+            "invalid_request", "use POST", r->pool));
+    }
+    type = apr_table_get(r->headers_in, "Content-Type");
+    json = type && !strncasecmp(type, "application/json", 16);
+    if (!json && !(type && !strncasecmp(type,
+                   "application/x-www-form-urlencoded", 33))) {
+        return send_json(r, HTTP_UNSUPPORTED_MEDIA_TYPE, ajwt_revoke_error(
+            "invalid_request", "send a form or JSON", r->pool));
+    }
+    if (cross_site(r)) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70045)
+                      "jwt-login: cross-site login refused [id %s]",
+                      request_id(r));
+        return login_failed(r, json, HTTP_FORBIDDEN, "invalid_request",
+                            "cross-site request");
+    }
+    if (!(body = read_body(r, LOGIN_MAX_BODY, &len, &status))) {
+        return login_failed(r, json, status, "invalid_request",
+                            "unreadable or oversized body");
+    }
+    if (ajwt_web_login_parse(&user, &pass, &ret, body, len, json, r->pool,
+                             &err)) {
+        return login_failed(r, json, HTTP_BAD_REQUEST, "invalid_request",
+                            err.text);
+    }
+    if (!issuer_of(r, c, &is) || !store) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(70046)
+                      "jwt-login: needs AuthJWTSignKey here and a "
+                      "revocation store [id %s]", request_id(r));
+        return login_failed(r, json, HTTP_INTERNAL_SERVER_ERROR,
+                            "server_error", "login is not configured");
+    }
+    if (c->lockout_attempts > 0
+        && ajwt_lockout_check(store, user, r->useragent_ip,
+                              c->lockout_attempts, now, &retry, &err)
+           == AJWT_ELOCKED) {
+        log_refusal(r, AJWT_ELOCKED, &err);
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                                    retry > 0 ? retry : 1));
+        return login_failed(r, json, HTTP_TOO_MANY_REQUESTS,
+                            "too_many_attempts", "too many failed logins; "
+                            "try again later");
+    }
+    res = check_password(r, c, user, pass);
+    if (res == AUTH_GENERAL_ERROR) {
+        return login_failed(r, json, HTTP_INTERNAL_SERVER_ERROR,
+                            "server_error", "login is not available");
+    }
+    if (res != AUTH_GRANTED) {
+        if (c->lockout_attempts > 0) {
+            ajwt_lockout_fail(store, user, r->useragent_ip,
+                              c->lockout_window, now, NULL);
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70047)
+                      "jwt-login: failed login for user \"%s\" [id %s]",
+                      ap_escape_logitem(r->pool, user), request_id(r));
+        return login_failed(r, json, HTTP_UNAUTHORIZED, "invalid_grant",
+                            "wrong user name or password");
+    }
+    if (c->lockout_attempts > 0) {
+        ajwt_lockout_clear(store, user, now, NULL);
+    }
+    fam = ajwt_issue_new_id(r->pool);
+    if (ajwt_family_start(store, fam, now + is.refresh_ttl, now, &err)
+        || issue_session(r, c, &is, user, fam, 1, &access, &err)) {
+        log_refusal(r, err.status ? err.status : AJWT_EINTERNAL, &err);
+        return login_failed(r, json, outcome_of(err.status)->http,
+                            "server_error", "login is not available");
+    }
+    r->user = (char *)user;
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70048)
+                  "jwt-login: user \"%s\" logged in [id %s]",
+                  ap_escape_logitem(r->pool, user), request_id(r));
+    return json ? send_json(r, HTTP_OK, token_json(r, access, &is))
+                : see_other(r, ret);
+}
+
+static int refresh_failed(request_rec *r, const auth_jwt_dir_conf *c,
+                          int browser, const char *ret)
+{
+    clear_cookies(r, c);
+    if (browser && c->login_url) {
+        return see_other(r, ret ? apr_pstrcat(r->pool, c->login_url,
+            strchr(c->login_url, '?') ? "&" : "?", "return=",
+            ap_escape_urlencoded(r->pool, ret), NULL) : c->login_url);
+    }
+    return send_json(r, HTTP_UNAUTHORIZED, ajwt_revoke_error(
+        "invalid_grant", "no valid refresh token", r->pool));
+}
+
+static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
+{
+    apr_int64_t now = apr_time_sec(r->request_time), next = 0;
+    int browser = r->method_number == M_GET, reuse = 0;
+    int leeway = c->leeway == UNSET ? AJWT_DEFAULT_LEEWAY : c->leeway;
+    const char *ret = ajwt_web_query(r->args, "return", r->pool);
+    const char *token, *access;
+    ajwt_refresh_t rt;
+    ajwt_issuer_t is;
+    ajwt_err_t err = { 0 };
+    ajwt_status_t st;
+
+    if (r->method_number != M_POST && !browser) {
+        apr_table_setn(r->err_headers_out, "Allow", "GET, POST");
+        return send_json(r, HTTP_METHOD_NOT_ALLOWED, ajwt_revoke_error(
+            "invalid_request", "use POST (or GET from a browser)", r->pool));
+    }
+    if (ret && !ajwt_web_return_ok(ret)) {
+        ret = NULL;
+    }
+    if (!browser && cross_site(r)) {
+        return send_json(r, HTTP_FORBIDDEN, ajwt_revoke_error(
+            "invalid_request", "cross-site request", r->pool));
+    }
+    if (!issuer_of(r, c, &is) || !store) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(70049)
+                      "jwt-refresh: needs AuthJWTSignKey here and a "
+                      "revocation store [id %s]", request_id(r));
+        return send_json(r, HTTP_INTERNAL_SERVER_ERROR, ajwt_revoke_error(
+            "server_error", "refresh is not configured", r->pool));
+    }
+    token = ajwt_web_cookie(apr_table_get(r->headers_in, "Cookie"),
+                            refresh_cookie(c), r->pool);
+    if (!token) {
+        return refresh_failed(r, c, browser, ret);
+    }
+    st = ajwt_issue_check_refresh(&rt, token, &is, leeway, now, r->pool,
+                                  &err);
+    if (st == AJWT_OK) {
+        st = ajwt_family_rotate(store, rt.fam, rt.gen, &next, &reuse,
+                                now + is.refresh_ttl, now, &err);
+    }
+    if (st == AJWT_ESTORE) {
+        log_refusal(r, st, &err);
+        apr_table_setn(r->err_headers_out, "Retry-After", RETRY_AFTER);
+        return send_json(r, HTTP_SERVICE_UNAVAILABLE, ajwt_revoke_error(
+            "temporarily_unavailable", "try again later", r->pool));
+    }
+    if (reuse) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70050)
+                      "jwt-refresh: reuse of an already rotated refresh "
+                      "token (sub %s, jti %s): its whole family is revoked "
+                      "[id %s]", ap_escape_logitem(r->pool, rt.sub),
+                      ap_escape_logitem(r->pool, rt.jti), request_id(r));
+        return refresh_failed(r, c, browser, ret);
+    }
+    if (st != AJWT_OK) {
+        log_refusal(r, st, &err);
+        return refresh_failed(r, c, browser, ret);
+    }
+    if (issue_session(r, c, &is, rt.sub, rt.fam, next, &access, &err)) {
+        log_refusal(r, err.status, &err);
+        return send_json(r, HTTP_INTERNAL_SERVER_ERROR, ajwt_revoke_error(
+            "server_error", "refresh is not available", r->pool));
+    }
+    r->user = (char *)rt.sub;
+    return browser ? see_other(r, ret)
+                   : send_json(r, HTTP_OK, token_json(r, access, &is));
+}
+
+static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
+{
+    apr_int64_t now = apr_time_sec(r->request_time);
+    int leeway = c->leeway == UNSET ? AJWT_DEFAULT_LEEWAY : c->leeway;
+    const char *cookies = apr_table_get(r->headers_in, "Cookie");
+    const char *token;
+    token_from_t from;
+    ajwt_issuer_t is;
+    ajwt_refresh_t rt;
+    ajwt_claims_t *cl;
+    ajwt_verifier_t v;
+    ajwt_err_t err = { 0 };
+
+    if (r->method_number != M_POST) {
+        apr_table_setn(r->err_headers_out, "Allow", "POST");
+        return send_json(r, HTTP_METHOD_NOT_ALLOWED, ajwt_revoke_error(
+            "invalid_request", "use POST", r->pool));
+    }
+    if (cross_site(r)) {
+        return send_json(r, HTTP_FORBIDDEN, ajwt_revoke_error(
+            "invalid_request", "cross-site request", r->pool));
+    }
+    if (!issuer_of(r, c, &is) || !store) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(70051)
+                      "jwt-logout: needs AuthJWTSignKey here and a "
+                      "revocation store [id %s]", request_id(r));
+        return send_json(r, HTTP_INTERNAL_SERVER_ERROR, ajwt_revoke_error(
+            "server_error", "logout is not configured", r->pool));
+    }
+    token = ajwt_web_cookie(cookies, refresh_cookie(c), r->pool);
+    if (token && !ajwt_issue_check_refresh(&rt, token, &is, leeway, now,
+                                           r->pool, NULL)) {
+        ajwt_family_revoke(store, rt.fam, rt.exp + leeway, now, NULL);
+    }
+    token = find_token(r, c, &from);
+    if (!token) {
+        token = ajwt_web_cookie(cookies, access_cookie(c), r->pool);
+    }
+    make_verifier(&v, c);
+    if (token && ajwt_verify(&cl, token, strlen(token), &v, r->request_time,
+                             r->pool, &err) == AJWT_OK && cl->jti) {
+        ajwt_store_revoke_jti(store, cl->jti, cl->exp, leeway, now, NULL);
+        r->user = (char *)(cl->sub ? cl->sub : "-");
+    }
+    clear_cookies(r, c);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70052)
+                  "jwt-logout: %s logged out [id %s]",
+                  r->user ? ap_escape_logitem(r->pool, r->user) : "-",
+                  request_id(r));
+    if (wants_html(r)) {
+        return see_other(r, c->login_url ? c->login_url : "/");
+    }
+    return send_json(r, HTTP_OK, "{\"logged_out\":true}");
+}
+
+static int handler_jwks(request_rec *r, const auth_jwt_dir_conf *c)
+{
+    if (r->method_number != M_GET) {
+        apr_table_setn(r->err_headers_out, "Allow", "GET, HEAD");
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    r->status = HTTP_OK;
+    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
+    ap_set_content_type(r, "application/jwk-set+json");
+    ap_rputs(ajwt_keys_public_jwks(c->keys ? (const ajwt_key_t *const *)
+                                   c->keys->keys->elts : NULL,
+                                   c->keys ? c->keys->keys->nelts : 0,
+                                   r->pool), r);
+    ap_rputc('\n', r);
+    return OK;
+}
+
+static int handler_issue(request_rec *r)
+{
+    const auth_jwt_dir_conf *c;
+    if (!r->handler || strncmp(r->handler, "jwt-", 4)) {
+        return DECLINED;
+    }
+    c = ap_get_module_config(r->per_dir_config, &auth_jwt_module);
+    if (!strcmp(r->handler, HANDLER_LOGIN)) {
+        return handler_login(r, c);
+    }
+    if (!strcmp(r->handler, HANDLER_REFRESH)) {
+        return handler_refresh(r, c);
+    }
+    if (!strcmp(r->handler, HANDLER_LOGOUT)) {
+        return handler_logout(r, c);
+    }
+    if (!strcmp(r->handler, HANDLER_JWKS)) {
+        return handler_jwks(r, c);
+    }
+    return DECLINED;
+}
+
+/* ------------------------------------------------------------------ */
 /* Authorization: Require jwt-role / jwt-claim / jwt-scope / valid-jwt */
 
 static const char *authz_words_parse(cmd_parms *cmd, const char *line,
@@ -1747,6 +2461,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_post_config(hook_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(hook_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(handler_revoke, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(handler_issue, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(auth_jwt) = {
