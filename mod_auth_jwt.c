@@ -80,7 +80,7 @@ module AP_MODULE_DECLARE_DATA auth_jwt_module;
  * same time whether the account exists or not.
  */
 #define DUMMY_BCRYPT \
-    "$2y$10$1ShLjFZUDdLBSyyQuVsxFOIz.dGVqSRDWXLmtr2pE6yYHHfKHkMGi"
+    "$2y$10$htWflSr6kmpv6GFfnrB9Ku2cvDzq1BTYxVZDxyOhdnlRWgv0rzhp2"
 
 enum { FAIL_DENY = 0, FAIL_ALLOW = 1 };
 enum { STORE_NONE = 0, STORE_SHM, STORE_MC };
