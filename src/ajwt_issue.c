@@ -1,7 +1,98 @@
 /*
- * ajwt_issue.c: stub (being written).
+ * ajwt_issue.c: build and sign access and refresh tokens, check refresh
+ * tokens, keep refresh families and failed-login counters in the store.
+ *
+ * Tokens are built as Jansson objects and signed by ajwt_jws_sign(), so
+ * every string (sub, roles from the role file) is JSON-escaped by the
+ * library, never pasted into text.
  */
+#include <string.h>
+#include <apr_strings.h>
+#include <openssl/rand.h>
+#include "ajwt_b64.h"
+#include "ajwt_claims.h"
+#include "ajwt_json.h"
+#include "ajwt_jws.h"
 #include "ajwt_issue.h"
+
+#define FAMILY_PREFIX       "ajwt:f:"
+#define LOCK_USER_PREFIX    "ajwt:l:u:"
+#define LOCK_ADDR_PREFIX    "ajwt:l:a:"
+#define LOCK_USER_END       "ajwt:l:U:"     /* window end of the user's */
+#define LOCK_ADDR_END       "ajwt:l:A:"
+#define LOCK_RETRY_UNKNOWN  60
+
+const char *ajwt_issue_new_id(apr_pool_t *p)
+{
+    unsigned char r[16];
+
+    if (RAND_bytes(r, sizeof(r)) != 1) {
+        return NULL;
+    }
+    return ajwt_b64_encode(r, sizeof(r), p);
+}
+
+static const char *aud_of(const ajwt_issuer_t *is)
+{
+    return is->aud ? is->aud : is->iss;
+}
+
+/* The claims every issued token shares; NULL on allocation failure. */
+static json_t *base_claims(const ajwt_issuer_t *is, const char *sub,
+                           const char *jti, apr_int64_t now, int ttl)
+{
+    json_t *o = json_object();
+
+    if (!o
+        || json_object_set_new(o, "iss", json_string(is->iss))
+        || json_object_set_new(o, "sub", json_string(sub))
+        || json_object_set_new(o, "aud", json_string(aud_of(is)))
+        || json_object_set_new(o, "iat", json_integer(now))
+        || json_object_set_new(o, "exp", json_integer(now + ttl))
+        || json_object_set_new(o, "jti", json_string(jti))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static ajwt_status_t check_issuer(const ajwt_issuer_t *is, const char *sub,
+                                  ajwt_err_t *err)
+{
+    if (!is || !is->key || !is->alg || !is->iss) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "issuer without key, "
+                            "algorithm or iss");
+    }
+    if (!(is->key->algs & AJWT_ALG_BIT(is->alg->id))) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "signing key does not fit "
+                            "%s", is->alg->name);
+    }
+    if (!sub || !*sub) {
+        return ajwt_err_set(err, AJWT_ECLAIM, "no sub to issue a token for");
+    }
+    if (ajwt_json_has_ctl(sub)) {
+        return ajwt_err_set(err, AJWT_ECLAIM, "sub holds a control "
+                            "character");
+    }
+    return AJWT_OK;
+}
+
+static ajwt_status_t sign(char **token, const ajwt_issuer_t *is,
+                          const char *typ, json_t *claims, apr_pool_t *p,
+                          ajwt_err_t *err)
+{
+    json_t *h = json_pack("{s:s}", "typ", typ);
+    ajwt_status_t st;
+
+    if (!h) {
+        json_decref(claims);
+        return ajwt_err_set(err, AJWT_EINTERNAL, "out of memory");
+    }
+    ajwt_json_own(h, p);
+    ajwt_json_own(claims, p);
+    st = ajwt_jws_sign(token, is->alg, is->key, h, claims, p, err);
+    return st;
+}
 
 ajwt_status_t ajwt_issue_access(char **token, const char **jti,
                                 const ajwt_issuer_t *is, const char *sub,
@@ -9,9 +100,44 @@ ajwt_status_t ajwt_issue_access(char **token, const char **jti,
                                 apr_int64_t now, apr_pool_t *p,
                                 ajwt_err_t *err)
 {
-    (void)token; (void)jti; (void)is; (void)sub; (void)roles; (void)now;
-    (void)p;
-    return ajwt_err_set(err, AJWT_EINTERNAL, "not implemented");
+    json_t *c, *r;
+    const char *id;
+    ajwt_status_t st;
+    int i;
+
+    *token = NULL;
+    if ((st = check_issuer(is, sub, err))) {
+        return st;
+    }
+    if (!(id = ajwt_issue_new_id(p))) {
+        return ajwt_err_set(err, AJWT_EINTERNAL, "random generator failed");
+    }
+    if (!(c = base_claims(is, sub, id, now, is->access_ttl))) {
+        return ajwt_err_set(err, AJWT_ECLAIM, "sub is not valid UTF-8 or "
+                            "memory ran out");
+    }
+    r = json_array();
+    for (i = 0; r && roles && i < roles->nelts; i++) {
+        const char *role = APR_ARRAY_IDX(roles, i, const char *);
+        if (!role || json_array_append_new(r, json_string(role))) {
+            json_decref(r);
+            json_decref(c);
+            return ajwt_err_set(err, AJWT_ECLAIM, "a role for sub %s is not "
+                                "valid UTF-8", sub);
+        }
+    }
+    if (!r || json_object_set_new(c, "roles", r)
+        || json_object_set_new(c, "client_id", json_string(aud_of(is)))) {
+        json_decref(c);
+        return ajwt_err_set(err, AJWT_EINTERNAL, "out of memory");
+    }
+    if ((st = sign(token, is, AJWT_TYP_ACCESS, c, p, err))) {
+        return st;
+    }
+    if (jti) {
+        *jti = id;
+    }
+    return AJWT_OK;
 }
 
 ajwt_status_t ajwt_issue_refresh(char **token, const ajwt_issuer_t *is,
@@ -19,15 +145,32 @@ ajwt_status_t ajwt_issue_refresh(char **token, const ajwt_issuer_t *is,
                                  apr_int64_t gen, apr_int64_t now,
                                  apr_pool_t *p, ajwt_err_t *err)
 {
-    (void)token; (void)is; (void)sub; (void)fam; (void)gen; (void)now;
-    (void)p;
-    return ajwt_err_set(err, AJWT_EINTERNAL, "not implemented");
-}
+    json_t *c;
+    const char *id;
+    ajwt_status_t st;
 
-const char *ajwt_issue_new_id(apr_pool_t *p)
-{
-    (void)p;
-    return NULL;
+    *token = NULL;
+    if ((st = check_issuer(is, sub, err))) {
+        return st;
+    }
+    if (!fam || !*fam || gen < 1) {
+        return ajwt_err_set(err, AJWT_ECLAIM, "refresh token for sub %s "
+                            "without family or generation", sub);
+    }
+    if (!(id = ajwt_issue_new_id(p))) {
+        return ajwt_err_set(err, AJWT_EINTERNAL, "random generator failed");
+    }
+    if (!(c = base_claims(is, sub, id, now, is->refresh_ttl))) {
+        return ajwt_err_set(err, AJWT_ECLAIM, "sub is not valid UTF-8 or "
+                            "memory ran out");
+    }
+    if (json_object_set_new(c, "fam", json_string(fam))
+        || json_object_set_new(c, "gen", json_integer(gen))) {
+        json_decref(c);
+        return ajwt_err_set(err, AJWT_ECLAIM, "family id is not valid "
+                            "UTF-8");
+    }
+    return sign(token, is, AJWT_TYP_REFRESH, c, p, err);
 }
 
 ajwt_status_t ajwt_issue_check_refresh(ajwt_refresh_t *out,
@@ -36,16 +179,110 @@ ajwt_status_t ajwt_issue_check_refresh(ajwt_refresh_t *out,
                                        apr_int64_t now, apr_pool_t *p,
                                        ajwt_err_t *err)
 {
-    (void)out; (void)token; (void)is; (void)leeway; (void)now; (void)p;
-    return ajwt_err_set(err, AJWT_EINTERNAL, "not implemented");
+    ajwt_jws_t *jws;
+    ajwt_keyset_t ks;
+    ajwt_claims_t *cl;
+    ajwt_policy_t pol;
+    apr_array_header_t *iss, *aud;
+    json_t *fam, *gen;
+    ajwt_status_t st;
+
+    memset(out, 0, sizeof(*out));
+    if (!is || !is->key || !is->alg || !is->iss) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "issuer without key, "
+                            "algorithm or iss");
+    }
+    if (!token) {
+        return ajwt_err_set(err, AJWT_ENOTOKEN, "no refresh token");
+    }
+    if ((st = ajwt_jws_parse(&jws, token, strlen(token), 0, 1, p, err))) {
+        return st;
+    }
+    if (jws->alg != is->alg) {
+        return ajwt_err_set(err, AJWT_EALG, "refresh token alg %s, not %s",
+                            jws->alg ? jws->alg->name : "(unknown)",
+                            is->alg->name);
+    }
+    /* a one-key set on the stack: crit and kid rules as for any token */
+    ks.keys = apr_array_make(p, 1, sizeof(const ajwt_key_t *));
+    APR_ARRAY_PUSH(ks.keys, const ajwt_key_t *) = is->key;
+    ks.algs = is->key->algs;
+    ks.id = 0;
+    if ((st = ajwt_jws_verify(NULL, jws, &ks, AJWT_ALG_BIT(is->alg->id),
+                              err))) {
+        return st;
+    }
+    if (!jws->typ || strcmp(jws->typ, AJWT_TYP_REFRESH)) {
+        return ajwt_err_set(err, AJWT_EHEADER, "typ %s%s%s is not %s",
+                            jws->typ ? "\"" : "",
+                            jws->typ ? (ajwt_json_has_ctl(jws->typ) ? "?"
+                                                                    : jws->typ)
+                                     : "(absent)",
+                            jws->typ ? "\"" : "", AJWT_TYP_REFRESH);
+    }
+    if ((st = ajwt_claims_read(&cl, jws->payload, p, err))) {
+        return st;
+    }
+    iss = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(iss, const char *) = is->iss;
+    aud = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(aud, const char *) = aud_of(is);
+    memset(&pol, 0, sizeof(pol));
+    pol.leeway = leeway >= 0 ? leeway : 0;
+    pol.max_age = -1;
+    pol.issuers = iss;
+    pol.audiences = aud;
+    if ((st = ajwt_claims_check(cl, &pol, apr_time_from_sec(now), err))) {
+        return st;
+    }
+    if (!cl->has_iat || !cl->sub || !cl->jti) {
+        return ajwt_err_set(err, AJWT_ECLAIM, "refresh token without "
+                            "%s", !cl->has_iat ? "iat"
+                                  : !cl->sub ? "sub" : "jti");
+    }
+    fam = json_object_get(jws->payload, "fam");
+    gen = json_object_get(jws->payload, "gen");
+    if (!json_is_string(fam) || !*json_string_value(fam)) {
+        return ajwt_err_set(err, AJWT_ECLAIM, "refresh token jti %s: no "
+                            "\"fam\" string", cl->jti);
+    }
+    if (!json_is_integer(gen) || json_integer_value(gen) < 1) {
+        return ajwt_err_set(err, AJWT_ECLAIM, "refresh token jti %s: "
+                            "\"gen\" is not an integer >= 1", cl->jti);
+    }
+    out->sub = cl->sub;
+    out->jti = cl->jti;
+    out->fam = apr_pstrdup(p, json_string_value(fam));
+    out->gen = json_integer_value(gen);
+    out->exp = cl->exp;
+    out->iat = cl->iat;
+    return AJWT_OK;
+}
+
+/* ------------------------------------------------------------ families */
+
+static ajwt_status_t store_ready(ajwt_store_t *st, const char *what,
+                                 ajwt_err_t *err)
+{
+    if (!st || !st->ops) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "%s needs a revocation "
+                            "store (AuthJWTRevocationStore)", what);
+    }
+    return AJWT_OK;
 }
 
 ajwt_status_t ajwt_family_start(ajwt_store_t *st, const char *fam,
                                 apr_int64_t expires, apr_int64_t now,
                                 ajwt_err_t *err)
 {
-    (void)st; (void)fam; (void)expires; (void)now;
-    return ajwt_err_set(err, AJWT_EINTERNAL, "not implemented");
+    char key[AJWT_STORE_KEY_MAX];
+    ajwt_status_t rc;
+
+    if ((rc = store_ready(st, "refresh tokens", err))) {
+        return rc;
+    }
+    ajwt_store_key_named(key, FAMILY_PREFIX, fam);
+    return st->ops->put(st, key, 1, expires, now, err);
 }
 
 ajwt_status_t ajwt_family_rotate(ajwt_store_t *st, const char *fam,
@@ -53,17 +290,94 @@ ajwt_status_t ajwt_family_rotate(ajwt_store_t *st, const char *fam,
                                  int *reuse, apr_int64_t expires,
                                  apr_int64_t now, ajwt_err_t *err)
 {
-    (void)st; (void)fam; (void)gen; (void)next; (void)reuse; (void)expires;
-    (void)now;
-    return ajwt_err_set(err, AJWT_EINTERNAL, "not implemented");
+    char key[AJWT_STORE_KEY_MAX];
+    apr_int64_t cur = 0;
+    int found = 0;
+    ajwt_status_t rc;
+
+    *reuse = 0;
+    *next = 0;
+    if ((rc = store_ready(st, "refresh tokens", err))) {
+        return rc;
+    }
+    ajwt_store_key_named(key, FAMILY_PREFIX, fam);
+    if ((rc = st->ops->get(st, key, &cur, &found, now, err))) {
+        return rc;
+    }
+    if (!found || cur <= 0) {
+        return ajwt_err_set(err, AJWT_EREVOKED, "refresh family revoked or "
+                            "unknown (generation %" APR_INT64_T_FMT ")", gen);
+    }
+    if (cur > gen) {
+        /* an older token of the family came back: someone holds a copy */
+        *reuse = 1;
+        if ((rc = st->ops->put(st, key, 0, expires, now, err))) {
+            return rc;
+        }
+        return ajwt_err_set(err, AJWT_EREVOKED, "refresh token reuse: "
+                            "generation %" APR_INT64_T_FMT " presented, %"
+                            APR_INT64_T_FMT " current; family revoked",
+                            gen, cur);
+    }
+    if (cur < gen) {
+        /* never handed out: the store lost an update; fail closed */
+        return ajwt_err_set(err, AJWT_EREVOKED, "refresh generation %"
+                            APR_INT64_T_FMT " is ahead of the store (%"
+                            APR_INT64_T_FMT ")", gen, cur);
+    }
+    if ((rc = st->ops->put(st, key, gen + 1, expires, now, err))) {
+        return rc;
+    }
+    *next = gen + 1;
+    return AJWT_OK;
 }
 
 ajwt_status_t ajwt_family_revoke(ajwt_store_t *st, const char *fam,
                                  apr_int64_t expires, apr_int64_t now,
                                  ajwt_err_t *err)
 {
-    (void)st; (void)fam; (void)expires; (void)now;
-    return ajwt_err_set(err, AJWT_EINTERNAL, "not implemented");
+    char key[AJWT_STORE_KEY_MAX];
+    ajwt_status_t rc;
+
+    if ((rc = store_ready(st, "refresh tokens", err))) {
+        return rc;
+    }
+    ajwt_store_key_named(key, FAMILY_PREFIX, fam);
+    return st->ops->put(st, key, 0, expires, now, err);
+}
+
+/* ------------------------------------------------------------- lockout */
+
+/* Is the counter under prefix/id at or over attempts? Sets *left. */
+static ajwt_status_t locked(ajwt_store_t *st, const char *prefix,
+                            const char *end_prefix, const char *id,
+                            int attempts, apr_int64_t now, int *is_locked,
+                            apr_int64_t *left, ajwt_err_t *err)
+{
+    char key[AJWT_STORE_KEY_MAX];
+    apr_int64_t v = 0, end = 0;
+    int found = 0;
+    ajwt_status_t rc;
+
+    *is_locked = 0;
+    if (!id) {
+        return AJWT_OK;
+    }
+    ajwt_store_key_named(key, prefix, id);
+    if ((rc = st->ops->get(st, key, &v, &found, now, err))) {
+        return rc;
+    }
+    if (!found || v < attempts) {
+        return AJWT_OK;
+    }
+    *is_locked = 1;
+    ajwt_store_key_named(key, end_prefix, id);
+    found = 0;
+    if ((rc = st->ops->get(st, key, &end, &found, now, err))) {
+        return rc;
+    }
+    *left = (found && end > now) ? end - now : LOCK_RETRY_UNKNOWN;
+    return AJWT_OK;
 }
 
 ajwt_status_t ajwt_lockout_check(ajwt_store_t *st, const char *user,
@@ -71,22 +385,104 @@ ajwt_status_t ajwt_lockout_check(ajwt_store_t *st, const char *user,
                                  apr_int64_t now, apr_int64_t *retry_after,
                                  ajwt_err_t *err)
 {
-    (void)st; (void)user; (void)addr; (void)attempts; (void)now;
-    (void)retry_after;
-    return ajwt_err_set(err, AJWT_EINTERNAL, "not implemented");
+    apr_int64_t lu = 0, la = 0;
+    int u = 0, a = 0;
+    ajwt_status_t rc;
+
+    *retry_after = 0;
+    if (attempts <= 0) {
+        return AJWT_OK;
+    }
+    if ((rc = store_ready(st, "AuthJWTLockout", err))
+        || (rc = locked(st, LOCK_USER_PREFIX, LOCK_USER_END, user, attempts,
+                        now, &u, &lu, err))
+        || (rc = locked(st, LOCK_ADDR_PREFIX, LOCK_ADDR_END, addr, attempts,
+                        now, &a, &la, err))) {
+        return rc;
+    }
+    if (!u && !a) {
+        return AJWT_OK;
+    }
+    *retry_after = lu > la ? lu : la;
+    if (*retry_after < 1) {
+        *retry_after = 1;
+    }
+    /* the user name is the client's: not quoted in the log */
+    return ajwt_err_set(err, AJWT_ELOCKED, "too many failed logins for %s; "
+                        "retry in %" APR_INT64_T_FMT " s",
+                        u && a ? "this account and this address"
+                        : u ? "this account" : "this address", *retry_after);
+}
+
+static ajwt_status_t count(ajwt_store_t *st, const char *prefix,
+                           const char *end_prefix, const char *id,
+                           int window, apr_int64_t now, ajwt_err_t *err)
+{
+    char key[AJWT_STORE_KEY_MAX];
+    apr_int64_t v = 0;
+    ajwt_status_t rc;
+
+    if (!id) {
+        return AJWT_OK;
+    }
+    ajwt_store_key_named(key, prefix, id);
+    if ((rc = st->ops->incr(st, key, &v, now + window, now, err))) {
+        return rc;
+    }
+    if (v == 1) {
+        /* a new window: remember when it ends, for Retry-After */
+        ajwt_store_key_named(key, end_prefix, id);
+        return st->ops->put(st, key, now + window, now + window, now, err);
+    }
+    return AJWT_OK;
 }
 
 ajwt_status_t ajwt_lockout_fail(ajwt_store_t *st, const char *user,
                                 const char *addr, int window,
                                 apr_int64_t now, ajwt_err_t *err)
 {
-    (void)st; (void)user; (void)addr; (void)window; (void)now;
-    return ajwt_err_set(err, AJWT_EINTERNAL, "not implemented");
+    ajwt_status_t rc;
+
+    if ((rc = store_ready(st, "AuthJWTLockout", err))) {
+        return rc;
+    }
+    if (!st->ops->incr) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "the %s store cannot count "
+                            "failed logins", st->ops->name);
+    }
+    if (window < 1) {
+        window = 1;
+    }
+    if ((rc = count(st, LOCK_USER_PREFIX, LOCK_USER_END, user, window, now,
+                    err))) {
+        return rc;
+    }
+    return count(st, LOCK_ADDR_PREFIX, LOCK_ADDR_END, addr, window, now,
+                 err);
 }
 
 ajwt_status_t ajwt_lockout_clear(ajwt_store_t *st, const char *user,
                                  apr_int64_t now, ajwt_err_t *err)
 {
-    (void)st; (void)user; (void)now;
-    return ajwt_err_set(err, AJWT_EINTERNAL, "not implemented");
+    char key[AJWT_STORE_KEY_MAX];
+    ajwt_status_t rc;
+
+    if ((rc = store_ready(st, "AuthJWTLockout", err))) {
+        return rc;
+    }
+    if (!user) {
+        return AJWT_OK;
+    }
+    /*
+     * The store has no delete: an entry expiring now is gone for get and
+     * for incr (shm); memcached skips a put that is already over, so the
+     * counter is zeroed for a second there, and incr then counts from 0
+     * within the old window, which only makes the next lockout later.
+     */
+    ajwt_store_key_named(key, LOCK_USER_PREFIX, user);
+    if ((rc = st->ops->put(st, key, 0, now + 1, now, err))) {
+        return rc;
+    }
+    ajwt_store_key_named(key, LOCK_USER_END, user);
+    return st->ops->put(st, key, 0, now + 1, now, err);
 }

@@ -1219,24 +1219,237 @@ ajwt_status_t ajwt_keyset_add_file(ajwt_keyset_t **ks, const char *path,
 
 /* ------------------------------------------------------------ signing */
 
+/*
+ * Narrow a loaded key to the one algorithm it signs with. Its ready
+ * contexts for the other algorithms stay until the pool goes: harmless,
+ * and nothing consults them once algs excludes them.
+ */
+static ajwt_status_t narrow(ajwt_key_t *k, const ajwt_alg_t *a,
+                            const char *desc, apr_pool_t *p, ajwt_err_t *err)
+{
+    if (!(k->algs & AJWT_ALG_BIT(a->id))) {
+        if (k->kty == AJWT_KTY_OCT) {
+            return ajwt_err_set(err, AJWT_ECONFIG, "%s: an HMAC secret of %"
+                                APR_SIZE_T_FMT " bytes does not fit %s (at "
+                                "least %d bytes; the secret fits %s)", desc,
+                                k->secret_len, a->name, a->hash_len,
+                                ajwt_alg_mask_str(k->algs, p));
+        }
+        return ajwt_err_set(err, AJWT_ECONFIG, "%s: algorithm %s does not "
+                            "fit the key (it fits %s)", desc, a->name,
+                            ajwt_alg_mask_str(k->algs, p));
+    }
+    k->algs = AJWT_ALG_BIT(a->id);
+    return AJWT_OK;
+}
+
 ajwt_status_t ajwt_key_load_signing(ajwt_key_t **out, const char *src,
                                     const char *alg, const char *kid,
                                     apr_pool_t *p, ajwt_err_t *err)
 {
-    (void)out; (void)src; (void)alg; (void)kid; (void)p;
-    return ajwt_err_set(err, AJWT_EINTERNAL, "not implemented");
+    const ajwt_alg_t *a;
+    ajwt_keyset_t *ks = NULL;
+    ajwt_key_t *k;
+    ajwt_status_t st;
+    int secret;
+
+    *out = NULL;
+    if (!src || !*src) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "no signing key given");
+    }
+    if (!alg || !(a = ajwt_alg_find(alg))) {
+        unsigned dummy = 0;
+        ajwt_err_t e2 = { 0 };
+        ajwt_alg_mask_add(&dummy, alg ? alg : "", &e2);
+        return ajwt_err_set(err, AJWT_ECONFIG, "signing algorithm: %s",
+                            e2.text[0] ? e2.text : "none given");
+    }
+    secret = !strncmp(src, "file:", 5) || !strncmp(src, "env:", 4);
+    if (secret) {
+        if (a->kty != AJWT_KTY_OCT) {
+            return ajwt_err_set(err, AJWT_ECONFIG, "%s: an HMAC secret "
+                                "cannot sign %s (use a PEM private key)",
+                                src, a->name);
+        }
+        st = ajwt_keyset_add_secret(&ks, src, kid, p, err);
+    }
+    else {
+        if (a->kty == AJWT_KTY_OCT) {
+            return ajwt_err_set(err, AJWT_ECONFIG, "%s: %s needs an HMAC "
+                                "secret (file:PATH or env:NAME), not a key "
+                                "file", src, a->name);
+        }
+        st = ajwt_keyset_add_file(&ks, src, kid, p, err);
+    }
+    if (st) {
+        return st;
+    }
+    k = APR_ARRAY_IDX(ks->keys, 0, ajwt_key_t *);
+    if (!secret && !k->has_private) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "%s: not a private key (a "
+                            "signing key needs one)", src);
+    }
+    if ((st = narrow(k, a, src, p, err))) {
+        return st;
+    }
+    *out = k;
+    return AJWT_OK;
 }
 
 ajwt_status_t ajwt_key_public(ajwt_key_t **out, const ajwt_key_t *k,
                               apr_pool_t *p, ajwt_err_t *err)
 {
-    (void)out; (void)k; (void)p;
-    return ajwt_err_set(err, AJWT_EINTERNAL, "not implemented");
+    ajwt_keyset_t *ks = NULL;
+    ajwt_key_t *pub;
+    ajwt_status_t st;
+    unsigned algs = k->algs;
+
+    *out = NULL;
+    if (k->kty == AJWT_KTY_OCT) {
+        st = ajwt_keyset_add_secret_bytes(&ks, k->secret, k->secret_len,
+                                          k->kid, k->source, p, err);
+    }
+    else {
+        BIO *b = BIO_new(BIO_s_mem());
+        char *data;
+        long n;
+        if (!b || !k->pkey || !PEM_write_bio_PUBKEY(b, k->pkey)) {
+            BIO_free(b);
+            ERR_clear_error();
+            return ajwt_err_set(err, AJWT_EINTERNAL, "%s: cannot export the "
+                                "public key", k->source ? k->source : "key");
+        }
+        n = BIO_get_mem_data(b, &data);
+        st = ajwt_keyset_add_pem(&ks, data, (apr_size_t)n, k->kid,
+                                 k->source, p, err);
+        BIO_free(b);
+    }
+    if (st) {
+        return st;
+    }
+    pub = APR_ARRAY_IDX(ks->keys, 0, ajwt_key_t *);
+    if (algs & pub->algs) {
+        pub->algs &= algs;
+    }
+    *out = pub;
+    return AJWT_OK;
+}
+
+/* A big-number parameter as base64url of exactly size bytes (0: its own
+ * length), into the JSON object; 0 on failure. */
+static int put_bn(json_t *o, const char *member, EVP_PKEY *pk,
+                  const char *param, int size, apr_pool_t *p)
+{
+    BIGNUM *bn = NULL;
+    unsigned char *buf;
+    int n, ok = 0;
+
+    if (!EVP_PKEY_get_bn_param(pk, param, &bn)) {
+        ERR_clear_error();
+        return 0;
+    }
+    n = size ? size : BN_num_bytes(bn);
+    buf = apr_palloc(p, n ? n : 1);
+    if (n > 0 && BN_bn2binpad(bn, buf, n) == n) {
+        ok = !json_object_set_new(o, member,
+                                  json_string(ajwt_b64_encode(buf, n, p)));
+    }
+    BN_free(bn);
+    return ok;
+}
+
+static json_t *public_jwk(const ajwt_key_t *k, apr_pool_t *p)
+{
+    json_t *o = json_object();
+    int ok = 1, i, one = -1, count = 0;
+
+    if (!o) {
+        return NULL;
+    }
+    for (i = 0; i < AJWT_NALG; i++) {
+        if (k->algs & AJWT_ALG_BIT(i)) {
+            one = i;
+            count++;
+        }
+    }
+    if (k->kty == AJWT_KTY_RSA) {
+        ok = !json_object_set_new(o, "kty", json_string("RSA"))
+             && put_bn(o, "n", k->pkey, OSSL_PKEY_PARAM_RSA_N, 0, p)
+             && put_bn(o, "e", k->pkey, OSSL_PKEY_PARAM_RSA_E, 0, p);
+    }
+    else if (k->kty == AJWT_KTY_EC) {
+        const ajwt_alg_t *a = NULL;
+        for (i = AJWT_ES256; i <= AJWT_ES512; i++) {
+            if (k->algs & AJWT_ALG_BIT(i)) {
+                a = ajwt_alg_get(i);
+            }
+        }
+        ok = a && !json_object_set_new(o, "kty", json_string("EC"))
+             && !json_object_set_new(o, "crv", json_string(
+                    a->id == AJWT_ES256 ? "P-256"
+                    : a->id == AJWT_ES384 ? "P-384" : "P-521"))
+             && put_bn(o, "x", k->pkey, OSSL_PKEY_PARAM_EC_PUB_X,
+                       a->ec_size, p)
+             && put_bn(o, "y", k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y,
+                       a->ec_size, p);
+    }
+    else if (k->kty == AJWT_KTY_OKP) {
+        unsigned char raw[32];
+        size_t l = sizeof(raw);
+        ok = EVP_PKEY_get_raw_public_key(k->pkey, raw, &l) && l == 32
+             && !json_object_set_new(o, "kty", json_string("OKP"))
+             && !json_object_set_new(o, "crv", json_string("Ed25519"))
+             && !json_object_set_new(o, "x", json_string(
+                    ajwt_b64_encode(raw, l, p)));
+    }
+    else {
+        ok = 0;                 /* oct: never published */
+    }
+    if (ok && k->kid) {
+        ok = !json_object_set_new(o, "kid", json_string(k->kid));
+    }
+    if (ok && count == 1) {
+        ok = !json_object_set_new(o, "alg",
+                                  json_string(ajwt_alg_get(one)->name));
+    }
+    if (ok) {
+        ok = !json_object_set_new(o, "use", json_string("sig"));
+    }
+    ERR_clear_error();
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 const char *ajwt_keys_public_jwks(const ajwt_key_t *const *keys, int n,
                                   apr_pool_t *p)
 {
-    (void)keys; (void)n; (void)p;
-    return "{\"keys\":[]}";
+    json_t *set = json_object(), *arr = json_array();
+    char *text;
+    const char *out;
+    int i;
+
+    if (!set || !arr || json_object_set_new(set, "keys", arr)) {
+        json_decref(set);
+        return "{\"keys\":[]}";
+    }
+    for (i = 0; keys && i < n; i++) {
+        json_t *jwk;
+        if (!keys[i] || !keys[i]->pkey || keys[i]->kty == AJWT_KTY_OCT) {
+            continue;
+        }
+        if ((jwk = public_jwk(keys[i], p))) {
+            json_array_append_new(arr, jwk);
+        }
+    }
+    text = json_dumps(set, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(set);
+    if (!text) {
+        return "{\"keys\":[]}";
+    }
+    out = apr_pstrdup(p, text);
+    free(text);
+    return out;
 }

@@ -100,6 +100,20 @@ void ajwt_store_key_sub(char *buf, const char *sub)
     make_key(buf, KEY_PREFIX_SUB, sub);
 }
 
+void ajwt_store_key_named(char *buf, const char *prefix, const char *id)
+{
+    char tmp[AJWT_STORE_KEY_MAX];
+    apr_size_t n = strlen(prefix);
+
+    if (n > AJWT_STORE_PREFIX_MAX) {
+        n = AJWT_STORE_PREFIX_MAX;
+    }
+    make_key(tmp, KEY_PREFIX_JTI, id);
+    memcpy(buf, prefix, n);
+    /* 43 characters and the NUL: n + 44 <= 56 < AJWT_STORE_KEY_MAX */
+    memcpy(buf + n, tmp + KEY_PREFIX_LEN, strlen(tmp + KEY_PREFIX_LEN) + 1);
+}
+
 /*
  * A jti or sub for an error text: cut at ID_PART bytes, control characters
  * as '?', so that a forged CR/LF cannot split the error log line.

@@ -70,6 +70,12 @@ struct ajwt_store_t {
 void ajwt_store_key_jti(char *buf, const char *jti);
 void ajwt_store_key_sub(char *buf, const char *sub);
 
+/* prefix + base64url(SHA-256(id)) into buf (AJWT_STORE_KEY_MAX bytes),
+ * for the issuer's own entries ("ajwt:f:", "ajwt:l:u:"...); prefix is at
+ * most AJWT_STORE_PREFIX_MAX bytes (longer ones are cut). */
+#define AJWT_STORE_PREFIX_MAX  12
+void ajwt_store_key_named(char *buf, const char *prefix, const char *id);
+
 /*
  * Is this verified token revoked? AJWT_EREVOKED (its jti is listed, or its
  * subject was revoked at or after its iat; a token without iat counts as

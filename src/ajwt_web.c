@@ -8,6 +8,7 @@
 #include <string.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include "ajwt_json.h"
 #include "ajwt_web.h"
 
 /* RFC 6750 b64token characters, before any trailing '='. */
@@ -176,25 +177,195 @@ const char *ajwt_web_query(const char *args, const char *name,
 
 /* ------------------------------------------------- issuing and browsers */
 
+/* A cookie name, value or path byte that could end or forge an attribute
+ * (RFC 6265 cookie-octet excludes these too). */
+static int cookie_bad(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c <= 0x20 || c >= 0x7f || c == ';' || c == ',' || c == '"'
+            || c == '\\') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 const char *ajwt_web_set_cookie(const char *name, const char *value,
                                 const char *path, long max_age,
                                 apr_pool_t *p)
 {
-    (void)name; (void)value; (void)path; (void)max_age; (void)p;
-    return NULL;
+    const char *n;
+
+    if (!name || !*name || !value || !path || !*path || path[0] != '/'
+        || (!*value && max_age != 0) || cookie_bad(name)
+        || strchr(name, '=') || cookie_bad(value) || cookie_bad(path)) {
+        return NULL;
+    }
+    n = max_age < 0 ? "" : apr_psprintf(p, "; Max-Age=%ld", max_age);
+    return apr_pstrcat(p, name, "=", value, "; Path=", path, n,
+                       "; HttpOnly; Secure; SameSite=Strict", NULL);
 }
 
 int ajwt_web_return_ok(const char *ret)
 {
-    (void)ret;
-    return 0;
+    apr_size_t i, n;
+
+    if (!ret || ret[0] != '/' || ret[1] == '/' || ret[1] == '\\') {
+        return 0;
+    }
+    n = strlen(ret);
+    if (n > 2048) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)ret[i];
+        if (c <= 0x20 || c >= 0x7f || c == '\\') {
+            return 0;
+        }
+        if (c == '%') {
+            int h = hexval((unsigned char)ret[i + 1]);
+            int l = h < 0 ? -1 : hexval((unsigned char)ret[i + 2]);
+            int d = h * 16 + l;
+            if (h < 0 || l < 0) {
+                return 0;       /* a broken escape: refuse, not guess */
+            }
+            /* encoded controls, blanks, backslash and a second slash at
+             * the start ("/%2F" decodes to "//" in some frameworks) */
+            if (d < 0x21 || d == 0x7f || d == '\\'
+                || (i == 1 && d == '/')) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* "https://host[:port]" into scheme, host and port parts; 0 if not that. */
+static int origin_parts(const char *o, const char **host, apr_size_t *hlen,
+                        const char **port, apr_size_t *plen, int *https)
+{
+    const char *h, *c, *s;
+
+    if (!strncasecmp(o, "https://", 8)) {
+        *https = 1;
+        h = o + 8;
+    }
+    else if (!strncasecmp(o, "http://", 7)) {
+        *https = 0;
+        h = o + 7;
+    }
+    else {
+        return 0;
+    }
+    if (*h == '[') {
+        c = strchr(h, ']');
+        if (!c) {
+            return 0;
+        }
+        c++;
+    }
+    else {
+        c = h;
+        while (*c && *c != ':') {
+            c++;
+        }
+    }
+    *host = h;
+    *hlen = c - h;
+    if (*hlen == 0) {
+        return 0;
+    }
+    for (s = h; s < c; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch <= 0x20 || ch >= 0x7f || ch == '/' || ch == '@' || ch == '?'
+            || ch == '#' || ch == '\\') {
+            return 0;
+        }
+    }
+    if (*c == ':') {
+        c++;
+        *port = c;
+        for (s = c; *s; s++) {
+            if (!apr_isdigit(*s)) {
+                return 0;
+            }
+        }
+        *plen = s - c;
+        return *plen > 0 && *plen <= 5;
+    }
+    *port = "";
+    *plen = 0;
+    return *c == '\0';
 }
 
 int ajwt_web_same_origin(const char *origin, const char *sec_fetch_site,
                          const char *own_origin)
 {
-    (void)origin; (void)sec_fetch_site; (void)own_origin;
-    return 0;
+    const char *h1, *h2, *p1, *p2;
+    apr_size_t hl1, hl2, pl1, pl2;
+    int s1, s2;
+
+    if (sec_fetch_site && !strcmp(sec_fetch_site, "same-origin")) {
+        return 1;
+    }
+    if (!origin || !own_origin
+        || !origin_parts(origin, &h1, &hl1, &p1, &pl1, &s1)
+        || !origin_parts(own_origin, &h2, &hl2, &p2, &pl2, &s2)) {
+        return 0;
+    }
+    return s1 == s2 && hl1 == hl2 && !strncasecmp(h1, h2, hl1)
+           && pl1 == pl2 && !memcmp(p1, p2, pl1);
+}
+
+#define LOGIN_USER_MAX  256
+#define LOGIN_PASS_MAX  1024
+#define LOGIN_RET_MAX   2048
+
+/* A login field: a string of 1..max bytes without control characters. */
+static int field_ok(const char *s, apr_size_t len, apr_size_t max)
+{
+    apr_size_t i;
+    if (len == 0 || len > max) {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Form value decoding: %XX and '+'; NULL on a bad escape or a NUL. */
+static char *form_decode(const char *s, apr_size_t len, apr_size_t *out_len,
+                         apr_pool_t *p)
+{
+    char *o = apr_palloc(p, len + 1), *d = o;
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '+') {
+            *d++ = ' ';
+        }
+        else if (s[i] == '%') {
+            int h = i + 1 < len ? hexval((unsigned char)s[i + 1]) : -1;
+            int l = (h >= 0 && i + 2 < len)
+                    ? hexval((unsigned char)s[i + 2]) : -1;
+            if (h < 0 || l < 0 || (h == 0 && l == 0)) {
+                return NULL;
+            }
+            *d++ = (char)(h * 16 + l);
+            i += 2;
+        }
+        else {
+            *d++ = s[i];
+        }
+    }
+    *d = '\0';
+    *out_len = d - o;
+    return o;
 }
 
 ajwt_status_t ajwt_web_login_parse(const char **user, const char **pass,
@@ -202,7 +373,114 @@ ajwt_status_t ajwt_web_login_parse(const char **user, const char **pass,
                                    apr_size_t len, int json, apr_pool_t *p,
                                    ajwt_err_t *err)
 {
-    (void)user; (void)pass; (void)ret; (void)body; (void)len; (void)json;
-    (void)p;
-    return ajwt_err_set(err, AJWT_EMALFORMED, "not implemented");
+    const char *u = NULL, *pw = NULL, *r = NULL;
+    apr_size_t ul = 0, pl = 0, rl = 0;
+
+    *user = *pass = NULL;
+    if (ret) {
+        *ret = NULL;
+    }
+    if (!body || len == 0) {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "login: empty body");
+    }
+    if (len > LOGIN_USER_MAX + LOGIN_PASS_MAX + LOGIN_RET_MAX + 4096) {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "login: body of %"
+                            APR_SIZE_T_FMT " bytes is too large", len);
+    }
+    if (json) {
+        json_t *o, *v;
+        const char *k;
+        ajwt_status_t st = ajwt_json_parse_object(&o, body, len, "login body",
+                                                  p, NULL);
+        if (st) {
+            return ajwt_err_set(err, AJWT_EMALFORMED, "login: body is not "
+                                "one JSON object");
+        }
+        json_object_foreach(o, k, v) {
+            const char **dst;
+            apr_size_t *dl;
+            if (!strcmp(k, "username")) {
+                dst = &u;
+                dl = &ul;
+            }
+            else if (!strcmp(k, "password")) {
+                dst = &pw;
+                dl = &pl;
+            }
+            else if (!strcmp(k, "return")) {
+                dst = &r;
+                dl = &rl;
+            }
+            else {
+                continue;       /* CSRF tokens and the like: ignored */
+            }
+            if (!json_is_string(v)) {
+                return ajwt_err_set(err, AJWT_EMALFORMED, "login: \"%s\" is "
+                                    "not a string", k);
+            }
+            *dst = apr_pstrmemdup(p, json_string_value(v),
+                                  json_string_length(v));
+            *dl = json_string_length(v);
+        }
+    }
+    else {
+        const char *s = body, *end = body + len;
+        while (s < end) {
+            const char *amp = memchr(s, '&', end - s), *eq;
+            const char **dst = NULL;
+            apr_size_t *dl = NULL;
+            char *val;
+            if (!amp) {
+                amp = end;
+            }
+            eq = memchr(s, '=', amp - s);
+            if (eq) {
+                apr_size_t kl = eq - s;
+                if (kl == 8 && !memcmp(s, "username", 8)) {
+                    dst = &u;
+                    dl = &ul;
+                }
+                else if (kl == 8 && !memcmp(s, "password", 8)) {
+                    dst = &pw;
+                    dl = &pl;
+                }
+                else if (kl == 6 && !memcmp(s, "return", 6)) {
+                    dst = &r;
+                    dl = &rl;
+                }
+            }
+            if (dst) {
+                if (*dst) {
+                    return ajwt_err_set(err, AJWT_EMALFORMED, "login: a "
+                                        "field is given twice");
+                }
+                if (!(val = form_decode(eq + 1, amp - eq - 1, dl, p))) {
+                    return ajwt_err_set(err, AJWT_EMALFORMED, "login: bad "
+                                        "%%-escape or NUL in a field");
+                }
+                *dst = val;
+            }
+            s = amp + 1;
+        }
+    }
+    if (!u || !field_ok(u, ul, LOGIN_USER_MAX) || memchr(u, '\0', ul)) {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "login: username missing, "
+                            "empty, longer than %d bytes or with control "
+                            "characters", LOGIN_USER_MAX);
+    }
+    if (!pw || !field_ok(pw, pl, LOGIN_PASS_MAX) || memchr(pw, '\0', pl)) {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "login: password missing, "
+                            "empty, longer than %d bytes or with control "
+                            "characters", LOGIN_PASS_MAX);
+    }
+    if (r && rl && (!field_ok(r, rl, LOGIN_RET_MAX) || memchr(r, '\0', rl))) {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "login: bad return "
+                            "address");
+    }
+    *user = u;
+    *pass = pw;
+    if (ret) {
+        *ret = (r && rl) ? r : NULL;
+    }
+    return AJWT_OK;
 }
