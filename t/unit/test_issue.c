@@ -1,13 +1,750 @@
 /*
- * test_issue.c: unit tests of src/ajwt_issue.c (being written).
+ * test_issue.c: unit tests of src/ajwt_issue.c (with the signing-key
+ * loader of ajwt_key.c): issued tokens for every algorithm through
+ * ajwt_verify() and ajwt_issue_check_refresh(), each refusing the other's
+ * token; refresh families and lockout with a fake store and the real shm
+ * store.
  */
+#include <apr_hash.h>
 #include "unit.h"
+#include "fixtures.h"
+#include "ajwt_json.h"
 #include "ajwt_issue.h"
+#include "ajwt_verify.h"
 
-static void placeholder(apr_pool_t *p)
+#define NOW     APR_INT64_C(1700000000)
+
+/* ------------------------------------------------------------ a fake */
+
+#define FAKE_MAX 16
+typedef struct {
+    char key[FAKE_MAX][AJWT_STORE_KEY_MAX];
+    apr_int64_t value[FAKE_MAX], expires[FAKE_MAX];
+    int n, fail, puts, incrs;
+} fake_t;
+
+static int fake_find(fake_t *f, const char *key)
 {
-    (void)p;
-    ok(1, "builds");
+    int i;
+    for (i = 0; i < f->n; i++) {
+        if (!strcmp(f->key[i], key)) {
+            return i;
+        }
+    }
+    return -1;
 }
 
-UNIT_MAIN(placeholder)
+static ajwt_status_t fake_put(ajwt_store_t *st, const char *key,
+                              apr_int64_t value, apr_int64_t expires,
+                              apr_int64_t now, ajwt_err_t *err)
+{
+    fake_t *f = st->impl;
+    int i = fake_find(f, key);
+    (void)now;
+    if (f->fail) {
+        return ajwt_err_set(err, AJWT_ESTORE, "fake store down");
+    }
+    f->puts++;
+    if (i < 0) {
+        if (f->n == FAKE_MAX) {
+            return ajwt_err_set(err, AJWT_EINTERNAL, "fake store full");
+        }
+        i = f->n++;
+    }
+    apr_cpystrn(f->key[i], key, AJWT_STORE_KEY_MAX);
+    f->value[i] = value;
+    f->expires[i] = expires;
+    return AJWT_OK;
+}
+
+static ajwt_status_t fake_get(ajwt_store_t *st, const char *key,
+                              apr_int64_t *value, int *found,
+                              apr_int64_t now, ajwt_err_t *err)
+{
+    fake_t *f = st->impl;
+    int i = fake_find(f, key);
+    *found = 0;
+    if (f->fail) {
+        return ajwt_err_set(err, AJWT_ESTORE, "fake store down");
+    }
+    if (i >= 0 && f->expires[i] > now) {
+        *value = f->value[i];
+        *found = 1;
+    }
+    return AJWT_OK;
+}
+
+static ajwt_status_t fake_incr(ajwt_store_t *st, const char *key,
+                               apr_int64_t *value, apr_int64_t expires,
+                               apr_int64_t now, ajwt_err_t *err)
+{
+    fake_t *f = st->impl;
+    int i = fake_find(f, key);
+    if (f->fail) {
+        return ajwt_err_set(err, AJWT_ESTORE, "fake store down");
+    }
+    f->incrs++;
+    if (i >= 0 && f->expires[i] > now) {
+        *value = ++f->value[i];
+        return AJWT_OK;
+    }
+    *value = 1;
+    return fake_put(st, key, 1, expires, now, err);
+}
+
+static const ajwt_store_ops_t fake_ops = { "fake", fake_put, fake_get,
+                                           fake_incr };
+
+static ajwt_store_t *fake(apr_pool_t *p, fake_t **f)
+{
+    ajwt_store_t *st = apr_pcalloc(p, sizeof(*st));
+    *f = apr_pcalloc(p, sizeof(**f));
+    st->ops = &fake_ops;
+    st->impl = *f;
+    return st;
+}
+
+static ajwt_store_t *shm(apr_pool_t *p)
+{
+    ajwt_store_t *st = NULL;
+    ajwt_err_t err = { 0 };
+    apr_size_t size = 64 * 1024;
+    void *base = apr_palloc(p, size);
+    if (ajwt_store_shm_init(&st, base, size, NULL, p, &err)) {
+        fx_die(err.text);
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static const struct {
+    const char *alg, *type;     /* type NULL: HMAC secret */
+} algs[] = {
+    { "HS256", NULL }, { "HS384", NULL }, { "HS512", NULL },
+    { "RS256", "RSA" }, { "RS384", "RSA" }, { "RS512", "RSA" },
+    { "PS256", "RSA" }, { "PS384", "RSA" }, { "PS512", "RSA" },
+    { "ES256", "P-256" }, { "ES384", "P-384" }, { "ES512", "P-521" },
+    { "EdDSA", "Ed25519" },
+};
+
+/* The signing key for alg, loaded as AuthJWTSignKey would load it. */
+static ajwt_key_t *signing(const char *alg, const char *type, const char *kid,
+                           apr_pool_t *p)
+{
+    char *dir = fx_tmpdir(p), *src;
+    ajwt_key_t *k = NULL;
+    ajwt_err_t err = { 0 };
+
+    if (type) {
+        char *pem = fx_pem_priv(fx_pkey(type), NULL, p);
+        src = fx_write(dir, "k.pem", pem, strlen(pem), p);
+    }
+    else {
+        char secret[65];
+        memset(secret, 'k', 64);
+        secret[64] = '\n';
+        src = apr_pstrcat(p, "file:",
+                          fx_write(dir, "s", secret, sizeof(secret), p),
+                          NULL);
+    }
+    if (ajwt_key_load_signing(&k, src, alg, kid, p, &err)) {
+        diag("load_signing %s: %s", alg, err.text);
+        return NULL;
+    }
+    return k;
+}
+
+static ajwt_keyset_t *one_set(const ajwt_key_t *k, apr_pool_t *p)
+{
+    ajwt_keyset_t *ks = apr_pcalloc(p, sizeof(*ks));
+    ks->keys = apr_array_make(p, 1, sizeof(const ajwt_key_t *));
+    APR_ARRAY_PUSH(ks->keys, const ajwt_key_t *) = k;
+    ks->algs = k->algs;
+    ks->id = 0;
+    return ks;
+}
+
+static ajwt_status_t verify(ajwt_claims_t **cl, const char *tok,
+                            const ajwt_keyset_t *ks, const char *iss,
+                            apr_int64_t now, apr_pool_t *p, ajwt_err_t *err)
+{
+    ajwt_verifier_t v;
+    apr_array_header_t *issuers = apr_array_make(p, 1, sizeof(char *));
+    APR_ARRAY_PUSH(issuers, const char *) = iss;
+    memset(&v, 0, sizeof(v));
+    v.keys = ks;
+    v.policy.leeway = 30;
+    v.policy.max_age = -1;
+    v.policy.issuers = issuers;
+    return ajwt_verify(cl, tok, strlen(tok), &v, apr_time_from_sec(now), p,
+                       err);
+}
+
+static ajwt_issuer_t issuer(const ajwt_key_t *k, const char *alg)
+{
+    ajwt_issuer_t is;
+    is.key = k;
+    is.alg = ajwt_alg_find(alg);
+    is.iss = "https://login.example";
+    is.aud = NULL;
+    is.access_ttl = 900;
+    is.refresh_ttl = 1209600;
+    return is;
+}
+
+/* The decoded header or payload (part 0 or 1) of tok. */
+static json_t *part(const char *tok, int which, apr_pool_t *p)
+{
+    const char *s = tok, *dot;
+    unsigned char *out;
+    apr_size_t len;
+    if (which == 1) {
+        s = strchr(tok, '.') + 1;
+    }
+    dot = strchr(s, '.');
+    if (ajwt_b64_decode(&out, &len, s, dot - s, p, NULL)) {
+        return NULL;
+    }
+    return ajwt_json_own(json_loadb((char *)out, len, 0, NULL), p);
+}
+
+/* ------------------------------------------------------------ cases */
+
+static void every_alg(apr_pool_t *p)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+        const char *alg = algs[i].alg;
+        ajwt_key_t *k = signing(alg, algs[i].type, "k1", p), *pub = NULL;
+        ajwt_issuer_t is;
+        ajwt_err_t err = { 0 };
+        ajwt_claims_t *cl = NULL;
+        ajwt_refresh_t rt;
+        ajwt_keyset_t *ks;
+        const char *jti = NULL;
+        char *at = NULL, *rtok = NULL;
+        apr_array_header_t *roles = apr_array_make(p, 2, sizeof(char *));
+        json_t *h, *pl;
+
+        if (!ok(k != NULL, "%s: signing key loads", alg)) {
+            continue;
+        }
+        is_int(k->algs, AJWT_ALG_BIT(ajwt_alg_find(alg)->id),
+               "%s: key narrowed to its alg", alg);
+        ok(!strcmp(k->kid, "k1"), "%s: kid kept", alg);
+        is_int(ajwt_key_public(&pub, k, p, &err), AJWT_OK,
+               "%s: public copy", alg);
+        if (!pub) {
+            continue;
+        }
+        ok(algs[i].type ? pub->has_private == 0 : pub->secret_len == 64,
+           "%s: public copy has no private half", alg);
+        ks = one_set(pub, p);
+        is = issuer(k, alg);
+        APR_ARRAY_PUSH(roles, const char *) = "admin";
+        APR_ARRAY_PUSH(roles, const char *) = "a \"quoted\" role";
+
+        is_int(ajwt_issue_access(&at, &jti, &is, "alice", roles, NOW, p,
+                                 &err), AJWT_OK, "%s: access issued", alg);
+        ok(jti && strlen(jti) == 22, "%s: jti of 22 characters", alg);
+        h = part(at, 0, p);
+        pl = part(at, 1, p);
+        ok(h && !strcmp(json_string_value(json_object_get(h, "typ")),
+                        "at+jwt")
+           && !strcmp(json_string_value(json_object_get(h, "alg")), alg)
+           && !strcmp(json_string_value(json_object_get(h, "kid")), "k1"),
+           "%s: header alg, typ at+jwt, kid", alg);
+        ok(pl && json_integer_value(json_object_get(pl, "exp")) == NOW + 900
+           && json_integer_value(json_object_get(pl, "iat")) == NOW
+           && !strcmp(json_string_value(json_object_get(pl, "aud")),
+                      "https://login.example")
+           && !strcmp(json_string_value(json_object_get(pl, "client_id")),
+                      "https://login.example")
+           && !strcmp(json_string_value(json_object_get(pl, "jti")), jti)
+           && json_array_size(json_object_get(pl, "roles")) == 2,
+           "%s: claims exp, iat, aud, client_id, jti, roles", alg);
+
+        memset(&err, 0, sizeof(err));
+        is_int(verify(&cl, at, ks, is.iss, NOW + 10, p, &err), AJWT_OK,
+               "%s: access token passes ajwt_verify", alg);
+        if (err.status) {
+            diag("%s", err.text);
+        }
+        ok(cl && cl->sub && !strcmp(cl->sub, "alice")
+           && ajwt_claims_has_word(cl, "roles", "admin")
+           && ajwt_claims_has_word(cl, "roles", "a \"quoted\" role"),
+           "%s: sub and roles read back", alg);
+
+        memset(&err, 0, sizeof(err));
+        is_int(ajwt_issue_refresh(&rtok, &is, "alice", "fam1", 3, NOW, p,
+                                  &err), AJWT_OK, "%s: refresh issued", alg);
+        memset(&err, 0, sizeof(err));
+        is_int(verify(&cl, rtok, ks, is.iss, NOW + 10, p, &err),
+               AJWT_EHEADER, "%s: refresh token refused by ajwt_verify",
+               alg);
+        memset(&err, 0, sizeof(err));
+        is_int(ajwt_issue_check_refresh(&rt, rtok, &is, 30, NOW + 10, p,
+                                        &err), AJWT_OK,
+               "%s: refresh token passes check_refresh", alg);
+        ok(rt.sub && !strcmp(rt.sub, "alice") && rt.fam
+           && !strcmp(rt.fam, "fam1") && rt.gen == 3 && rt.iat == NOW
+           && rt.exp == NOW + 1209600 && rt.jti && strlen(rt.jti) == 22,
+           "%s: refresh claims read back", alg);
+        /* with the verification-only copy too */
+        is.key = pub;
+        memset(&err, 0, sizeof(err));
+        is_int(ajwt_issue_check_refresh(&rt, rtok, &is, 30, NOW + 10, p,
+                                        &err), AJWT_OK,
+               "%s: check_refresh with the public copy", alg);
+        is.key = k;
+        memset(&err, 0, sizeof(err));
+        is_int(ajwt_issue_check_refresh(&rt, at, &is, 30, NOW + 10, p,
+                                        &err), AJWT_EHEADER,
+               "%s: access token refused by check_refresh", alg);
+        memset(&err, 0, sizeof(err));
+        is_int(ajwt_issue_check_refresh(&rt, fx_tamper_sig(p, rtok), &is,
+                                        30, NOW + 10, p, &err), AJWT_ESIG,
+               "%s: tampered refresh token", alg);
+    }
+}
+
+static void refresh_refusals(apr_pool_t *p)
+{
+    ajwt_key_t *k = signing("ES256", "P-256", NULL, p);
+    ajwt_key_t *other = signing("ES256", "P-256-b", NULL, p);
+    ajwt_key_t *hs = signing("HS256", NULL, NULL, p);
+    ajwt_issuer_t is = issuer(k, "ES256"), is2 = is, ish = issuer(hs, "HS256");
+    ajwt_refresh_t rt;
+    ajwt_err_t err = { 0 };
+    char *tok, *t2, *crafted;
+
+    ok(ajwt_issue_refresh(&tok, &is, "bob", "F", 1, NOW, p, &err) == 0,
+       "issued");
+    is_int(ajwt_issue_check_refresh(&rt, tok, &is, 30, NOW + 1209600 + 29,
+                                    p, &err), AJWT_OK, "within leeway");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, tok, &is, 30, NOW + 1209600 + 30,
+                                    p, &err), AJWT_EEXPIRED, "expired");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, tok, &is, 30, NOW - 31, p, &err),
+           AJWT_ENOTYET, "issued in the future beyond leeway");
+    is2.iss = "https://other.example";
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, tok, &is2, 30, NOW, p, &err),
+           AJWT_EISSUER, "wrong iss");
+    ok(ajwt_issue_refresh(&t2, &is2, "bob", "F", 1, NOW, p, &err) == 0,
+       "issued by another iss");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, t2, &is, 30, NOW, p, &err),
+           AJWT_EISSUER, "another issuer's token (same key)");
+    is2 = is;
+    is2.key = other;
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, tok, &is2, 30, NOW, p, &err),
+           AJWT_ESIG, "another key");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, tok, &ish, 30, NOW, p, &err),
+           AJWT_EALG, "another algorithm");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, "a.b", &is, 30, NOW, p, &err),
+           AJWT_EMALFORMED, "two segments");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, NULL, &is, 30, NOW, p, &err),
+           AJWT_ENOTOKEN, "no token");
+
+#define CRAFT(hdr, body) fx_craft(p, "ES256", k, hdr, body)
+#define H "{\"alg\":\"ES256\",\"typ\":\"refresh+jwt\"}"
+#define CL "\"iss\":\"https://login.example\",\"aud\":\"https://login." \
+           "example\",\"iat\":1700000000,\"exp\":1700009000"
+    crafted = CRAFT(H, "{" CL ",\"sub\":\"b\",\"jti\":\"j\",\"fam\":\"F\","
+                    "\"gen\":1}");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, crafted, &is, 30, NOW, p, &err),
+           AJWT_OK, "crafted control token passes");
+    crafted = CRAFT("{\"alg\":\"ES256\",\"typ\":\"JWT\"}",
+                    "{" CL ",\"sub\":\"b\",\"jti\":\"j\",\"fam\":\"F\","
+                    "\"gen\":1}");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, crafted, &is, 30, NOW, p, &err),
+           AJWT_EHEADER, "typ JWT refused");
+    crafted = CRAFT("{\"alg\":\"ES256\"}",
+                    "{" CL ",\"sub\":\"b\",\"jti\":\"j\",\"fam\":\"F\","
+                    "\"gen\":1}");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, crafted, &is, 30, NOW, p, &err),
+           AJWT_EHEADER, "no typ refused");
+    crafted = CRAFT("{\"alg\":\"ES256\",\"typ\":\"Refresh+JWT\"}",
+                    "{" CL ",\"sub\":\"b\",\"jti\":\"j\",\"fam\":\"F\","
+                    "\"gen\":1}");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, crafted, &is, 30, NOW, p, &err),
+           AJWT_EHEADER, "typ in another case refused (exact)");
+    crafted = CRAFT("{\"alg\":\"ES256\",\"typ\":\"refresh+jwt\","
+                    "\"crit\":[\"x\"],\"x\":1}",
+                    "{" CL ",\"sub\":\"b\",\"jti\":\"j\",\"fam\":\"F\","
+                    "\"gen\":1}");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, crafted, &is, 30, NOW, p, &err),
+           AJWT_EHEADER, "crit refused");
+    crafted = CRAFT(H, "{" CL ",\"sub\":\"b\",\"jti\":\"j\",\"gen\":1}");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, crafted, &is, 30, NOW, p, &err),
+           AJWT_ECLAIM, "no fam");
+    crafted = CRAFT(H, "{" CL ",\"sub\":\"b\",\"jti\":\"j\",\"fam\":1,"
+                    "\"gen\":1}");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, crafted, &is, 30, NOW, p, &err),
+           AJWT_ECLAIM, "fam not a string");
+    crafted = CRAFT(H, "{" CL ",\"sub\":\"b\",\"jti\":\"j\",\"fam\":\"F\","
+                    "\"gen\":0}");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, crafted, &is, 30, NOW, p, &err),
+           AJWT_ECLAIM, "gen 0");
+    crafted = CRAFT(H, "{" CL ",\"sub\":\"b\",\"jti\":\"j\",\"fam\":\"F\","
+                    "\"gen\":\"1\"}");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, crafted, &is, 30, NOW, p, &err),
+           AJWT_ECLAIM, "gen a string");
+    crafted = CRAFT(H, "{" CL ",\"jti\":\"j\",\"fam\":\"F\",\"gen\":1}");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, crafted, &is, 30, NOW, p, &err),
+           AJWT_ECLAIM, "no sub");
+    crafted = CRAFT(H, "{" CL ",\"sub\":\"b\",\"fam\":\"F\",\"gen\":1}");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, crafted, &is, 30, NOW, p, &err),
+           AJWT_ECLAIM, "no jti");
+    crafted = CRAFT(H, "{\"iss\":\"https://login.example\",\"aud\":\"https:"
+                    "//login.example\",\"iat\":1700000000,\"sub\":\"b\","
+                    "\"jti\":\"j\",\"fam\":\"F\",\"gen\":1}");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, crafted, &is, 30, NOW, p, &err),
+           AJWT_ECLAIM, "no exp");
+    crafted = CRAFT(H, "{\"iss\":\"https://login.example\",\"aud\":\"other\","
+                    "\"iat\":1700000000,\"exp\":1700009000,\"sub\":\"b\","
+                    "\"jti\":\"j\",\"fam\":\"F\",\"gen\":1}");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, crafted, &is, 30, NOW, p, &err),
+           AJWT_EAUDIENCE, "another audience");
+    ok(!strstr(err.text, crafted), "error text holds no token");
+}
+
+static void ids(apr_pool_t *p)
+{
+    apr_hash_t *seen = apr_hash_make(p);
+    ajwt_key_t *k = signing("HS256", NULL, NULL, p);
+    ajwt_issuer_t is = issuer(k, "HS256");
+    ajwt_err_t err = { 0 };
+    int i, dup = 0, shape = 1;
+
+    for (i = 0; i < 2000; i++) {
+        const char *id = ajwt_issue_new_id(p);
+        if (!id || strlen(id) != 22 || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWX"
+            "YZabcdefghijklmnopqrstuvwxyz0123456789-_") != 22) {
+            shape = 0;
+        }
+        if (id && apr_hash_get(seen, id, APR_HASH_KEY_STRING)) {
+            dup++;
+        }
+        if (id) {
+            apr_hash_set(seen, id, APR_HASH_KEY_STRING, "");
+        }
+    }
+    ok(shape, "2000 ids are 22 base64url characters");
+    is_int(dup, 0, "no id repeats");
+    for (i = 0; i < 200; i++) {
+        char *t;
+        const char *jti;
+        if (ajwt_issue_access(&t, &jti, &is, "u", NULL, NOW, p, &err)) {
+            break;
+        }
+        if (apr_hash_get(seen, jti, APR_HASH_KEY_STRING)) {
+            dup++;
+        }
+        apr_hash_set(seen, jti, APR_HASH_KEY_STRING, "");
+    }
+    is_int(i, 200, "200 access tokens (roles NULL)");
+    is_int(dup, 0, "their jtis all differ");
+    is_int(ajwt_issue_access(&(char *){ NULL }, NULL, &is, "", NULL, NOW, p,
+                             &err), AJWT_ECLAIM, "empty sub refused");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_access(&(char *){ NULL }, NULL, &is, "a\r\nb", NULL,
+                             NOW, p, &err), AJWT_ECLAIM,
+           "sub with CR/LF refused");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_refresh(&(char *){ NULL }, &is, "u", "F", 0, NOW, p,
+                              &err), AJWT_ECLAIM, "refresh gen 0 refused");
+}
+
+static void aud_given(apr_pool_t *p)
+{
+    ajwt_key_t *k = signing("HS256", NULL, NULL, p);
+    ajwt_issuer_t is = issuer(k, "HS256");
+    ajwt_err_t err = { 0 };
+    ajwt_refresh_t rt;
+    char *t;
+    json_t *pl;
+
+    is.aud = "app";
+    ok(!ajwt_issue_access(&t, NULL, &is, "u", NULL, NOW, p, &err),
+       "issued with aud");
+    pl = part(t, 1, p);
+    ok(!strcmp(json_string_value(json_object_get(pl, "aud")), "app")
+       && !strcmp(json_string_value(json_object_get(pl, "client_id")),
+                  "app")
+       && json_is_array(json_object_get(pl, "roles"))
+       && json_array_size(json_object_get(pl, "roles")) == 0,
+       "aud and client_id are the configured audience; roles empty array");
+    ok(!ajwt_issue_refresh(&t, &is, "u", "F", 1, NOW, p, &err)
+       && !ajwt_issue_check_refresh(&rt, t, &is, 0, NOW, p, &err),
+       "refresh with aud round-trips");
+}
+
+static void signing_keys(apr_pool_t *p)
+{
+    char *dir = fx_tmpdir(p);
+    char *rsa = fx_pem_priv(fx_pkey("RSA"), NULL, p);
+    char *weak = fx_pem_priv(fx_pkey("RSA1024"), NULL, p);
+    char *pub = fx_pem_pub(fx_pkey("P-256"), p);
+    char *s32 = "0123456789abcdef0123456789abcdef";
+    const char *rp = fx_write(dir, "rsa.pem", rsa, strlen(rsa), p);
+    const char *wp = fx_write(dir, "weak.pem", weak, strlen(weak), p);
+    const char *pp = fx_write(dir, "pub.pem", pub, strlen(pub), p);
+    const char *sp = apr_pstrcat(p, "file:",
+                                 fx_write(dir, "s32", s32, 32, p), NULL);
+    ajwt_key_t *k;
+    ajwt_err_t err = { 0 };
+
+#define LOAD(src, alg) (memset(&err, 0, sizeof(err)), k = NULL, \
+                        ajwt_key_load_signing(&k, src, alg, NULL, p, &err))
+    is_int(LOAD(rp, "RS256"), AJWT_OK, "RSA for RS256");
+    ok(k && k->has_private && k->kid == NULL, "has_private, no kid");
+    is_int(LOAD(rp, "ES256"), AJWT_ECONFIG, "RSA for ES256 refused");
+    ok(strstr(err.text, "ES256") && strstr(err.text, "RS256"),
+       "message names both: %s", err.text);
+    is_int(LOAD(rp, "HS256"), AJWT_ECONFIG, "a key file for HS256 refused");
+    is_int(LOAD(wp, "RS256"), AJWT_ECONFIG, "RSA 1024 refused");
+    is_int(LOAD(pp, "ES256"), AJWT_ECONFIG, "a public key cannot sign");
+    is_int(LOAD(sp, "HS256"), AJWT_OK, "32-byte secret for HS256");
+    is_int(LOAD(sp, "HS384"), AJWT_ECONFIG, "32-byte secret for HS384");
+    ok(strstr(err.text, "HS384") != NULL && !strstr(err.text, s32),
+       "message names HS384, not the secret");
+    is_int(LOAD(sp, "RS256"), AJWT_ECONFIG, "secret for RS256 refused");
+    is_int(LOAD(sp, "none"), AJWT_ECONFIG, "alg none refused");
+    is_int(LOAD(sp, "XX999"), AJWT_ECONFIG, "unknown alg refused");
+    is_int(LOAD("/nonexistent/k.pem", "RS256"), AJWT_ECONFIG,
+           "missing file");
+    is_int(LOAD("env:AJWT_TEST_NO_SUCH_VAR", "HS256"), AJWT_ECONFIG,
+           "unset env");
+    setenv("AJWT_TEST_SIGN_SECRET", "0123456789abcdef0123456789abcdef0123"
+           "456789abcdef", 1);
+    is_int(LOAD("env:AJWT_TEST_SIGN_SECRET", "HS384"), AJWT_OK,
+           "48-byte env secret for HS384");
+    is_int(LOAD("inline-secret-value-0123456789abcdef", "HS256"),
+           AJWT_ECONFIG, "inline secret refused");
+}
+
+static void jwks(apr_pool_t *p)
+{
+    const char *types[] = { "RSA", "P-256", "P-384", "P-521", "Ed25519" };
+    const char *alg[] = { "PS256", "ES256", "ES384", "ES512", "EdDSA" };
+    const ajwt_key_t *keys[7];
+    ajwt_keyset_t *ks = NULL;
+    ajwt_err_t err = { 0 };
+    const char *text;
+    json_t *doc, *arr;
+    size_t i;
+    int clean = 1;
+
+    for (i = 0; i < 5; i++) {
+        keys[i] = signing(alg[i], types[i], apr_psprintf(p, "kid%d",
+                                                         (int)i), p);
+        if (!keys[i]) {
+            fx_die("signing key");
+        }
+    }
+    keys[5] = signing("HS512", NULL, "hmac", p);
+    keys[6] = NULL;
+    text = ajwt_keys_public_jwks(keys, 7, p);
+    doc = ajwt_json_own(json_loads(text, 0, NULL), p);
+    arr = json_object_get(doc, "keys");
+    is_int(json_array_size(arr), 5, "five public keys, no oct, NULL skipped");
+    for (i = 0; i < json_array_size(arr); i++) {
+        json_t *j = json_array_get(arr, i);
+        const char *m;
+        json_t *v;
+        json_object_foreach(j, m, v) {
+            if (!strcmp(m, "d") || !strcmp(m, "p") || !strcmp(m, "q")
+                || !strcmp(m, "dp") || !strcmp(m, "dq") || !strcmp(m, "qi")
+                || !strcmp(m, "k") || !strcmp(m, "oth")) {
+                clean = 0;
+            }
+        }
+        ok(!strcmp(json_string_value(json_object_get(j, "use")), "sig")
+           && !strcmp(json_string_value(json_object_get(j, "alg")), alg[i])
+           && !strcmp(json_string_value(json_object_get(j, "kid")),
+                      apr_psprintf(p, "kid%d", (int)i)),
+           "key %d: use sig, alg %s, kid", (int)i, alg[i]);
+    }
+    ok(clean, "no private member anywhere");
+    ok(!strstr(text, "hmac") && !strstr(text, "\"oct\""), "no oct key");
+    is_int(ajwt_keyset_add_jwks(&ks, text, strlen(text), "jwks", p, &err),
+           AJWT_OK, "parses back through ajwt_keyset_add_jwks");
+    is_int(ajwt_keyset_count(ks), 5, "five keys back");
+    for (i = 0; i < 5; i++) {
+        ajwt_issuer_t is = issuer(keys[i], alg[i]);
+        ajwt_claims_t *cl;
+        char *t;
+        memset(&err, 0, sizeof(err));
+        ajwt_issue_access(&t, NULL, &is, "carol", NULL, NOW, p, &err);
+        is_int(verify(&cl, t, ks, is.iss, NOW, p, &err), AJWT_OK,
+               "%s token verifies against the published JWKS", alg[i]);
+        ok(ajwt_keyset_find_kid(ks, apr_psprintf(p, "kid%d", (int)i))
+           && !ajwt_keyset_find_kid(ks, apr_psprintf(p, "kid%d", (int)i))
+               ->has_private, "kid%d public only", (int)i);
+    }
+    text = ajwt_keys_public_jwks(NULL, 0, p);
+    ok(!strcmp(text, "{\"keys\":[]}"), "empty set: %s", text);
+}
+
+static void families_on(ajwt_store_t *st, const char *name)
+{
+    ajwt_err_t err = { 0 };
+    apr_int64_t next = 0, exp = NOW + 1000;
+    int reuse = -1;
+
+#define E (memset(&err, 0, sizeof(err)), &err)
+    is_int(ajwt_family_start(st, "famA", exp, NOW, E), AJWT_OK,
+           "%s: start", name);
+    is_int(ajwt_family_rotate(st, "famA", 1, &next, &reuse, exp, NOW, E),
+           AJWT_OK, "%s: rotate gen 1", name);
+    is_int(next, 2, "%s: next 2", name);
+    is_int(reuse, 0, "%s: no reuse", name);
+    is_int(ajwt_family_rotate(st, "famA", 2, &next, &reuse, exp, NOW, E),
+           AJWT_OK, "%s: rotate gen 2", name);
+    is_int(next, 3, "%s: next 3", name);
+    is_int(ajwt_family_rotate(st, "famA", 1, &next, &reuse, exp, NOW, E),
+           AJWT_EREVOKED, "%s: gen 1 again is reuse", name);
+    is_int(reuse, 1, "%s: reuse flagged", name);
+    ok(strstr(err.text, "reuse") != NULL, "%s: reason: %s", name, err.text);
+    is_int(ajwt_family_rotate(st, "famA", 3, &next, &reuse, exp, NOW, E),
+           AJWT_EREVOKED, "%s: the current gen is revoked with the family",
+           name);
+    is_int(reuse, 0, "%s: that is not reuse itself", name);
+    is_int(ajwt_family_rotate(st, "famB", 1, &next, &reuse, exp, NOW, E),
+           AJWT_EREVOKED, "%s: unknown family", name);
+    is_int(ajwt_family_start(st, "famC", exp, NOW, E), AJWT_OK,
+           "%s: start C", name);
+    is_int(ajwt_family_rotate(st, "famC", 5, &next, &reuse, exp, NOW, E),
+           AJWT_EREVOKED, "%s: gen ahead of the store refused", name);
+    is_int(ajwt_family_revoke(st, "famC", exp, NOW, E), AJWT_OK,
+           "%s: revoke (logout)", name);
+    is_int(ajwt_family_rotate(st, "famC", 1, &next, &reuse, exp, NOW, E),
+           AJWT_EREVOKED, "%s: revoked family", name);
+    is_int(reuse, 0, "%s: logout is not reuse", name);
+    is_int(ajwt_family_start(st, "famD", NOW + 10, NOW, E), AJWT_OK,
+           "%s: start D", name);
+    is_int(ajwt_family_rotate(st, "famD", 1, &next, &reuse, NOW + 10,
+                              NOW + 10, E), AJWT_EREVOKED,
+           "%s: expired family", name);
+}
+
+static void families(apr_pool_t *p)
+{
+    fake_t *f;
+    ajwt_store_t *st = fake(p, &f);
+    ajwt_err_t err = { 0 };
+    apr_int64_t next;
+    int reuse;
+
+    families_on(st, "fake");
+    families_on(shm(p), "shm");
+    f->fail = 1;
+    is_int(ajwt_family_start(st, "x", NOW + 5, NOW, &err), AJWT_ESTORE,
+           "store down: start");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_family_rotate(st, "x", 1, &next, &reuse, NOW + 5, NOW,
+                              &err), AJWT_ESTORE, "store down: rotate");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_family_rotate(NULL, "x", 1, &next, &reuse, NOW + 5, NOW,
+                              &err), AJWT_ECONFIG, "no store");
+    f->fail = 0;
+    ok(!strncmp(f->key[0], "ajwt:f:", 7) && strlen(f->key[0]) == 50
+       && !strstr(f->key[0], "famA"), "family key is ajwt:f: + hash");
+}
+
+static void lockout_on(ajwt_store_t *st, const char *name)
+{
+    ajwt_err_t err = { 0 };
+    apr_int64_t ra = -1;
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        is_int(ajwt_lockout_check(st, "dave", "192.0.2.1", 3, NOW + i, &ra,
+                                  E), AJWT_OK, "%s: attempt %d allowed",
+               name, i + 1);
+        is_int(ajwt_lockout_fail(st, "dave", "192.0.2.1", 60, NOW + i, E),
+               AJWT_OK, "%s: failure %d counted", name, i + 1);
+    }
+    is_int(ajwt_lockout_check(st, "dave", "192.0.2.9", 3, NOW + 10, &ra, E),
+           AJWT_ELOCKED, "%s: account locked from another address", name);
+    is_int(ra, 50, "%s: retry after the window's rest", name);
+    ok(!strstr(err.text, "dave"), "%s: user not in the text: %s", name,
+       err.text);
+    is_int(ajwt_lockout_check(st, "erin", "192.0.2.1", 3, NOW + 10, &ra, E),
+           AJWT_ELOCKED, "%s: address locked for another account", name);
+    is_int(ajwt_lockout_check(st, "erin", "192.0.2.9", 3, NOW + 10, &ra, E),
+           AJWT_OK, "%s: other account, other address", name);
+    is_int(ajwt_lockout_check(st, "dave", "192.0.2.9", 4, NOW + 10, &ra, E),
+           AJWT_OK, "%s: a higher limit is not reached", name);
+    is_int(ajwt_lockout_check(st, "dave", NULL, 3, NOW + 59, &ra, E),
+           AJWT_ELOCKED, "%s: still locked at the window's last second",
+           name);
+    is_int(ra, 1, "%s: retry after >= 1", name);
+    is_int(ajwt_lockout_check(st, "dave", "192.0.2.1", 3, NOW + 60, &ra, E),
+           AJWT_OK, "%s: window over", name);
+    is_int(ajwt_lockout_check(st, "dave", "192.0.2.1", 0, NOW, &ra, E),
+           AJWT_OK, "%s: attempts 0 never locks", name);
+
+    /* a good login clears the account, not the address */
+    for (i = 0; i < 2; i++) {
+        ajwt_lockout_fail(st, "frank", "198.51.100.7", 60, NOW + 100, E);
+    }
+    is_int(ajwt_lockout_clear(st, "frank", NOW + 101, E), AJWT_OK,
+           "%s: clear", name);
+    ajwt_lockout_fail(st, "frank", "198.51.100.8", 60, NOW + 103, E);
+    is_int(ajwt_lockout_check(st, "frank", NULL, 2, NOW + 103, &ra, E),
+           AJWT_OK, "%s: account count restarted after clear", name);
+    ajwt_lockout_fail(st, "grace", "198.51.100.7", 60, NOW + 103, E);
+    is_int(ajwt_lockout_check(st, "grace", "198.51.100.7", 3, NOW + 103,
+                              &ra, E), AJWT_ELOCKED,
+           "%s: the address kept its count", name);
+}
+
+static void lockout(apr_pool_t *p)
+{
+    fake_t *f;
+    ajwt_store_t *st = fake(p, &f), *none;
+    ajwt_err_t err = { 0 };
+    apr_int64_t ra;
+    static const ajwt_store_ops_t no_incr = { "old", fake_put, fake_get,
+                                              NULL };
+
+    lockout_on(st, "fake");
+    lockout_on(shm(p), "shm");
+    f->fail = 1;
+    is_int(ajwt_lockout_check(st, "x", "y", 3, NOW, &ra, E), AJWT_ESTORE,
+           "store down: check");
+    is_int(ajwt_lockout_fail(st, "x", "y", 60, NOW, E), AJWT_ESTORE,
+           "store down: fail");
+    none = apr_pcalloc(p, sizeof(*none));
+    none->ops = &no_incr;
+    none->impl = f;
+    f->fail = 0;
+    is_int(ajwt_lockout_fail(none, "x", "y", 60, NOW, E), AJWT_ECONFIG,
+           "a store without incr");
+}
+
+UNIT_MAIN(every_alg, refresh_refusals, ids, aud_given, signing_keys, jwks,
+          families, lockout)
