@@ -230,9 +230,9 @@ int ajwt_web_return_ok(const char *ret)
             if (h < 0 || l < 0) {
                 return 0;       /* a broken escape: refuse, not guess */
             }
-            /* encoded controls, blanks, backslash and a second slash at
+            /* encoded controls, backslash and a second slash at
              * the start ("/%2F" decodes to "//" in some frameworks) */
-            if (d < 0x21 || d == 0x7f || d == '\\'
+            if (d < 0x20 || d == 0x7f || d == '\\'
                 || (i == 1 && d == '/')) {
                 return 0;
             }
