@@ -1000,10 +1000,45 @@ int main(void)
 }
 
 /* The server-backed cases, in order (outage and bounce kill server 1). */
+static void counter(apr_pool_t *p)
+{
+    ajwt_store_t *st = store(p, servers_all(p), 1);
+    ajwt_err_t err = { 0 };
+    char k[AJWT_STORE_KEY_MAX];
+    apr_int64_t v = 0, now = now_s();
+    int found = 0, i;
+
+    if (!ok(st != NULL, "store made")) {
+        return;
+    }
+    ajwt_store_key_named(k, "ajwt:l:u:",
+                         apr_psprintf(p, "ctr-%d", (int)getpid()));
+    is_int(st->ops->incr(st, k, &v, now + 2, now, &err), AJWT_OK,
+           "incr new %s", err.text);
+    is_int(v, 1, "starts at 1");
+    for (i = 0; i < 9; i++) {
+        st->ops->incr(st, k, &v, now + 600, now, &err);
+    }
+    is_int(v, 10, "ten increments");
+    st->ops->get(st, k, &v, &found, now, &err);
+    ok(found && v == 10, "get reads the counter");
+    msleep(3100);
+    found = -1;
+    st->ops->get(st, k, &v, &found, now_s(), &err);
+    is_int(found, 0, "the first expiry (2 s) was kept by later incrs");
+    st->ops->incr(st, k, &v, now_s() + 600, now_s(), &err);
+    is_int(v, 1, "then starts again at 1");
+    st->ops->put(st, k, 0, now_s() + 600, now_s(), &err);
+    st->ops->incr(st, k, &v, now_s() + 600, now_s(), &err);
+    is_int(v, 1, "incr of a put 0");
+    is_int(err.status, AJWT_OK, "no error %s", err.text);
+}
+
 static void cases_main(apr_pool_t *p)
 {
     static const struct { const char *name; unit_fn fn; } cases[] = {
-        { "round_trip", round_trip }, { "expiry", expiry },
+        { "round_trip", round_trip }, { "counter", counter },
+        { "expiry", expiry },
         { "bad_values", bad_values }, { "bad_keys", bad_keys },
         { "spread", spread }, { "threads", threads }, { "forked", forked },
         { "tool", tool },

@@ -558,5 +558,81 @@ static void cost(apr_pool_t *p)
     ok(sum == (apr_int64_t)rounds * 1234 - rounds, "lookups answered");
 }
 
+/* ------------------------------------------------------------ incr */
+
+static void counter(apr_pool_t *p)
+{
+    ajwt_store_t *st;
+    ajwt_err_t err = { 0 };
+    char k[AJWT_STORE_KEY_MAX], other[AJWT_STORE_KEY_MAX];
+    apr_int64_t v = 0;
+
+    ajwt_store_shm_init(&st, region(p, 64 * 1024), 64 * 1024, NULL, p,
+                        NULL);
+    ajwt_store_key_named(k, "ajwt:l:u:", "dave");
+    ajwt_store_key_named(other, "ajwt:l:a:", "dave");
+    ok(strncmp(k, "ajwt:l:u:", 9) == 0 && strlen(k) == 52
+       && strcmp(k, other) && !strcmp(k + 9, other + 9),
+       "named keys: prefix + the same hash");
+    is_int(st->ops->incr(st, k, &v, 160, 100, &err), AJWT_OK, "incr new");
+    is_int(v, 1, "a new key starts at 1");
+    is_int(get(st, k, 100), 1, "get sees 1");
+    st->ops->incr(st, k, &v, 999, 110, &err);
+    is_int(v, 2, "then 2");
+    st->ops->incr(st, k, &v, 999, 159, &err);
+    is_int(v, 3, "then 3");
+    is_int(get(st, k, 159), 3, "still there at 159");
+    is_int(get(st, k, 160), -1, "the first expiry was kept: gone at 160");
+    st->ops->incr(st, k, &v, 300, 160, &err);
+    is_int(v, 1, "an expired key starts again at 1");
+    is_int(get(st, k, 299), 1, "with the new expiry");
+    is_int(get(st, k, 300), -1, "gone at 300");
+    put(st, k, 41, 400, 200);
+    st->ops->incr(st, k, &v, 999, 200, &err);
+    is_int(v, 42, "incr of a put value");
+    is_int(get(st, other, 200), -1, "other key untouched");
+}
+
+static int child_incrs(shared_t *s, int c)
+{
+    char k[AJWT_STORE_KEY_MAX];
+    apr_int64_t v, last = 0;
+    int i, bad = 0;
+    (void)c;
+    ajwt_store_key_named(k, "ajwt:l:a:", "192.0.2.1");
+    for (i = 0; i < PER_CHILD; i++) {
+        if (s->st->ops->incr(s->st, k, &v, FAR, 1, NULL) != AJWT_OK
+            || v <= last) {
+            bad++;      /* each process sees its counts go up */
+        }
+        last = v;
+    }
+    return bad ? 1 : 0;
+}
+
+static void incr_processes(apr_pool_t *p)
+{
+    shared_t s;
+    apr_proc_t procs[CHILDREN];
+    char k[AJWT_STORE_KEY_MAX];
+    int c, started = 0, exited = 0;
+
+    if (!shared(&s, 256 * 1024, p)) {
+        unshared(&s);
+        return;
+    }
+    for (c = 0; c < CHILDREN; c++) {
+        started += spawn(&procs[c], &s, child_incrs, c, p);
+    }
+    for (c = 0; c < started; c++) {
+        exited += reap(&procs[c]) == 0;
+    }
+    is_int(exited, CHILDREN, "every child counted");
+    ajwt_store_key_named(k, "ajwt:l:a:", "192.0.2.1");
+    is_int(get(s.st, k, 1), CHILDREN * PER_CHILD,
+           "no increment lost between processes");
+    unshared(&s);
+}
+
 UNIT_MAIN(basics, reattach, fill, expired_first, dead_writer, processes,
-          race, race_threads, cost)
+          race, race_threads, cost, counter, incr_processes)
