@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <openssl/encoder.h>
+#include "ajwt_json.h"
 #include "ajwt_key.h"
 #include "unit.h"
 #include "fixtures.h"
@@ -707,6 +708,49 @@ static void lifetime(apr_pool_t *p)
     ok(1, "subpool destroyed");
 }
 
+/* ajwt_key_public / ajwt_keys_public_jwks on keys loaded for verifying */
+static void public_export(apr_pool_t *p)
+{
+    ajwt_keyset_t *ks = NULL, *back = NULL;
+    const ajwt_key_t *priv = fx_key(NULL, "RSA", "r1", p), *list[3];
+    ajwt_key_t *pub = NULL, *sec = NULL;
+    ajwt_err_t err = { 0 };
+    const char *text;
+    json_t *doc, *jwk;
+
+    ok(priv->has_private, "fixture private key");
+    is_int(ajwt_key_public(&pub, priv, p, &err), AJWT_OK, "public copy");
+    ok(pub && !pub->has_private && pub->kty == AJWT_KTY_RSA
+       && pub->algs == priv->algs && pub->kid && !strcmp(pub->kid, "r1"),
+       "public: no private half, same algs and kid");
+    fx_secret(&ks, 48, 'z', "s1", p);
+    is_int(ajwt_key_public(&sec, fx_only(ks), p, &err), AJWT_OK,
+           "secret copy");
+    ok(sec && sec->secret_len == 48 && sec->secret != fx_only(ks)->secret
+       && !memcmp(sec->secret, fx_only(ks)->secret, 48),
+       "secret copied (own memory)");
+    list[0] = priv;
+    list[1] = sec;
+    list[2] = pub;
+    text = ajwt_keys_public_jwks(list, 3, p);
+    doc = ajwt_json_own(json_loads(text, 0, NULL), p);
+    is_int(json_array_size(json_object_get(doc, "keys")), 2,
+           "two RSA entries, the secret left out");
+    jwk = json_array_get(json_object_get(doc, "keys"), 0);
+    ok(jwk && !json_object_get(jwk, "alg") && !json_object_get(jwk, "d")
+       && json_is_string(json_object_get(jwk, "n"))
+       && !strcmp(json_string_value(json_object_get(jwk, "e")), "AQAB"),
+       "an RSA key of several algs has no alg member; n, e, no d");
+    ok(!strstr(text, "\"k\""), "no k member");
+    /* duplicate kids in the output are refused when read back: one key */
+    list[1] = pub;
+    text = ajwt_keys_public_jwks(list, 1, p);
+    is_int(ajwt_keyset_add_jwks(&back, text, strlen(text), "jwks", p, &err),
+           AJWT_OK, "reads back");
+    ok(ajwt_keyset_find_kid(back, "r1")
+       && !ajwt_keyset_find_kid(back, "r1")->has_private, "kid r1 public");
+}
+
 UNIT_MAIN(pem_keys, pem_refusals, pem_forms, certificates, files, jwk_keys,
           jwk_refusals, jwk_algs, use_and_key_ops, sets_and_kids, secrets,
-          secret_sources, lifetime)
+          secret_sources, lifetime, public_export)
