@@ -8,7 +8,7 @@
 // token's lifetime, signs out with the page's button.
 
 import { chromium } from 'playwright-core';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,6 +29,7 @@ const APP = env('APP_PATH');
 const ADMIN = env('ADMIN_PATH');
 const LOGIN = env('LOGIN_PATH');
 const CGI = process.env.CGI_PATH || '';
+const STATE = env('AJWT_STATE');
 const ALICE = { user: env('AJWT_ALICE'), pw: env('AJWT_ALICE_PW') };
 const BOB = { user: env('AJWT_BOB'), pw: env('AJWT_BOB_PW') };
 const ACCESS_COOKIE = process.env.AJWT_COOKIE || 'jwt';
@@ -83,16 +84,19 @@ async function chainOf(resp) {
 }
 const fmt = (chain) => chain.map(([s, p]) => `${s} ${p}`).join(' -> ');
 
+const tokens = new Set();     // every token value the browser was given
+function remember(c) { if (c && c.value) tokens.add(c.value); return c; }
+
 async function cookie(ctx, name) {
-    return (await ctx.cookies(BASE)).find((c) => c.name === name) ||
-        (await ctx.cookies(BASE + '/auth/refresh')).find((c) => c.name === name);
+    return remember((await ctx.cookies(BASE)).find((c) => c.name === name) ||
+        (await ctx.cookies(BASE + '/auth/refresh')).find((c) => c.name === name));
 }
 async function allCookies(ctx) {
     // the refresh cookie is scoped to its path: ask for every path we know
     const seen = new Map();
     for (const u of [BASE + '/', BASE + '/auth/refresh', BASE + '/auth/logout',
                      BASE + '/auth/login']) {
-        for (const c of await ctx.cookies(u)) seen.set(c.name + c.path, c);
+        for (const c of await ctx.cookies(u)) seen.set(c.name + c.path, remember(c));
     }
     return [...seen.values()];
 }
@@ -103,7 +107,13 @@ async function onLoginPage(what) {
     return ok(onLogin, what, `at ${page.url()}`);
 }
 
+// Each returns the response the form led to, or null (with a "not ok")
+// when the page has no such form, so that later steps still run.
 async function login(who) {
+    if (!await page.locator('form input[name="password"]').count()) {
+        await ok(false, `a login form to sign in ${who.user}`, `at ${page.url()}`);
+        return null;
+    }
     await page.locator('input[name="username"]').fill(who.user);
     await page.locator('input[name="password"]').fill(who.pw);
     const [resp] = await Promise.all([
@@ -115,6 +125,10 @@ async function login(who) {
 }
 
 async function logout() {
+    if (!await page.locator('form[action*="logout"]').count()) {
+        await ok(false, 'a sign-out form on the page', `at ${page.url()}`);
+        return null;
+    }
     const [resp] = await Promise.all([
         page.waitForNavigation(),
         page.locator('form[action*="logout"] button, ' +
@@ -143,7 +157,7 @@ async function main() {
     });
     try {
         page = ctx.pages()[0] || await ctx.newPage();
-        page.setDefaultTimeout(15000);
+        page.setDefaultTimeout(10000);
         await run(ctx);
     } catch (e) {
         await ok(false, 'the test ran to its end', e.stack || String(e));
@@ -177,7 +191,7 @@ async function run(ctx) {
     chain = await chainOf(resp);
     diag(`login as ${BOB.user}: ${fmt(chain)}`);
     await is(chain[0] && chain[0][0], 303, 'the login form answers 303');
-    await ok(pathOf(page.url()) === APP && resp.status() === 200,
+    await ok(pathOf(page.url()) === APP && resp && resp.status() === 200,
              'after login the browser is back on the PHP page', fmt(chain));
     await is(await text('#user'), BOB.user, 'the PHP page shows the user name (REMOTE_USER)');
     await is(await text('#roles'), 'user', 'the PHP page shows the roles (JWT_CLAIM_roles)');
@@ -268,7 +282,22 @@ async function run(ctx) {
             maxRedirects: 0,
         });
         await is(r.status(), 401, 'the signed-out access token is refused (401)');
+        await sleep(300);   // the log line is written after the answer
+        const log = readLog('error.log');
+        await ok(/AH70016: token refused \(revoked\)/.test(log),
+                 'because sign-out revoked it (AH70016 in the error log)');
     }
+
+    // 9. No token ever reaches a log (every cookie value seen above).
+    const logs = readLog('error.log') + readLog('access.log');
+    const leaked = [...tokens].filter((v) => v.length > 20 &&
+        logs.includes(v.split('.').pop()));
+    await is(leaked.length, 0, `none of the ${tokens.size} tokens issued appears in the logs`);
+}
+
+function readLog(name) {
+    try { return readFileSync(join(STATE, 'logs', name), 'utf8'); }
+    catch (e) { return ''; }
 }
 
 await main();
