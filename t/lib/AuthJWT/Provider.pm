@@ -101,19 +101,20 @@ sub make_ca {
     return \%c;
 }
 
-# make_cert(DIR, NAME, CA): a server certificate for 127.0.0.1 and
-# localhost (CN and subjectAltName) signed by CA.
+# make_cert(DIR, NAME, CA, [HOST]): a server certificate for 127.0.0.1
+# and localhost (CN and subjectAltName), or for HOST only, signed by CA.
 sub make_cert {
-    my ($dir, $name, $ca) = @_;
+    my ($dir, $name, $ca, $host) = @_;
     my %c = (crt => "$dir/$name.crt", key => "$dir/$name.key",
              ca => $ca->{crt});
     my $ext = "$dir/$name.ext";
-    spew($ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+    my $san = $host ? "DNS:$host" : 'IP:127.0.0.1,DNS:localhost';
+    spew($ext, "subjectAltName=$san\n"
              . "basicConstraints=CA:FALSE\n"
              . "keyUsage=critical,digitalSignature\n"
              . "extendedKeyUsage=serverAuth\n");
     ossl(qw(req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256
-            -subj /CN=127.0.0.1 -keyout), $c{key}, '-out', "$dir/$name.csr");
+            -subj), '/CN=' . ($host || '127.0.0.1'), '-keyout', $c{key}, '-out', "$dir/$name.csr");
     ossl(qw(x509 -req -days 2 -set_serial), int(rand(1e9)) + 1,
          '-in', "$dir/$name.csr", '-CA', $ca->{crt}, '-CAkey', $ca->{key},
          '-extfile', $ext, '-out', $c{crt});
@@ -269,6 +270,7 @@ sub start {
     my $conf = "$self->{dir}/httpd.conf";
     spew($conf, join '', map { "$_\n" } @{ $self->{conf} });
     delete @$self{qw(exit_status)};
+    unlink "$self->{dir}/httpd.pid";
     my $pid = fork;
     die "fork: $!" unless defined $pid;
     if (!$pid) {
@@ -283,8 +285,12 @@ sub start {
     }
     $self->{pid} = $pid;
     $live{$pid} = $self;
+    # Up means the pid file is written (the MPM does it once the start-up
+    # hooks, the module's first key fetch included, all succeeded) and the
+    # port answers; the sockets alone are bound before those hooks run.
     my $up = wait_until(20, sub {
         return -1 if $self->_reaped;
+        return 0 unless -s "$self->{dir}/httpd.pid";
         my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                       PeerPort => $self->{port},
                                       Proto => 'tcp', Timeout => 1);
