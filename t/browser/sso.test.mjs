@@ -186,13 +186,16 @@ async function run(ctx) {
     await ok(!(await cookie(ctx, ACCESS_COOKIE)), 'a failed login sets no access cookie');
 
     // 3. Bob (roles: user) logs in and is sent back to the page.
-    await page.goto(BASE + APP);
+    //    The address keeps its query string through the round trip.
+    const QS = '?tab=a%20b&n=1';
+    await page.goto(BASE + APP + QS);
     resp = await login(BOB);
     chain = await chainOf(resp);
     diag(`login as ${BOB.user}: ${fmt(chain)}`);
     await is(chain[0] && chain[0][0], 303, 'the login form answers 303');
-    await ok(pathOf(page.url()) === APP && resp && resp.status() === 200,
-             'after login the browser is back on the PHP page', fmt(chain));
+    await ok(page.url() === BASE + APP + QS && resp && resp.status() === 200,
+             'after login the browser is back on the PHP page, query intact',
+             `${fmt(chain)}; at ${page.url()}`);
     await is(await text('#user'), BOB.user, 'the PHP page shows the user name (REMOTE_USER)');
     await is(await text('#roles'), 'user', 'the PHP page shows the roles (JWT_CLAIM_roles)');
 
