@@ -1743,6 +1743,28 @@ static int send_json(request_rec *r, int status, const char *json)
     return OK;
 }
 
+/*
+ * A POST with a form or JSON body (*json says which): DECLINED to go on,
+ * else the answer already sent (405 or 415) for the handler to return.
+ */
+static int check_post(request_rec *r, int *json)
+{
+    const char *type = apr_table_get(r->headers_in, "Content-Type");
+    if (r->method_number != M_POST) {
+        apr_table_setn(r->err_headers_out, "Allow", "POST");
+        return send_json(r, HTTP_METHOD_NOT_ALLOWED, ajwt_revoke_error(
+            "invalid_request", "use POST", r->pool));
+    }
+    *json = type && !strncasecmp(type, "application/json", 16);
+    if (!*json && !(type && !strncasecmp(type,
+                    "application/x-www-form-urlencoded", 33))) {
+        return send_json(r, HTTP_UNSUPPORTED_MEDIA_TYPE, ajwt_revoke_error(
+            "invalid_request", "send application/x-www-form-urlencoded or "
+            "application/json", r->pool));
+    }
+    return DECLINED;
+}
+
 /* The request body, at most max bytes; NULL with *status set if not. */
 static const char *read_body(request_rec *r, apr_size_t max,
                              apr_size_t *len, int *status)
@@ -1799,7 +1821,7 @@ static void note_store_full(request_rec *r)
 static int handler_revoke(request_rec *r)
 {
     const auth_jwt_dir_conf *c;
-    const char *type, *body, *answer;
+    const char *body, *answer;
     ajwt_revoke_req_t req;
     ajwt_verifier_t v;
     ajwt_err_t err = { 0 };
@@ -1810,19 +1832,8 @@ static int handler_revoke(request_rec *r)
     if (!r->handler || strcmp(r->handler, HANDLER_REVOKE)) {
         return DECLINED;
     }
-    r->allowed = AP_METHOD_BIT << M_POST;
-    if (r->method_number != M_POST) {
-        apr_table_setn(r->err_headers_out, "Allow", "POST");
-        return send_json(r, HTTP_METHOD_NOT_ALLOWED, ajwt_revoke_error(
-            "invalid_request", "use POST", r->pool));
-    }
-    type = apr_table_get(r->headers_in, "Content-Type");
-    json = type && !strncasecmp(type, "application/json", 16);
-    if (!json && !(type && !strncasecmp(type,
-                   "application/x-www-form-urlencoded", 33))) {
-        return send_json(r, HTTP_UNSUPPORTED_MEDIA_TYPE, ajwt_revoke_error(
-            "invalid_request", "send application/x-www-form-urlencoded or "
-            "application/json", r->pool));
+    if ((status = check_post(r, &json)) != DECLINED) {
+        return status;
     }
     body = read_body(r, AJWT_REVOKE_MAX_BODY, &len, &status);
     if (!body) {
@@ -2032,7 +2043,7 @@ static int login_failed(request_rec *r, int json, int status,
 
 static int handler_login(request_rec *r, const auth_jwt_dir_conf *c)
 {
-    const char *type, *body, *user, *pass, *ret, *fam, *access;
+    const char *body, *user, *pass, *ret, *fam, *access;
     apr_int64_t now = apr_time_sec(r->request_time), retry = 0;
     ajwt_issuer_t is;
     ajwt_err_t err = { 0 };
@@ -2040,17 +2051,8 @@ static int handler_login(request_rec *r, const auth_jwt_dir_conf *c)
     int json, status;
     authn_status res;
 
-    if (r->method_number != M_POST) {
-        apr_table_setn(r->err_headers_out, "Allow", "POST");
-        return send_json(r, HTTP_METHOD_NOT_ALLOWED, ajwt_revoke_error(
-            "invalid_request", "use POST", r->pool));
-    }
-    type = apr_table_get(r->headers_in, "Content-Type");
-    json = type && !strncasecmp(type, "application/json", 16);
-    if (!json && !(type && !strncasecmp(type,
-                   "application/x-www-form-urlencoded", 33))) {
-        return send_json(r, HTTP_UNSUPPORTED_MEDIA_TYPE, ajwt_revoke_error(
-            "invalid_request", "send a form or JSON", r->pool));
+    if ((status = check_post(r, &json)) != DECLINED) {
+        return status;
     }
     if (cross_site(r)) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70045)
