@@ -1,9 +1,18 @@
 # t/browser/site.sh: sourced by t/browser/run. Writes the site under test
 # into the state directory $S: $S/site.conf (included by httpd.conf), the
 # PHP application, its admin area, the CGI program and the login page.
-# Uses S, FPORT, AJWT_ACCESS_TTL, AJWT_LEEWAY and the *_PATH variables.
+# Uses S, FPORT, XPORT, BASE, AJWT_ACCESS_TTL, AJWT_LEEWAY and the *_PATH variables.
 
 cat >"$S/site.conf" <<CONF
+# The other origin: plain pages, no authentication.
+<VirtualHost 127.0.0.1:$XPORT>
+    ServerName localhost
+    DocumentRoot "$S/other"
+    <Directory "$S/other">
+        Require all granted
+    </Directory>
+</VirtualHost>
+
 DocumentRoot "$S/htdocs"
 DirectoryIndex index.php index.html
 ScriptAlias /cgi-bin/ "$S/cgi-bin/"
@@ -87,6 +96,12 @@ $h = fn($s) => htmlspecialchars($s ?? '', ENT_QUOTES);
 <p>Signed in as <b id="user"><?= $h($_SERVER['REMOTE_USER'] ?? '') ?></b>
    with roles <b id="roles"><?= $h($_SERVER['JWT_CLAIM_roles'] ?? '') ?></b>.</p>
 <p><a href="/app/admin/">Admin area</a></p>
+<?php if ($_SERVER['REQUEST_METHOD'] === 'POST'): ?>
+<p>Saved: <b id="saved"><?= $h($_POST['note'] ?? '') ?></b></p>
+<?php endif; ?>
+<form method="post" action="/app/index.php">
+  <input name="note"> <button type="submit" id="save">Save</button>
+</form>
 <form method="post" action="/auth/logout">
   <button type="submit" id="logout">Sign out</button>
 </form>
@@ -110,4 +125,19 @@ echo "REMOTE_USER=$REMOTE_USER"
 echo "JWT_CLAIM_roles=$JWT_CLAIM_roles"
 CGI
 chmod 755 "$S/cgi-bin/whoami.cgi"
-chmod -R a+rX "$S/htdocs" "$S/cgi-bin"
+# Forms on the other origin aimed at this site's pages and handlers.
+cat >"$S/other/csrf.html" <<HTML
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Elsewhere</title></head>
+<body><h1>Another application on this host</h1>
+<form method="post" action="$BASE$APP_PATH">
+  <input type="hidden" name="note" value="forged">
+  <button type="submit" id="forge-post">Post to the app</button>
+</form>
+<form method="post" action="$BASE/auth/logout">
+  <button type="submit" id="forge-logout">Sign out of the app</button>
+</form>
+</body></html>
+HTML
+
+chmod -R a+rX "$S/htdocs" "$S/other" "$S/cgi-bin"

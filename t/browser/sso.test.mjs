@@ -21,6 +21,7 @@ const env = (k) => {
     return v;
 };
 const BASE = env('AJWT_BASE');
+const OTHER = env('AJWT_OTHER');
 const CHROMIUM = env('CHROMIUM');
 const SHOTS = env('AJWT_SHOTS');
 const TTL = Number(env('AJWT_ACCESS_TTL'));
@@ -224,6 +225,37 @@ async function run(ctx) {
     // 4. Bob is no admin.
     resp = await page.goto(BASE + ADMIN);
     await is(resp && resp.status(), 403, 'the admin area answers 403 to a non-admin');
+
+    // 4b. The app's own form posts (a same-origin POST carries the cookie
+    //     token and passes); the same POST from another origin of this
+    //     host (same site: SameSite=Strict cookies ride along) is refused,
+    //     and so is a forged sign-out.
+    await page.goto(BASE + APP);
+    if (await page.locator('#save').count()) {
+        await page.locator('input[name="note"]').fill('hello');
+        [resp] = await Promise.all([page.waitForNavigation(),
+                                    page.locator('#save').click()]);
+        await ok(resp && resp.status() === 200 && await text('#saved') === 'hello',
+                 'a same-origin form POST with the cookie token passes (200)',
+                 `status ${resp && resp.status()}`);
+    }
+    await page.goto(OTHER + '/csrf.html');
+    [resp] = await Promise.all([page.waitForNavigation(),
+                                page.locator('#forge-post').click()]);
+    await is(resp && resp.status(), 403,
+             'a POST to the app from another origin is refused (403)');
+    await ok(!(await page.content()).includes('forged'),
+             'and never reaches the application');
+    await page.goto(OTHER + '/csrf.html');
+    [resp] = await Promise.all([page.waitForNavigation(),
+                                page.locator('#forge-logout').click()]);
+    await is(resp && resp.status(), 403,
+             'a sign-out posted from another origin is refused (403)');
+    resp = await page.goto(BASE + APP);
+    await ok(resp && resp.status() === 200 && await text('#user') === BOB.user,
+             'and the session is still there', `at ${page.url()}`);
+    await ok(/AH70043: token refused \(cross-site\)/.test(readLog('error.log')),
+             'the refused forgery is logged (AH70043)');
 
     // 5. Bob signs out; Alice (admin) signs in.
     await page.goto(BASE + APP);
