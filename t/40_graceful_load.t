@@ -1,6 +1,7 @@
 # Graceful restarts and a configuration reload under load. A private
-# httpd (event, then prefork) with the shm revocation store; before the
-# restarts a token is revoked by jti and another subject's tokens by sub.
+# httpd (event and prefork with the shm revocation store, event with a
+# memcached store); before the restarts a token is revoked by jti and
+# another subject's tokens by sub.
 # Then, while two wrk instances load the server:
 #   - wrk A: a valid token on /p, a new connection per request;
 #   - wrk B: the revoked token on /p;
@@ -41,10 +42,11 @@ sub tok {
 }
 my $admin = tok(sub => "admin-$run", roles => ['admin']);
 
+my $store = 'shm';
 sub conf {
     my $realm = shift;
     return <<"C";
-AuthJWTRevocationStore shm
+AuthJWTRevocationStore $store
 <Location /p>
     AuthType jwt
     AuthName ajwt
@@ -87,12 +89,22 @@ sub reload_usr1 {
     return $h->generations > $gen;
 }
 
-for my $mpm (qw(event prefork)) {
-    subtest "graceful restarts and a reload under load ($mpm)" => sub {
+# The shm store with both MPM families; memcached with event (its
+# connections are per thread and made again in every new child).
+my $mc;
+for my $case ([event => 'shm'], [prefork => 'shm'], [event => 'memcached']) {
+    my $mpm = $case->[0];
+    if ($case->[1] eq 'memcached') {
+        next unless AuthJWT::Instance::memcached_bin();
+        $mc = AuthJWT::Instance->memcached;
+        $store = 'memcached:' . $mc->server;
+    }
+    subtest "graceful restarts and a reload under load ($mpm, $case->[1])"
+    => sub {
         my $h = AuthJWT::Instance->new(mpm => $mpm, children => 4,
                                        procs => 2, threads => 8,
                                        conf => conf('before'),
-                                       name => "gl$mpm",
+                                       name => "gl$mpm$case->[1]",
                                        loglevel => 'info')->start;
         my $parent = $h->pid;
         my $valid = tok();
@@ -173,5 +185,6 @@ for my $mpm (qw(event prefork)) {
         $h->stop;
     };
 }
+$mc->stop if $mc;
 
 done_testing;
