@@ -36,7 +36,7 @@ max_len() {
     case $1 in
         fuzz_token) echo 9000 ;;
         fuzz_revoke) echo 17000 ;;
-        fuzz_keys) echo 12000 ;;
+        fuzz_keys|fuzz_jwks) echo 12000 ;;
         *) echo 4096 ;;
     esac
 }
