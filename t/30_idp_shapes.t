@@ -14,6 +14,8 @@ use Apache::Test qw(-withtestmore);
 use AuthJWT::Test;
 use AuthJWT::Provider qw(tmpdir make_ca make_cert spew slurp jwk jwks_json);
 use JSON ();
+use Digest::SHA ();
+use MIME::Base64 ();
 
 my $top = "$FindBin::Bin/..";
 my $examples = "$top/conf-examples";
@@ -196,11 +198,22 @@ my @providers = (
 # --------------------------------------------------- keys and instance
 my $dir = tmpdir();
 my $k = keys_dir();
+# A JWK Set as the providers publish them: the signing key with its
+# certificate (x5c, x5t: Auth0, Entra; Entra adds "issuer"), the next key
+# published ahead of use, and an encryption key (Keycloak publishes one,
+# "use": "enc", "alg": "RSA-OAEP"), which must be skipped, not fatal.
+my $crt = slurp("$k/rsa.crt");
+$crt =~ s/-----[^-]+-----//g;
+$crt =~ s/\s+//g;
+my $x5t = b64u(Digest::SHA::sha1(MIME::Base64::decode_base64($crt)));
 my $jwks_text = jwks_json(
-    jwk("$k/rsa.pub", kid => $KID, use => 'sig', alg => 'RS256'),
-    # a second key, as providers publish the next one ahead of use
+    jwk("$k/rsa.pub", kid => $KID, use => 'sig', alg => 'RS256',
+        x5c => [$crt], x5t => $x5t,
+        issuer => "https://login.microsoftonline.com/$tenant/v2.0"),
     jwk("$k/rsa2.pub", kid => 'next-' . substr($KID, 5), use => 'sig',
-        alg => 'RS256'));
+        alg => 'RS256'),
+    jwk("$k/evil-rsa.pub", kid => 'enc-' . substr($KID, 4), use => 'enc',
+        alg => 'RSA-OAEP'));
 spew("$dir/provider.jwks", $jwks_text);
 
 # The host part of a URL and its path: where the local provider serves it.

@@ -23,6 +23,7 @@ use AuthJWT::Test;
 use AuthJWT::Provider qw(tmpdir make_ca make_cert spew slurp jwk jwks_json
                          free_port wait_until);
 use Time::HiRes ();
+use POSIX ();
 
 my $top = "$FindBin::Bin/..";
 plan skip_all => 'AuthJWTJwksURL not declared by mod_auth_jwt.c yet'
@@ -91,6 +92,39 @@ sub started {
 # code(H, TOKEN): the status for /p/ok.txt
 sub code { $_[0]->get('/p/ok.txt', $_[1])->code }
 
+
+# parallel(SUBS...): run each sub in a child process at once; their
+# return values (one line of text each), in order. Children leave with
+# POSIX::_exit so that no END block stops the servers under the parent.
+sub parallel {
+    my @subs = @_;
+    my @pids;
+    for my $i (0 .. $#subs) {
+        my $pid = fork;
+        die "fork: $!" unless defined $pid;
+        if (!$pid) {
+            my $v = eval { $subs[$i]->() };
+            $v = "died: $@" unless defined $v;
+            spew("$dir/par.$$", $v);
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+    }
+    my @out;
+    for my $pid (@pids) {
+        waitpid $pid, 0;
+        push @out, slurp("$dir/par.$pid");
+        unlink "$dir/par.$pid";
+    }
+    return @out;
+}
+sub timed_code {
+    my ($h, $t) = @_;
+    my $t0 = Time::HiRes::time();
+    my $c = code($h, $t);
+    return sprintf '%d %.2f', $c, Time::HiRes::time() - $t0;
+}
+
 # ============================================================ phase 1
 # The unknown-kid refresh is allowed once per 60 s counted from the last
 # fetch, the start-up fetch included. The scenarios that need it start
@@ -133,7 +167,9 @@ if (want('rotation')) {
             $lm = $h->log_mark;
             is(code($h, tok('A')), 401, 'rotation: withdrawn kid A refused');
             like($h->log_since($lm), qr/AH70007:/, '... as no matching key');
-            is(code($h, tok('B')), 200, 'rotation: kid B still accepted');
+            my @c = map { code($h, tok('B')) } 1 .. 8;
+            is("@c", join(' ', (200) x 8),
+               'rotation: kid B accepted by every child (one fetch)');
             is($idp->hits('/rotate.json', $m), 1,
                'rotation: the refused kid A did not refetch within 60 s');
         });
@@ -166,6 +202,29 @@ if (want('limit')) {
     }
 }
 
+
+# ------------------------------- a burst of new-kid tokens: one fetch
+if (want('burst')) {
+    set_jwks('burst.json', 'A');
+    my $h = module(url => 'burst.json');
+    if (started($h, 'burst')) {
+        later(burst => $h, sub {
+            set_jwks('burst.json', 'A', 'B');
+            my $m = $idp->access_mark;
+            my @r = parallel(map { my $i = $_; sub {
+                Time::HiRes::sleep(0.01 * $i); timed_code($h, tok('B')) } }
+                1 .. 8);
+            my @codes = map { (split / /)[0] } @r;
+            is($idp->hits('/burst.json', $m), 1,
+               'burst: eight concurrent new-kid requests, one fetch');
+            ok((grep { $_ == 200 } @codes),
+               "burst: the fetching request is answered 200 (@codes)");
+            my @c = map { code($h, tok('B')) } 1 .. 6;
+            is("@c", join(' ', (200) x 6), 'burst: then kid B everywhere');
+        });
+    }
+}
+
 # ---------------------------------------------------------- provider down
 my $idp_down;
 if (want('down')) {
@@ -187,6 +246,12 @@ if (want('down')) {
                 or diag($h->log_since($lm));
             is(code($h, tok('A')), 200,
                'provider down: kid A keeps working on the last good keys');
+            my @c = map { code($h, tok("C$_")) } 1 .. 5;
+            is("@c", '401 401 401 401 401',
+               'provider down: more unknown kids refused');
+            my @w = $h->log_since($lm) =~ /$TAG{failed}:/g;
+            is(scalar @w, 1,
+               'provider down: one attempt, one warning (rate limited)');
             ok($idp_down->start, 'provider up again')
                 or diag($idp_down->stderr);
             is(code($h, tok('A')), 200, 'provider down: kid A after');
@@ -210,7 +275,11 @@ my @bad = (
         { kty => 'oct', kid => 'S', k => b64u('s' x 64) })],
     ['status 500 with a good JWK Set', body => jwks_json($jwk{B}),
      status => 500],
+    ['huge body announced by Content-Length', body => $big, len => 1],
+    ['redirect (302) to a good JWK Set', status => 302,
+     hdr => 'Location: ' . $idp->url('/redirect-target.json')],
 );
+$idp->set('redirect-target.json', body => jwks_json($jwk{A}, $jwk{B}));
 for my $i (0 .. $#bad) {
     my ($what, %answer) = @{ $bad[$i] };
     next unless want("bad$i");
@@ -223,9 +292,21 @@ for my $i (0 .. $#bad) {
     later("bad$i" => $h, sub {
         my $lm = $h->log_mark;
         my $m = $idp->access_mark;
-        my $t = Time::HiRes::time();
-        my $c = code($h, tok('B'));
-        my $took = Time::HiRes::time() - $t;
+        my ($c, $took, $other);
+        if ($answer{sleep}) {
+            # while one request waits for the slow provider, another
+            # with a known kid must not wait behind it
+            my @r = parallel(sub { timed_code($h, tok('B')) },
+                             sub { Time::HiRes::sleep(1);
+                                   timed_code($h, tok('A')) });
+            ($c, $took) = split / /, $r[0];
+            $other = $r[1];
+        }
+        else {
+            my $t = Time::HiRes::time();
+            $c = code($h, tok('B'));
+            $took = Time::HiRes::time() - $t;
+        }
         is($c, 401, "bad JWKS ($what): kid B refused");
         ok($h->wait_log(qr/$TAG{failed}:/, 10, $lm),
            "bad JWKS ($what): fetch failure logged")
@@ -234,6 +315,10 @@ for my $i (0 .. $#bad) {
         if ($answer{sleep}) {
             cmp_ok($took, '<', 7.5, "bad JWKS ($what): gave up before the "
                    . "answer came (${\ sprintf '%.1f', $took} s)");
+            my ($oc, $ot) = split / /, $other;
+            is($oc, 200, "bad JWKS ($what): meanwhile kid A answered 200");
+            cmp_ok($ot, '<', 1.5, "bad JWKS ($what): meanwhile kid A not "
+                   . "held up by the fetch ($ot s)");
         }
         else {
             is($idp->hits("/$name", $m), 1, "bad JWKS ($what): one fetch");
@@ -345,6 +430,28 @@ if (want('disco-broken')) {
                . 'enforced');
         });
     }
+}
+
+
+# ------------------------------------------ graceful restart keeps keys
+if (want('graceful')) {
+    my $idp_g = AuthJWT::Provider->idp(cert => make_cert($dir, 'gr', $ca));
+    ok($idp_g->start, 'graceful: its provider starts');
+    $idp_g->set('keys.json', body => jwks_json($jwk{A}));
+    my $h = module(url => $idp_g->url('/keys.json'));
+    if (started($h, 'graceful')) {
+        is(code($h, tok('A')), 200, 'graceful: kid A');
+        $idp_g->stop;
+        my $lm = $h->log_mark;
+        ok($h->graceful, 'graceful: restarted with the provider away');
+        is(code($h, tok('A')), 200,
+           'graceful: keys kept in shared memory across the restart');
+        unlike($h->log_since($lm), qr/$TAG{startup_failed}:/,
+               'graceful: no start-up failure (nothing refetched)');
+        my @c = map { code($h, tok('A')) } 1 .. 6;
+        is("@c", join(' ', (200) x 6), 'graceful: every new child has them');
+    }
+    $h->stop;
 }
 
 # --------------------------------------------------- certificates refused
@@ -460,6 +567,8 @@ for my $l (@later) {
     $h->stop;
 }
 
+is($idp->hits('/redirect-target.json', 0), 0, 'a redirect is never followed')
+    if want('bad10');
 $idp->stop;
 diag(sprintf 'ran %.1f s', Time::HiRes::time() - $t0);
 done_testing;

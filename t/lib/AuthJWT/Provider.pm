@@ -189,7 +189,7 @@ sub module {
 
 my $CGI = <<'CGI';
 #!/usr/bin/perl
-# Answers GET /NAME from STATE/NAME.{body,status,type,cc,sleep}.
+# Answers GET /NAME from STATE/NAME.{body,status,type,cc,hdr,len,sleep}.
 use strict;
 my $d = '@STATE@';
 my $name = $ENV{PATH_INFO} || '';
@@ -208,6 +208,10 @@ print "Status: $status\r\n";
 print 'Content-Type: ', (rd('type') || 'application/json'), "\r\n";
 my $cc = rd('cc');
 print "Cache-Control: $cc\r\n" if defined $cc;
+my $hdr = rd('hdr');
+print map { "$_\r\n" } split /\n/, $hdr if defined $hdr;
+print 'Content-Length: ', -s "$d/$name.body", "\r\n"
+    if $body && defined rd('len');
 print "\r\n";
 exit 0 unless $body;
 open my $f, '<', "$d/$name.body" or exit 0;
@@ -245,7 +249,8 @@ sub idp {
     return $self;
 }
 
-# set(NAME, body => TEXT, status => N, type => T, cc => V, sleep => S):
+# set(NAME, body => TEXT, status => N, type => T, cc => V, sleep => S,
+#     hdr => "Name: value\n...", len => 1 (send Content-Length)):
 # what GET /NAME answers from now on; an option left out is removed.
 sub set {
     my ($self, $name, %o) = @_;
@@ -253,7 +258,7 @@ sub set {
     $name =~ s{^/+}{};
     $name =~ s{[^A-Za-z0-9._-]}{_}g;
     my $s = "$self->{dir}/state/$name";
-    for my $k (qw(status type cc sleep body)) {
+    for my $k (qw(status type cc hdr len sleep body)) {
         if (defined $o{$k}) { spew("$s.$k", $o{$k}) }
         else { unlink "$s.$k" }
     }
@@ -313,6 +318,17 @@ sub _reaped {
 }
 
 sub running { !$_[0]->_reaped }
+
+# graceful(): a graceful restart (SIGUSR1); true once httpd says it is
+# resuming normal operations again.
+sub graceful {
+    my $self = shift;
+    return 0 unless $self->{pid};
+    my $mark = $self->log_mark;
+    kill 'USR1', $self->{pid};
+    return $self->wait_log(qr/AH00489:/, 20,
+                           $mark);
+}
 sub exit_status { $_[0]{exit_status} }
 sub stderr { slurp("$_[0]{dir}/stderr") }
 
