@@ -29,7 +29,11 @@ const LEEWAY = Number(env('AJWT_LEEWAY'));
 const APP = env('APP_PATH');
 const ADMIN = env('ADMIN_PATH');
 const LOGIN = env('LOGIN_PATH');
-const CGI = process.env.CGI_PATH || '';
+const CGI = env('CGI_PATH');
+const POST = env('POST_PATH');
+const REFRESH = env('REFRESH_PATH');
+const LOGOUT = env('LOGOUT_PATH');
+const ROLES_BOB = 'staff', ROLES_ALICE = 'admin,staff';   // site.sh's role file
 const STATE = env('AJWT_STATE');
 const ALICE = { user: env('AJWT_ALICE'), pw: env('AJWT_ALICE_PW') };
 const BOB = { user: env('AJWT_BOB'), pw: env('AJWT_BOB_PW') };
@@ -70,7 +74,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------ steps
 // The chain of statuses and paths the browser went through to get where it
-// is: [[302, "/app/index.php"], [303, "/auth/refresh"], [200, ...]].
+// is: [[302, "/app/"], [303, "/auth/session"], [200, "/app/"]].
 async function chainOf(resp) {
     const chain = [];
     if (!resp) return chain;
@@ -90,13 +94,12 @@ function remember(c) { if (c && c.value) tokens.add(c.value); return c; }
 
 async function cookie(ctx, name) {
     return remember((await ctx.cookies(BASE)).find((c) => c.name === name) ||
-        (await ctx.cookies(BASE + '/auth/refresh')).find((c) => c.name === name));
+        (await ctx.cookies(BASE + REFRESH)).find((c) => c.name === name));
 }
 async function allCookies(ctx) {
     // the refresh cookie is scoped to its path: ask for every path we know
     const seen = new Map();
-    for (const u of [BASE + '/', BASE + '/auth/refresh', BASE + '/auth/logout',
-                     BASE + '/auth/login']) {
+    for (const u of [BASE + '/', BASE + REFRESH, BASE + LOGOUT]) {
         for (const c of await ctx.cookies(u)) seen.set(c.name + c.path, remember(c));
     }
     return [...seen.values()];
@@ -126,14 +129,14 @@ async function login(who) {
 }
 
 async function logout() {
-    if (!await page.locator('form[action*="logout"]').count()) {
+    if (!await page.locator(`form[action="${LOGOUT}"]`).count()) {
         await ok(false, 'a sign-out form on the page', `at ${page.url()}`);
         return null;
     }
     const [resp] = await Promise.all([
         page.waitForNavigation(),
-        page.locator('form[action*="logout"] button, ' +
-                     'form[action*="logout"] input[type="submit"]')
+        page.locator(`form[action="${LOGOUT}"] button, ` +
+                     `form[action="${LOGOUT}"] input[type="submit"]`)
             .first().click(),
     ]);
     return resp;
@@ -180,6 +183,9 @@ async function run(ctx) {
     await is(chain[0] && chain[0][0], 302, 'the protected page answers a browser with 302');
     const ret = new URL(page.url()).searchParams.get('return');
     await is(ret, APP, 'the login page got the return address');
+    const hidden = page.locator('form input[name="return"]');
+    await is(await hidden.count() ? await hidden.getAttribute('value') : null, APP,
+             'which the login page (SSI, no JavaScript) put in its form');
 
     // 2. A wrong password: refused, no cookie.
     resp = await login({ user: BOB.user, pw: BOB.pw + 'x' });
@@ -198,7 +204,7 @@ async function run(ctx) {
              'after login the browser is back on the PHP page, query intact',
              `${fmt(chain)}; at ${page.url()}`);
     await is(await text('#user'), BOB.user, 'the PHP page shows the user name (REMOTE_USER)');
-    await is(await text('#roles'), 'user', 'the PHP page shows the roles (JWT_CLAIM_roles)');
+    await is(await text('#roles'), ROLES_BOB, 'the PHP page shows the roles (JWT_CLAIM_roles)');
 
     const ac = await cookie(ctx, ACCESS_COOKIE);
     await ok(ac && ac.httpOnly && ac.secure && ac.sameSite === 'Strict' && ac.path === '/',
@@ -206,21 +212,18 @@ async function run(ctx) {
     const all = await allCookies(ctx);
     const rc = all.find((c) => c.name === REFRESH_COOKIE);
     await ok(rc && rc.httpOnly && rc.secure && rc.sameSite === 'Strict' &&
-             rc.path === '/auth/refresh',
-             'refresh cookie: HttpOnly, Secure, SameSite=Strict, Path=/auth/refresh',
+             rc.path === REFRESH,
+             `refresh cookie: HttpOnly, Secure, SameSite=Strict, Path=${REFRESH}`,
              JSON.stringify(rc));
     // JavaScript of the page cannot read the tokens
     const docCookie = await page.evaluate(() => document.cookie);
     await is(docCookie, '', 'the page\'s JavaScript sees no token (document.cookie empty)');
 
-    if (CGI) {
-        resp = await page.goto(BASE + CGI);
-        const body = resp ? await resp.text() : '';
-        await ok(resp && resp.status() === 200 &&
-                 body.includes(`REMOTE_USER=${BOB.user}`) &&
-                 body.includes('JWT_CLAIM_roles=user'),
-                 'the CGI program sees REMOTE_USER and JWT_CLAIM_roles', body);
-    }
+    resp = await page.goto(BASE + CGI);
+    await ok(resp && resp.status() === 200 && await text('#user') === BOB.user &&
+             await text('#roles') === ROLES_BOB,
+             'the CGI program sees REMOTE_USER and JWT_CLAIM_roles',
+             `status ${resp && resp.status()}, user ${await text('#user')}, roles ${await text('#roles')}`);
 
     // 4. Bob is no admin.
     resp = await page.goto(BASE + ADMIN);
@@ -230,8 +233,8 @@ async function run(ctx) {
     //     token and passes); the same POST from another origin of this
     //     host (same site: SameSite=Strict cookies ride along) is refused,
     //     and so is a forged sign-out.
-    await page.goto(BASE + APP);
-    if (await page.locator('#save').count()) {
+    await page.goto(BASE + POST);
+    {
         await page.locator('input[name="note"]').fill('hello');
         [resp] = await Promise.all([page.waitForNavigation(),
                                     page.locator('#save').click()]);
@@ -266,10 +269,11 @@ async function run(ctx) {
     // the login page reached by signing out has no return: go to the app
     if (pathOf(page.url()) !== APP) resp = await page.goto(BASE + APP);
     await is(await text('#user'), ALICE.user, 'the admin user is signed in');
-    await is(await text('#roles'), 'admin,user', 'with her roles admin,user');
+    await is(await text('#roles'), ROLES_ALICE, `with her roles ${ROLES_ALICE}`);
     resp = await page.goto(BASE + ADMIN);
     await is(resp && resp.status(), 200, 'the admin area answers 200 to an admin');
-    await ok((await page.content()).includes('Admin'), 'and shows the admin page');
+    await ok((await page.content()).includes('Admin area') &&
+             await text('#user') === ALICE.user, 'and shows the admin page');
 
     // 6. Past the access token's lifetime: the page is still served, the
     //    module refreshed the session on the way (302 to the refresh path,
@@ -284,7 +288,7 @@ async function run(ctx) {
     diag(`GET ${APP} after expiry: ${fmt(chain)}`);
     await ok(resp && resp.status() === 200 && pathOf(page.url()) === APP,
              'after the access token expired the page is still served', fmt(chain));
-    await ok(chain.some(([s, p]) => p === '/auth/refresh'),
+    await ok(chain.some(([s, p]) => p === REFRESH),
              'by way of the refresh handler', fmt(chain));
     await is(await text('#user'), ALICE.user, 'still as the same user');
     const after = await cookie(ctx, ACCESS_COOKIE);
@@ -297,6 +301,7 @@ async function run(ctx) {
     // 7. Sign out with the page's button: back to login, cookies gone, and
     //    the protected page lands on login again.
     const lastAccess = after && after.value;
+    const lastRefresh = (await allCookies(ctx)).find((c) => c.name === REFRESH_COOKIE);
     resp = await logout();
     chain = await chainOf(resp);
     diag(`sign out: ${fmt(chain)}`);
@@ -307,6 +312,21 @@ async function run(ctx) {
     await is(left.length, 0, 'both cookies are cleared');
     resp = await page.goto(BASE + APP);
     await onLoginPage('after signing out the PHP page lands on the login page again');
+
+    // 7b. The refresh cookie of the signed-out session, put back into the
+    //     browser (as a copy kept by a thief would be), opens nothing:
+    //     sign-out revoked its family on the server.
+    if (lastRefresh) {
+        const { name, value, domain, path } = lastRefresh;
+        await ctx.addCookies([{ name, value, domain, path, httpOnly: true,
+                                secure: true, sameSite: 'Strict' }]);
+        resp = await page.goto(BASE + APP);
+        diag(`GET ${APP} with the old refresh cookie: ${fmt(await chainOf(resp))}`);
+        await onLoginPage('a refresh cookie of the signed-out session leads to login only');
+        await sleep(300);
+        await ok(/AH70016: token refused \(revoked\): refresh/.test(readLog('error.log')),
+                 'because its family was revoked (AH70016 in the error log)');
+    }
 
     // 8. The access token of the signed-out session is revoked, even when
     //    sent by hand (as a stolen copy would be).
