@@ -339,7 +339,7 @@ async function run(ctx) {
         await is(r.status(), 401, 'the signed-out access token is refused (401)');
         await sleep(300);   // the log line is written after the answer
         const log = readLog('error.log');
-        await ok(/AH70016: token refused \(revoked\)/.test(log),
+        await ok(/AH70016: token refused \(revoked\): jti/.test(log),
                  'because sign-out revoked it (AH70016 in the error log)');
     }
 
