@@ -75,12 +75,12 @@ module AP_MODULE_DECLARE_DATA auth_jwt_module;
 #define DEFAULT_REFRESH_PATH "/auth/refresh"
 #define LOGIN_MAX_BODY 4096
 /*
- * A bcrypt hash (cost 10, as htpasswd -B makes) of a random password:
- * checked when the user does not exist, so that a failed login costs the
- * same time whether the account exists or not.
+ * A bcrypt hash of a random password at htpasswd -B's default cost (5):
+ * checked for an unknown user until this process has timed a real check
+ * (see check_cost_us).
  */
 #define DUMMY_BCRYPT \
-    "$2y$10$htWflSr6kmpv6GFfnrB9Ku2cvDzq1BTYxVZDxyOhdnlRWgv0rzhp2"
+    "$2y$05$QGyHY.7bvbBlvhxMQEMyLOL5aAhylQTfZdPdb1S8YQTt35vMlIBoK"
 
 enum { FAIL_DENY = 0, FAIL_ALLOW = 1 };
 enum { STORE_NONE = 0, STORE_SHM, STORE_MC };
@@ -1952,8 +1952,8 @@ static ajwt_status_t issue_session(request_rec *r, const auth_jwt_dir_conf *c,
         roles = none = apr_array_make(r->server->process->pool, 0,
                                       sizeof(const char *));
     }
-    if ((st = ajwt_issue_access(&at, &jti, is, user, roles, now, r->pool,
-                                err))
+    if ((st = ajwt_issue_access(&at, &jti, is, user, roles, fam, now,
+                                r->pool, err))
         || (st = ajwt_issue_refresh(&rt, is, user, fam, gen, now, r->pool,
                                     err))) {
         return st;
@@ -1994,14 +1994,26 @@ static int cross_site(request_rec *r)
 }
 
 /*
+ * What a real password check costs here (microseconds, a moving average
+ * of this process's checks of existing users): an unknown user is made to
+ * take as long, whatever hash the password file uses, so that the time of
+ * a failure does not tell whether the account exists. Before any real
+ * check, a bcrypt check of htpasswd's default cost stands in. Races on it
+ * only blur an average.
+ */
+static apr_uint32_t check_cost_us;
+
+/*
  * The password, checked by the configured authn providers, as
- * mod_auth_form does. An unknown user costs a bcrypt check too.
+ * mod_auth_form does. An unknown user costs as much as a known one.
  */
 static authn_status check_password(request_rec *r, const auth_jwt_dir_conf *c,
                                    const char *user, const char *pass)
 {
     authn_status res = AUTH_USER_NOT_FOUND;
     int i, n = c->login_providers ? c->login_providers->nelts : 1;
+    apr_time_t start = apr_time_now(), spent;
+    apr_uint32_t avg = apr_atomic_read32(&check_cost_us);
     for (i = 0; i < n; i++) {
         const char *name = c->login_providers
             ? APR_ARRAY_IDX(c->login_providers, i, const char *) : "file";
@@ -2020,8 +2032,18 @@ static authn_status check_password(request_rec *r, const auth_jwt_dir_conf *c,
             break;
         }
     }
-    if (res == AUTH_USER_NOT_FOUND) {
-        apr_password_validate(pass, DUMMY_BCRYPT);
+    spent = apr_time_now() - start;
+    if (res == AUTH_GRANTED || res == AUTH_DENIED) {
+        apr_atomic_set32(&check_cost_us, avg ? (apr_uint32_t)((avg * 7
+                         + (apr_uint64_t)spent) / 8) : (apr_uint32_t)spent);
+    }
+    else if (res == AUTH_USER_NOT_FOUND) {
+        if (!avg) {
+            apr_password_validate(pass, DUMMY_BCRYPT);
+        }
+        else if ((apr_time_t)avg > spent) {
+            apr_sleep((apr_interval_time_t)avg - spent);
+        }
     }
     return res;
 }
@@ -2246,8 +2268,19 @@ static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
     }
     make_verifier(&v, c);
     if (token && ajwt_verify(&cl, token, strlen(token), &v, r->request_time,
-                             r->pool, &err) == AJWT_OK && cl->jti) {
-        ajwt_store_revoke_jti(store, cl->jti, cl->exp, leeway, now, NULL);
+                             r->pool, &err) == AJWT_OK) {
+        /* the refresh cookie is scoped to the refresh path and may not
+         * reach us: the access token names its session (sid) too */
+        json_t *sid = json_object_get(cl->json, "sid");
+        if (json_is_string(sid)) {
+            ajwt_family_revoke(store, json_string_value(sid),
+                               now + (is.refresh_ttl > 0 ? is.refresh_ttl
+                                                         : 0) + leeway,
+                               now, NULL);
+        }
+        if (cl->jti) {
+            ajwt_store_revoke_jti(store, cl->jti, cl->exp, leeway, now, NULL);
+        }
         r->user = (char *)(cl->sub ? cl->sub : "-");
     }
     clear_cookies(r, c);

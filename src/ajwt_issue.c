@@ -97,8 +97,8 @@ static ajwt_status_t sign(char **token, const ajwt_issuer_t *is,
 ajwt_status_t ajwt_issue_access(char **token, const char **jti,
                                 const ajwt_issuer_t *is, const char *sub,
                                 const apr_array_header_t *roles,
-                                apr_int64_t now, apr_pool_t *p,
-                                ajwt_err_t *err)
+                                const char *sid, apr_int64_t now,
+                                apr_pool_t *p, ajwt_err_t *err)
 {
     json_t *c, *r;
     const char *id;
@@ -127,7 +127,8 @@ ajwt_status_t ajwt_issue_access(char **token, const char **jti,
         }
     }
     if (!r || json_object_set_new(c, "roles", r)
-        || json_object_set_new(c, "client_id", json_string(aud_of(is)))) {
+        || json_object_set_new(c, "client_id", json_string(aud_of(is)))
+        || (sid && json_object_set_new(c, "sid", json_string(sid)))) {
         json_decref(c);
         return ajwt_err_set(err, AJWT_EINTERNAL, "out of memory");
     }

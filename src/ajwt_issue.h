@@ -33,14 +33,16 @@ typedef struct {
  * An access token: header {"alg","typ":"at+jwt","kid"?}, claims iss, sub,
  * aud, iat = now, exp = now + access_ttl, jti (random 128 bits,
  * base64url), roles (array of strings, possibly empty; roles may be
- * NULL), client_id (= aud, RFC 9068). *token and *jti (may be NULL) from
- * p. AJWT_ECLAIM for a missing sub, AJWT_EINTERNAL when signing fails.
+ * NULL), client_id (= aud, RFC 9068), and sid when not NULL: the refresh
+ * family of the session, so that logging out with the access token alone
+ * can end the whole session. *token and *jti (may be NULL) from p.
+ * AJWT_ECLAIM for a missing sub, AJWT_EINTERNAL when signing fails.
  */
 ajwt_status_t ajwt_issue_access(char **token, const char **jti,
                                 const ajwt_issuer_t *is, const char *sub,
                                 const apr_array_header_t *roles,
-                                apr_int64_t now, apr_pool_t *p,
-                                ajwt_err_t *err);
+                                const char *sid, apr_int64_t now,
+                                apr_pool_t *p, ajwt_err_t *err);
 
 /*
  * A refresh token: header typ "refresh+jwt"; claims iss, sub, aud, iat,

@@ -468,13 +468,10 @@ like($res->decoded_content, qr/<form[^>]*action="\/auth\/login"/,
     is($res->code, 303, 'logout at /auth/logout: 303');
     is($h->get('/cgi/whoami.cgi', token => $xa)->code, 401,
        '... the access token revoked');
-    TODO: {
-        local $TODO = 'finding S2: jwt-logout outside the refresh cookie '
-                    . 'path never sees the refresh cookie';
-        is($h->request(POST => '/auth/session',
-                       headers => [[Cookie => "jwt_refresh=$xr"]])->code,
-           401, '... and the refresh family revoked');
-    }
+    is($h->request(POST => '/auth/session',
+                   headers => [[Cookie => "jwt_refresh=$xr"]])->code,
+       401, '... and the refresh family revoked (through the access '
+       . 'token\'s sid)');
 }
 
 $h->stop;

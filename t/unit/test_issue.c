@@ -246,11 +246,13 @@ static void every_alg(apr_pool_t *p)
         APR_ARRAY_PUSH(roles, const char *) = "admin";
         APR_ARRAY_PUSH(roles, const char *) = "a \"quoted\" role";
 
-        is_int(ajwt_issue_access(&at, &jti, &is, "alice", roles, NOW, p,
-                                 &err), AJWT_OK, "%s: access issued", alg);
+        is_int(ajwt_issue_access(&at, &jti, &is, "alice", roles, "fam1", NOW,
+                                 p, &err), AJWT_OK, "%s: access issued", alg);
         ok(jti && strlen(jti) == 22, "%s: jti of 22 characters", alg);
         h = part(at, 0, p);
         pl = part(at, 1, p);
+        ok(pl && !strcmp(json_string_value(json_object_get(pl, "sid")),
+                         "fam1"), "%s: sid names the refresh family", alg);
         ok(h && !strcmp(json_string_value(json_object_get(h, "typ")),
                         "at+jwt")
            && !strcmp(json_string_value(json_object_get(h, "alg")), alg)
@@ -456,7 +458,7 @@ static void ids(apr_pool_t *p)
     for (i = 0; i < 200; i++) {
         char *t;
         const char *jti;
-        if (ajwt_issue_access(&t, &jti, &is, "u", NULL, NOW, p, &err)) {
+        if (ajwt_issue_access(&t, &jti, &is, "u", NULL, NULL, NOW, p, &err)) {
             break;
         }
         if (apr_hash_get(seen, jti, APR_HASH_KEY_STRING)) {
@@ -466,10 +468,10 @@ static void ids(apr_pool_t *p)
     }
     is_int(i, 200, "200 access tokens (roles NULL)");
     is_int(dup, 0, "their jtis all differ");
-    is_int(ajwt_issue_access(&(char *){ NULL }, NULL, &is, "", NULL, NOW, p,
+    is_int(ajwt_issue_access(&(char *){ NULL }, NULL, &is, "", NULL, NULL, NOW, p,
                              &err), AJWT_ECLAIM, "empty sub refused");
     memset(&err, 0, sizeof(err));
-    is_int(ajwt_issue_access(&(char *){ NULL }, NULL, &is, "a\r\nb", NULL,
+    is_int(ajwt_issue_access(&(char *){ NULL }, NULL, &is, "a\r\nb", NULL, NULL,
                              NOW, p, &err), AJWT_ECLAIM,
            "sub with CR/LF refused");
     memset(&err, 0, sizeof(err));
@@ -487,7 +489,7 @@ static void aud_given(apr_pool_t *p)
     json_t *pl;
 
     is.aud = "app";
-    ok(!ajwt_issue_access(&t, NULL, &is, "u", NULL, NOW, p, &err),
+    ok(!ajwt_issue_access(&t, NULL, &is, "u", NULL, NULL, NOW, p, &err),
        "issued with aud");
     pl = part(t, 1, p);
     ok(!strcmp(json_string_value(json_object_get(pl, "aud")), "app")
@@ -597,7 +599,7 @@ static void jwks(apr_pool_t *p)
         ajwt_claims_t *cl;
         char *t;
         memset(&err, 0, sizeof(err));
-        ajwt_issue_access(&t, NULL, &is, "carol", NULL, NOW, p, &err);
+        ajwt_issue_access(&t, NULL, &is, "carol", NULL, NULL, NOW, p, &err);
         is_int(verify(&cl, t, ks, is.iss, NOW, p, &err), AJWT_OK,
                "%s token verifies against the published JWKS", alg[i]);
         ok(ajwt_keyset_find_kid(ks, apr_psprintf(p, "kid%d", (int)i))
