@@ -1983,14 +1983,27 @@ static int see_other(request_rec *r, const char *to)
     return HTTP_SEE_OTHER;
 }
 
-/* Requests that claim to come from elsewhere are refused; requests that
- * say nothing (API clients) pass, their cookies are not used. */
-static int cross_site(request_rec *r)
+/*
+ * Requests to the login handlers that say they come from another site
+ * are refused, and logged: a forged login, refresh or sign-out is an
+ * attack an operator wants to see. Requests that say nothing (API
+ * clients, which send no cookies by themselves) pass.
+ */
+static int cross_site(request_rec *r, const char *handler)
 {
     const char *origin = apr_table_get(r->headers_in, "Origin");
     const char *site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
-    return (origin || site)
-           && !ajwt_web_same_origin(origin, site, own_origin(r));
+    if ((origin || site)
+        && !ajwt_web_same_origin(origin, site, own_origin(r))) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70045)
+                      "%s: cross-site request refused (Origin %s, "
+                      "Sec-Fetch-Site %s) [id %s]", handler,
+                      origin ? ap_escape_logitem(r->pool, origin) : "-",
+                      site ? ap_escape_logitem(r->pool, site) : "-",
+                      request_id(r));
+        return 1;
+    }
+    return 0;
 }
 
 /*
@@ -2048,18 +2061,27 @@ static authn_status check_password(request_rec *r, const auth_jwt_dir_conf *c,
     return res;
 }
 
-static int login_failed(request_rec *r, int json, int status,
-                        const char *code, const char *text)
+/* A failed login: JSON for API clients, a page for forms whose link back
+ * to the login page (with the address to return to) needs no script. */
+static int login_failed(request_rec *r, const auth_jwt_dir_conf *c, int json,
+                        const char *ret, int status, const char *code,
+                        const char *text)
 {
+    const char *back = c->login_url ? c->login_url : "/";
     if (json) {
         return send_json(r, status, ajwt_revoke_error(code, text, r->pool));
+    }
+    if (ret && ajwt_web_return_ok(ret)) {
+        back = apr_pstrcat(r->pool, back, strchr(back, '?') ? "&" : "?",
+                           "return=", ap_escape_urlencoded(r->pool, ret),
+                           NULL);
     }
     r->status = status;
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
     ap_set_content_type(r, "text/html; charset=utf-8");
     ap_rprintf(r, "<!DOCTYPE html><title>Login</title><p>%s</p>"
-               "<p><a href=\"javascript:history.back()\">Back</a></p>\n",
-               ap_escape_html(r->pool, text));
+               "<p><a href=\"%s\">Back to the login page</a></p>\n",
+               ap_escape_html(r->pool, text), ap_escape_html(r->pool, back));
     return OK;
 }
 
@@ -2076,27 +2098,24 @@ static int handler_login(request_rec *r, const auth_jwt_dir_conf *c)
     if ((status = check_post(r, &json)) != DECLINED) {
         return status;
     }
-    if (cross_site(r)) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70045)
-                      "jwt-login: cross-site login refused [id %s]",
-                      request_id(r));
-        return login_failed(r, json, HTTP_FORBIDDEN, "invalid_request",
-                            "cross-site request");
+    if (cross_site(r, HANDLER_LOGIN)) {
+        return login_failed(r, c, json, NULL, HTTP_FORBIDDEN,
+                            "invalid_request", "cross-site request");
     }
     if (!(body = read_body(r, LOGIN_MAX_BODY, &len, &status))) {
-        return login_failed(r, json, status, "invalid_request",
+        return login_failed(r, c, json, NULL, status, "invalid_request",
                             "unreadable or oversized body");
     }
     if (ajwt_web_login_parse(&user, &pass, &ret, body, len, json, r->pool,
                              &err)) {
-        return login_failed(r, json, HTTP_BAD_REQUEST, "invalid_request",
-                            err.text);
+        return login_failed(r, c, json, NULL, HTTP_BAD_REQUEST,
+                            "invalid_request", err.text);
     }
     if (!issuer_of(r, c, &is) || !store) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(70046)
                       "jwt-login: needs AuthJWTSignKey here and a "
                       "revocation store [id %s]", request_id(r));
-        return login_failed(r, json, HTTP_INTERNAL_SERVER_ERROR,
+        return login_failed(r, c, json, ret, HTTP_INTERNAL_SERVER_ERROR,
                             "server_error", "login is not configured");
     }
     if (c->lockout_attempts > 0
@@ -2107,13 +2126,13 @@ static int handler_login(request_rec *r, const auth_jwt_dir_conf *c)
         apr_table_setn(r->err_headers_out, "Retry-After",
                        apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
                                     retry > 0 ? retry : 1));
-        return login_failed(r, json, HTTP_TOO_MANY_REQUESTS,
+        return login_failed(r, c, json, ret, HTTP_TOO_MANY_REQUESTS,
                             "too_many_attempts", "too many failed logins; "
                             "try again later");
     }
     res = check_password(r, c, user, pass);
     if (res == AUTH_GENERAL_ERROR) {
-        return login_failed(r, json, HTTP_INTERNAL_SERVER_ERROR,
+        return login_failed(r, c, json, ret, HTTP_INTERNAL_SERVER_ERROR,
                             "server_error", "login is not available");
     }
     if (res != AUTH_GRANTED) {
@@ -2124,8 +2143,8 @@ static int handler_login(request_rec *r, const auth_jwt_dir_conf *c)
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70047)
                       "jwt-login: failed login for user \"%s\" [id %s]",
                       ap_escape_logitem(r->pool, user), request_id(r));
-        return login_failed(r, json, HTTP_UNAUTHORIZED, "invalid_grant",
-                            "wrong user name or password");
+        return login_failed(r, c, json, ret, HTTP_UNAUTHORIZED,
+                            "invalid_grant", "wrong user name or password");
     }
     if (c->lockout_attempts > 0) {
         ajwt_lockout_clear(store, user, now, NULL);
@@ -2134,7 +2153,7 @@ static int handler_login(request_rec *r, const auth_jwt_dir_conf *c)
     if (ajwt_family_start(store, fam, now + is.refresh_ttl, now, &err)
         || issue_session(r, c, &is, user, fam, 1, &access, &err)) {
         log_refusal(r, err.status ? err.status : AJWT_EINTERNAL, &err);
-        return login_failed(r, json, outcome_of(err.status)->http,
+        return login_failed(r, c, json, ret, outcome_of(err.status)->http,
                             "server_error", "login is not available");
     }
     r->user = (char *)user;
@@ -2178,7 +2197,7 @@ static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
     if (ret && !ajwt_web_return_ok(ret)) {
         ret = NULL;
     }
-    if (!browser && cross_site(r)) {
+    if (!browser && cross_site(r, HANDLER_REFRESH)) {
         return send_json(r, HTTP_FORBIDDEN, ajwt_revoke_error(
             "invalid_request", "cross-site request", r->pool));
     }
@@ -2246,7 +2265,7 @@ static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
         return send_json(r, HTTP_METHOD_NOT_ALLOWED, ajwt_revoke_error(
             "invalid_request", "use POST", r->pool));
     }
-    if (cross_site(r)) {
+    if (cross_site(r, HANDLER_LOGOUT)) {
         return send_json(r, HTTP_FORBIDDEN, ajwt_revoke_error(
             "invalid_request", "cross-site request", r->pool));
     }
