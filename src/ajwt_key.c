@@ -513,6 +513,12 @@ static ajwt_status_t read_file(char **out, apr_size_t *len, const char *path,
     apr_size_t n;
     char *buf;
 
+    /* the type first: opening a FIFO would block start-up for ever */
+    rv = apr_stat(&fi, path, APR_FINFO_TYPE, p);
+    if (rv == APR_SUCCESS && fi.filetype != APR_REG) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "%s is not a regular file",
+                            path);
+    }
     rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
                        APR_OS_DEFAULT, p);
     if (rv != APR_SUCCESS) {

@@ -57,6 +57,12 @@ ajwt_status_t ajwt_roles_load(ajwt_roles_t **out, const char *path,
     if (!path || !*path) {
         return ajwt_err_set(err, AJWT_ECONFIG, "no role file given");
     }
+    /* the type first: opening a FIFO would block start-up for ever */
+    if (apr_stat(&fi, path, APR_FINFO_TYPE, p) == APR_SUCCESS
+        && fi.filetype != APR_REG) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "role file %s is not a "
+                            "regular file", path);
+    }
     rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
                        APR_OS_DEFAULT, p);
     if (rv != APR_SUCCESS) {

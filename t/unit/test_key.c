@@ -6,6 +6,7 @@
 #include <openssl/encoder.h>
 #include "ajwt_json.h"
 #include "ajwt_key.h"
+#include <sys/stat.h>
 #include "unit.h"
 #include "fixtures.h"
 
@@ -751,6 +752,26 @@ static void public_export(apr_pool_t *p)
        && !ajwt_keyset_find_kid(back, "r1")->has_private, "kid r1 public");
 }
 
+/* A FIFO (or any non-regular file) is refused without being opened:
+ * open() on a FIFO without a writer would block start-up for ever. */
+static void not_regular(apr_pool_t *p)
+{
+    char *dir = fx_tmpdir(p);
+    char *fifo = apr_pstrcat(p, dir, "/key.fifo", NULL);
+    ajwt_keyset_t *ks = NULL;
+    ajwt_err_t err = { 0 };
+    ok(mkfifo(fifo, 0600) == 0, "a FIFO made");
+    is_int(ajwt_keyset_add_file(&ks, fifo, NULL, p, &err), AJWT_ECONFIG,
+           "FIFO as key file refused");
+    ok(strstr(err.text, "regular file") != NULL, "as not a regular file");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_keyset_add_secret(&ks, apr_pstrcat(p, "file:", fifo, NULL),
+                                  NULL, p, &err), AJWT_ECONFIG,
+           "FIFO as secret file refused");
+    is_int(ajwt_keyset_add_file(&ks, dir, NULL, p, NULL), AJWT_ECONFIG,
+           "a directory refused");
+}
+
 UNIT_MAIN(pem_keys, pem_refusals, pem_forms, certificates, files, jwk_keys,
           jwk_refusals, jwk_algs, use_and_key_ops, sets_and_kids, secrets,
-          secret_sources, lifetime, public_export)
+          secret_sources, lifetime, public_export, not_regular)
