@@ -12,7 +12,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use AuthJWT::Test;
-use AuthJWT::Provider qw(tmpdir make_ca make_cert spew slurp jwk jwks_json);
+use AuthJWT::Provider qw(tmpdir make_ca make_cert spew slurp jwk jwks_json
+                         wait_until);
 use JSON ();
 use Digest::SHA ();
 use MIME::Base64 ();
@@ -311,8 +312,11 @@ sub run_mode {
                 if ($want == 200) {
                     is($r->content, "granted $path\n", 'the page');
                     if (defined $claims{user}) {
-                        like($h->access_since($am),
-                             qr/^127\.0\.0\.1 \Q$claims{user}\E \[/m,
+                        # the access log line is written after the
+                        # response has left: give it a moment
+                        my $re = qr/^127\.0\.0\.1 \Q$claims{user}\E \[/m;
+                        wait_until(3, sub { $h->access_since($am) =~ $re });
+                        like($h->access_since($am), $re,
                              "REMOTE_USER $claims{user}");
                     }
                 }

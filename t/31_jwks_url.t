@@ -67,7 +67,7 @@ sub module {
     my %o = @_;
     my $url = $o{url} =~ m{^https?://} ? $o{url} : $idp->url("/$o{url}");
     my $cafile = exists $o{ca} ? $o{ca} : $ca->{crt};
-    my $h = AuthJWT::Provider->module(conf => [
+    my $h = AuthJWT::Provider->module(mpm => $o{mpm}, conf => [
         ($o{startup} ? ("AuthJWTJwksStartup $o{startup}") : ()),
         '<Location "/p/">',
         'AuthType jwt',
@@ -185,9 +185,10 @@ if (want('rotation')) {
 }
 
 # ---------------------------------------------- unknown-kid rate limit
+# (worker MPM: the limit holds across processes and threads)
 if (want('limit')) {
     set_jwks('limit.json', 'A');
-    my $h = module(url => 'limit.json');
+    my $h = module(url => 'limit.json', mpm => 'worker');
     if (started($h, 'rate limit')) {
         my $m = $idp->access_mark;
         is(code($h, tok('forged-0')), 401,
@@ -212,9 +213,10 @@ if (want('limit')) {
 
 
 # ------------------------------- a burst of new-kid tokens: one fetch
+# (prefork: eight requests in four processes race for one lease)
 if (want('burst')) {
     set_jwks('burst.json', 'A');
-    my $h = module(url => 'burst.json');
+    my $h = module(url => 'burst.json', mpm => 'prefork');
     if (started($h, 'burst')) {
         later(burst => $h, sub {
             set_jwks('burst.json', 'A', 'B');
@@ -524,10 +526,11 @@ if (want('cert')) {
 }
 
 # ------------------------- start-up with the provider away, then it comes
+# (prefork: the keys one child fetched must reach every other child)
 if (want('away')) {
     my $later = AuthJWT::Provider->idp(cert => make_cert($dir, 'later', $ca));
     $later->set('keys.json', body => jwks_json($jwk{A}));
-    my $h = module(url => $later->url('/keys.json'));
+    my $h = module(url => $later->url('/keys.json'), mpm => 'prefork');
     if (started($h, 'provider away at start-up')) {
         like($h->error_log, qr/\[auth_jwt:warn\].*$TAG{startup_failed}:/,
              'away: start-up fetch failure is a warning');
@@ -542,6 +545,11 @@ if (want('away')) {
         ok($got, sprintf 'away: 200 once a retry fetched the keys (%.1f s)',
            Time::HiRes::time() - $t);
         like($h->error_log, qr/$TAG{updated}:/, 'away: keys-updated line');
+        my $m = $later->access_mark;
+        my @c = map { code($h, tok('A')) } 1 .. 12;
+        is("@c", join(' ', (200) x 12),
+           'away: every prefork child has the keys now');
+        is($later->hits('/keys.json', $m), 0, 'away: without fetching');
     }
     $h->stop;
     $later->stop;

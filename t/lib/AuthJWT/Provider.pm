@@ -166,19 +166,25 @@ sub _new {
     return $self;
 }
 
-# module(conf => [LINES], loglevel => 'info'): the module loaded, event MPM
-# with two child processes (so the shared cache is really shared), the
-# given lines appended. Not started: call ->start.
+# module(conf => [LINES], loglevel => 'info', mpm => 'event'|'prefork'|
+# 'worker'): the module loaded, several child processes (so the shared
+# cache is really shared), the given lines appended. Not started: call
+# ->start.
 sub module {
     my ($class, %o) = @_;
     my $self = $class->_new(%o, scheme => 'http');
     my $mod = $ENV{AJWT_MODULE} or die 'AJWT_MODULE not set';
     my $lvl = $o{loglevel} || 'info';
+    my $mpm = $o{mpm} || 'event';
     $self->{conf} = [
-        $self->_common('event'),
+        $self->_common($mpm),
         "Listen 127.0.0.1:$self->{port}",
-        'StartServers 2', 'ServerLimit 2', 'ThreadsPerChild 4',
-        'MinSpareThreads 4', 'MaxSpareThreads 16', 'MaxRequestWorkers 8',
+        $mpm eq 'prefork'
+          ? ('StartServers 4', 'MinSpareServers 4', 'MaxSpareServers 8',
+             'MaxRequestWorkers 8')
+          : ('StartServers 2', 'ServerLimit 2', 'ThreadsPerChild 4',
+             'MinSpareThreads 4', 'MaxSpareThreads 16',
+             'MaxRequestWorkers 8'),
         "LogLevel warn auth_jwt:$lvl",
         "LoadModule auth_jwt_module $mod",
         "DocumentRoot \"$self->{dir}/htdocs\"",
@@ -375,6 +381,9 @@ sub access_since { _since("$_[0]{dir}/access_log", $_[1]) }
 # hits(PATH, MARK): requests for PATH in the access log since MARK.
 sub hits {
     my ($self, $path, $mark) = @_;
+    # httpd logs a request once its answer has left: the module may have
+    # used the answer before the line is written
+    Time::HiRes::sleep(0.15);
     my @n = $self->access_since($mark) =~ /"GET \Q$path\E[ ?]/g;
     return scalar @n;
 }
