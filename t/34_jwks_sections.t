@@ -113,5 +113,55 @@ is($idp->hits('/one.json', $m) + $idp->hits('/pair.json', $m), 0,
    'no kid: nothing fetched');
 
 $h->stop;
+
+# A graceful restart keeps fetched keys in shared memory. When the new
+# configuration names other URLs, or the same ones in another order, each
+# location must still get the keys of its own URL, never another's.
+{
+    $idp->set('three.json', body => jwks_json($jwk{E}));
+    my $sect = sub {
+        my ($loc, $name) = @_;
+        return ("<Location \"/$loc/\">", 'AuthType jwt', "AuthName $loc",
+                'AuthJWTJwksURL ' . $idp->url("/$name"), $CA,
+                'Require valid-jwt', '</Location>');
+    };
+    my $g = AuthJWT::Provider->module(conf => [
+        $sect->('a', 'one.json'), $sect->('b', 'two.json')]);
+    $g->doc("$_/ok.txt") for qw(a b);
+    ok($g->start, 'graceful: httpd starts') or diag($g->error_log);
+    my $gc = sub { $g->get("/$_[0]/ok.txt", $_[1])->code };
+    is($gc->('a', tok('A')) . ' ' . $gc->('b', tok('B')), '200 200',
+       'graceful: /a/ has one.json (A), /b/ two.json (B)');
+
+    ok($g->graceful([$sect->('b', 'two.json'), $sect->('a', 'one.json')]),
+       'graceful: restarted with the sections in the other order');
+    my @r = map { $gc->('a', tok('A')) . ' ' . $gc->('b', tok('B')) . ' '
+                  . $gc->('a', tok('B')) . ' ' . $gc->('b', tok('A')) } 1 .. 3;
+    is("@r", join(' ', ('200 200 401 401') x 3),
+       'graceful, order swapped: each location keeps its own keys');
+
+    ok($g->graceful([$sect->('a', 'three.json'), $sect->('b', 'two.json')]),
+       'graceful: restarted with /a/ on another URL');
+    @r = map { $gc->('a', tok('E')) . ' ' . $gc->('a', tok('A')) . ' '
+               . $gc->('b', tok('B')) } 1 .. 3;
+    is("@r", join(' ', ('200 401 200') x 3),
+       'graceful, URL changed: /a/ has three.json\'s keys, not one.json\'s');
+
+    # Provider away, sections reordered again: the keys of both URLs are
+    # in shared memory, so both locations should keep working.
+    $idp->stop;
+    ok($g->graceful([$sect->('b', 'two.json'), $sect->('a', 'three.json')]),
+       'graceful: reordered with the provider away');
+    @r = map { $gc->('a', tok('E')) . ' ' . $gc->('b', tok('B')) } 1 .. 2;
+    TODO: {
+        local $TODO = 'keys are kept per position in the configuration: '
+            . 'moving a section refetches (see /work/idptest-findings.md)';
+        is("@r", join(' ', ('200 200') x 2),
+           'graceful, reordered, provider away: keys kept');
+    }
+    $g->stop;
+    ok($idp->start, 'provider up again');
+}
+
 $idp->stop;
 done_testing;

@@ -190,6 +190,7 @@ sub module {
         "DocumentRoot \"$self->{dir}/htdocs\"",
         @{ $o{conf} || [] },
     ];
+    $self->{nextra} = @{ $o{conf} || [] };
     return $self;
 }
 
@@ -325,11 +326,20 @@ sub _reaped {
 
 sub running { !$_[0]->_reaped }
 
-# graceful(): a graceful restart (SIGUSR1); true once httpd says it is
-# resuming normal operations again.
+# graceful([LINES]): a graceful restart (SIGUSR1), with the given lines
+# in place of the ones module()/idp() appended, if any; true once httpd
+# says it is resuming normal operations again.
 sub graceful {
-    my $self = shift;
+    my ($self, $lines) = @_;
     return 0 unless $self->{pid};
+    if ($lines) {
+        my @c = @{ $self->{conf} };
+        splice @c, -$self->{nextra}, $self->{nextra} if $self->{nextra};
+        $self->{conf} = [@c, @$lines];
+        $self->{nextra} = @$lines;
+        spew("$self->{dir}/httpd.conf",
+             join '', map { "$_\n" } @{ $self->{conf} });
+    }
     my $mark = $self->log_mark;
     kill 'USR1', $self->{pid};
     return $self->wait_log(qr/AH00489:/, 20,
