@@ -1048,7 +1048,9 @@ static void export_claims(request_rec *r, const ajwt_claims_t *cl,
                 *s = '_';
             }
         }
-        apr_table_setn(r->subprocess_env, env, text);
+        /* addn: setn would scan the table for each name, per request;
+         * the names come only from here */
+        apr_table_addn(r->subprocess_env, env, text);
     }
     apr_table_setn(r->subprocess_env, "JWT_TOKEN", token);
 }

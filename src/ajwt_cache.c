@@ -85,19 +85,24 @@ ajwt_status_t ajwt_cache_create(ajwt_cache_t **out, int entries,
 }
 
 /*
- * FNV-1a, 64 bits, seeded: it only picks a slot (the token itself is then
- * compared whole), so speed matters more than strength; the per-process
- * random seed keeps a client from aiming many tokens at one slot.
+ * A seeded multiply-xorshift hash over 8 bytes at a time: it only picks a
+ * slot (the token itself is then compared whole), so speed matters more
+ * than strength; the per-process random seed keeps a client from aiming
+ * many tokens at one slot.
  */
 static apr_uint64_t slot_hash(const ajwt_cache_t *c, const char *s,
                               apr_size_t len)
 {
-    apr_uint64_t h = 0xcbf29ce484222325ULL ^ c->seed;
+    apr_uint64_t h = c->seed ^ (len * 0x9e3779b97f4a7c15ULL), w;
     apr_size_t i;
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ULL;
+    for (i = 0; i + 8 <= len; i += 8) {
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
     }
+    w = 0;
+    memcpy(&w, s + i, len - i);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
     return h ^ (h >> 29);
 }
 

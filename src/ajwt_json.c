@@ -121,12 +121,36 @@ static const char *scalar_text(const json_t *v, char *buf, size_t size)
     return json_is_true(v) ? "true" : "false";
 }
 
+/* Decimal text of an integer, from p. */
+static const char *int_text(json_int_t n, apr_pool_t *p)
+{
+    char buf[24], *e = buf + sizeof(buf), *s = e;
+    unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n
+                                 : (unsigned long long)n;
+    do {
+        *--s = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (n < 0) {
+        *--s = '-';
+    }
+    return apr_pstrmemdup(p, s, (apr_size_t)(e - s));
+}
+
 const char *ajwt_json_text(const json_t *v, apr_pool_t *p)
 {
     char buf[64];
 
     if (!v || json_is_null(v)) {
         return NULL;
+    }
+    /* per request for every exported claim: no copy of strings (they
+     * live as long as v), integers without printf */
+    if (json_is_string(v)) {
+        return json_string_value(v);
+    }
+    if (json_is_integer(v)) {
+        return int_text(json_integer_value(v), p);
     }
     if (is_scalar(v)) {
         return apr_pstrdup(p, scalar_text(v, buf, sizeof(buf)));
@@ -143,7 +167,8 @@ const char *ajwt_json_text(const json_t *v, apr_pool_t *p)
             for (i = 0; i < n; i++) {
                 const char *s = scalar_text(json_array_get(v, i), buf,
                                             sizeof(buf));
-                APR_ARRAY_PUSH(parts, const char *) = apr_pstrdup(p, s);
+                APR_ARRAY_PUSH(parts, const char *) = s == buf
+                    ? apr_pstrdup(p, s) : s;
             }
             return apr_array_pstrcat(p, parts, ',');
         }

@@ -31,7 +31,8 @@ json_t *ajwt_json_path(const json_t *root, const char *path);
 /*
  * The text form of a scalar: strings as they are, integers in decimal,
  * reals with %.17g, true/false; arrays of scalars joined with ','; objects
- * and other arrays as compact JSON. From p; NULL for JSON null.
+ * and other arrays as compact JSON; NULL for JSON null. A string may be
+ * v's own (valid as long as v), everything else is from p.
  */
 const char *ajwt_json_text(const json_t *v, apr_pool_t *p);
 

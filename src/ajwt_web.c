@@ -11,11 +11,22 @@
 #include "ajwt_json.h"
 #include "ajwt_web.h"
 
-/* RFC 6750 b64token characters, before any trailing '='. */
+/* RFC 6750 b64token characters, before any trailing '=': a table, as
+ * this runs over every byte of every bearer token. */
+#define B64T(c) (((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z') \
+                 || ((c) >= '0' && (c) <= '9') || (c) == '-' || (c) == '.' \
+                 || (c) == '_' || (c) == '~' || (c) == '+' || (c) == '/')
+#define B64T4(c) B64T(c), B64T((c) + 1), B64T((c) + 2), B64T((c) + 3)
+#define B64T16(c) B64T4(c), B64T4((c) + 4), B64T4((c) + 8), B64T4((c) + 12)
+#define B64T64(c) B64T16(c), B64T16((c) + 16), B64T16((c) + 32), \
+                  B64T16((c) + 48)
+static const unsigned char b64token[256] = {
+    B64T64(0), B64T64(64), B64T64(128), B64T64(192)
+};
+
 static int is_b64token_char(unsigned char c)
 {
-    return apr_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'
-           || c == '+' || c == '/';
+    return b64token[c];
 }
 
 const char *ajwt_web_bearer(const char *authorization, apr_pool_t *p)
@@ -47,7 +58,8 @@ const char *ajwt_web_bearer(const char *authorization, apr_pool_t *p)
     if (*s) {
         return NULL;
     }
-    return apr_pstrmemdup(p, tok, end - tok);
+    /* the usual case, nothing after the token: no copy needed */
+    return *end ? apr_pstrmemdup(p, tok, end - tok) : tok;
 }
 
 static const char *skip_ows(const char *s, const char *end)

@@ -9,7 +9,8 @@
 /*
  * The token of an "Authorization: Bearer TOKEN" value (scheme matched
  * case-insensitively, one or more spaces, no trailing garbage); NULL if
- * the header is not a Bearer one. From p.
+ * the header is not a Bearer one. Points into authorization when nothing
+ * follows the token (it lives as long as the header), else from p.
  */
 const char *ajwt_web_bearer(const char *authorization, apr_pool_t *p);
 
