@@ -1555,6 +1555,7 @@ static int jwks_post_config(apr_pool_t *pconf, server_rec *s)
                                                        &auth_jwt_module);
     apr_pool_t *pp = s->process->pool;
     apr_size_t total = 0, off = 0;
+    unsigned int urls = 0;
     apr_shm_t *shm = NULL;
     const char *key;
     char *base;
@@ -1566,12 +1567,22 @@ static int jwks_post_config(apr_pool_t *pconf, server_rec *s)
     if (!jwks_sources || !jwks_sources->nelts) {
         return OK;
     }
+    /*
+     * One segment per ordered list of sources: a graceful restart with the
+     * same URLs finds its keys again, while one that adds, removes or
+     * reorders sources gets a segment of its own, so the old generation's
+     * children, still serving, never see their slots laid out anew for
+     * other URLs (the new generation fetches again).
+     */
     for (i = 0; i < jwks_sources->nelts; i++) {
         jwks_source *js = APR_ARRAY_IDX(jwks_sources, i, jwks_source *);
+        apr_ssize_t n = (apr_ssize_t)strlen(js->conf.url);
         total += ajwt_jwks_region_size(&js->conf);
+        urls = urls * 31 + apr_hashfunc_default(js->conf.url, &n)
+               + (unsigned)js->conf.discovery;
     }
-    key = apr_psprintf(pp, "auth_jwt_jwks_shm_%d_%" APR_SIZE_T_FMT,
-                       jwks_sources->nelts, total);
+    key = apr_psprintf(pp, "auth_jwt_jwks_shm_%d_%" APR_SIZE_T_FMT "_%x",
+                       jwks_sources->nelts, total, urls);
     apr_pool_userdata_get((void **)&shm, key, pp);
     if (!shm) {
         if ((rv = apr_shm_create(&shm, total, NULL, pp)) != APR_SUCCESS) {

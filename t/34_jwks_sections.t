@@ -154,8 +154,8 @@ $h->stop;
        'graceful: reordered with the provider away');
     @r = map { $gc->('a', tok('E')) . ' ' . $gc->('b', tok('B')) } 1 .. 2;
     TODO: {
-        local $TODO = 'keys are kept per position in the configuration: '
-            . 'moving a section refetches (see /work/idptest-findings.md)';
+        local $TODO = 'a reordered list of sources gets a fresh segment '
+            . '(so old children never see foreign keys) and refetches';
         is("@r", join(' ', ('200 200') x 2),
            'graceful, reordered, provider away: keys kept');
     }
