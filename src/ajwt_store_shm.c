@@ -221,26 +221,21 @@ static void unlock(shm_impl *im)
     }
 }
 
-static ajwt_status_t shm_put(ajwt_store_t *st, const char *key,
-                             apr_int64_t value, apr_int64_t expires,
-                             apr_int64_t now, ajwt_err_t *err)
+/*
+ * Under the writers' mutex: the slot of group g to write key w into. The
+ * slot already holding the key (*same set, *held its fields), else an
+ * empty or expired one, else the oldest written, which counts as an
+ * eviction. Under the mutex no writer runs: plain copies are consistent.
+ */
+static shm_slot *choose_slot(shm_impl *im, shm_slot *g, apr_uint32_t len,
+                             const apr_uint64_t *w, apr_int64_t now,
+                             int *same, slot_copy *held)
 {
-    shm_impl *im = st->impl;
-    apr_uint64_t w[KEY_WORDS];
-    apr_uint32_t len;
-    shm_slot *g, *pick = NULL, *oldest = NULL;
+    shm_slot *pick = NULL, *oldest = NULL;
     apr_uint64_t oldest_written = 0;
-    ajwt_status_t rc;
     int i;
 
-    if ((rc = key_words(w, &len, key, err)) != AJWT_OK) {
-        return rc;
-    }
-    g = group_of(im, w, len);
-    if ((rc = lock(im, err)) != AJWT_OK) {
-        return rc;
-    }
-    /* Under the mutex no writer runs: plain copies are consistent. */
+    *same = 0;
     for (i = 0; i < GROUP_WAYS; i++) {
         slot_copy c;
         copy_fields(&c, &g[i]);
@@ -248,8 +243,9 @@ static ajwt_status_t shm_put(ajwt_store_t *st, const char *key,
             c.keylen = 0;           /* a dead writer's slot: reuse it */
         }
         if (same_key(&c, len, w)) {
-            pick = &g[i];           /* the same key: overwrite */
-            break;
+            *same = 1;
+            *held = c;
+            return &g[i];
         }
         if (!pick && (c.keylen == 0 || c.expires <= now)) {
             pick = &g[i];           /* keep looking for the same key */
@@ -263,7 +259,30 @@ static ajwt_status_t shm_put(ajwt_store_t *st, const char *key,
         pick = oldest;              /* every slot live: the oldest goes */
         STORE(im->hdr->evictions, LOAD(im->hdr->evictions) + 1);
     }
-    slot_write(im, pick, len, w, value, expires);
+    return pick;
+}
+
+static ajwt_status_t shm_put(ajwt_store_t *st, const char *key,
+                             apr_int64_t value, apr_int64_t expires,
+                             apr_int64_t now, ajwt_err_t *err)
+{
+    shm_impl *im = st->impl;
+    apr_uint64_t w[KEY_WORDS];
+    apr_uint32_t len;
+    slot_copy held;
+    shm_slot *g;
+    ajwt_status_t rc;
+    int same;
+
+    if ((rc = key_words(w, &len, key, err)) != AJWT_OK) {
+        return rc;
+    }
+    g = group_of(im, w, len);
+    if ((rc = lock(im, err)) != AJWT_OK) {
+        return rc;
+    }
+    slot_write(im, choose_slot(im, g, len, w, now, &same, &held), len, w,
+               value, expires);
     unlock(im);
     return AJWT_OK;
 }
@@ -332,10 +351,10 @@ static ajwt_status_t shm_incr(ajwt_store_t *st, const char *key,
     shm_impl *im = st->impl;
     apr_uint64_t w[KEY_WORDS];
     apr_uint32_t len;
-    shm_slot *g, *pick = NULL, *oldest = NULL;
-    apr_uint64_t oldest_written = 0;
+    slot_copy held;
+    shm_slot *g, *slot;
     ajwt_status_t rc;
-    int i;
+    int same;
 
     if ((rc = key_words(w, &len, key, err)) != AJWT_OK) {
         return rc;
@@ -344,36 +363,15 @@ static ajwt_status_t shm_incr(ajwt_store_t *st, const char *key,
     if ((rc = lock(im, err)) != AJWT_OK) {
         return rc;
     }
-    for (i = 0; i < GROUP_WAYS; i++) {
-        slot_copy c;
-        copy_fields(&c, &g[i]);
-        if (LOAD(g[i].seq) & 1) {
-            c.keylen = 0;
-        }
-        if (same_key(&c, len, w)) {
-            if (c.expires > now) {
-                *value = c.value + 1;
-                slot_write(im, &g[i], len, w, *value, c.expires);
-                unlock(im);
-                return AJWT_OK;
-            }
-            pick = &g[i];           /* expired: starts again */
-            break;
-        }
-        if (!pick && (c.keylen == 0 || c.expires <= now)) {
-            pick = &g[i];
-        }
-        if (!oldest || c.written < oldest_written) {
-            oldest = &g[i];
-            oldest_written = c.written;
-        }
+    slot = choose_slot(im, g, len, w, now, &same, &held);
+    if (same && held.expires > now) {
+        *value = held.value + 1;
+        expires = held.expires;
     }
-    if (!pick) {
-        pick = oldest;
-        STORE(im->hdr->evictions, LOAD(im->hdr->evictions) + 1);
+    else {
+        *value = 1;                 /* new, or expired: starts again */
     }
-    *value = 1;
-    slot_write(im, pick, len, w, 1, expires);
+    slot_write(im, slot, len, w, *value, expires);
     unlock(im);
     return AJWT_OK;
 }
