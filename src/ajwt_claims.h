@@ -11,6 +11,9 @@
 /* Latest NumericDate accepted: 9999-12-31T23:59:59Z. */
 #define AJWT_MAX_NUMERIC_DATE  APR_INT64_C(253402300799)
 
+/* Bytes of a revocation store key with its NUL (AJWT_STORE_KEY_MAX). */
+#define AJWT_CLAIMS_KEY_MAX    64
+
 typedef struct {
     int leeway;                     /* seconds, >= 0 */
     apr_int64_t max_age;            /* seconds; < 0 means no limit */
@@ -25,6 +28,15 @@ typedef struct {
     apr_int64_t nbf, iat;           /* valid when has_nbf / has_iat */
     int has_nbf, has_iat;
     const char *sub, *jti, *iss;    /* NULL when absent */
+    /*
+     * The revocation store's keys of jti and sub (ajwt_store.h), made once
+     * per verified token by ajwt_store_claims_keys() and cached with the
+     * claims, so that a cached token costs no digest per request. Inline
+     * text, never pointers: a cache hit is a copy. Not made while
+     * store_keys is 0 (ajwt_claims_read() leaves it 0).
+     */
+    int store_keys;
+    char store_jti[AJWT_CLAIMS_KEY_MAX], store_sub[AJWT_CLAIMS_KEY_MAX];
 } ajwt_claims_t;
 
 /*

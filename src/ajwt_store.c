@@ -25,6 +25,13 @@
 /* Bytes of a jti or sub quoted in an error text. */
 #define ID_PART 64
 
+/* The claims keep keys inline (ajwt_claims.h): same size as ours. */
+typedef char key_sizes_agree[AJWT_CLAIMS_KEY_MAX == AJWT_STORE_KEY_MAX
+                             ? 1 : -1];
+
+/* Set once a store exists in this process: see ajwt_store_keys_wanted(). */
+static int keys_wanted;
+
 static const char enc[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -133,39 +140,115 @@ static const char *id_text(char *buf, const char *id)
     return buf;
 }
 
+void ajwt_store_claims_keys(ajwt_claims_t *cl)
+{
+    cl->store_jti[0] = cl->store_sub[0] = '\0';
+    if (cl->jti) {
+        ajwt_store_key_jti(cl->store_jti, cl->jti);
+    }
+    if (cl->sub) {
+        ajwt_store_key_sub(cl->store_sub, cl->sub);
+    }
+    cl->store_keys = 1;
+}
+
+/* Called by the backends' constructors. A plain flag: set in the parent
+ * before any child or thread exists, and a racing reader that misses it
+ * only makes one token's keys per request instead of once. */
+void ajwt_store_note_made(void)
+{
+    __atomic_store_n(&keys_wanted, 1, __ATOMIC_RELAXED);
+}
+
+int ajwt_store_keys_wanted(void)
+{
+    return __atomic_load_n(&keys_wanted, __ATOMIC_RELAXED);
+}
+
+/*
+ * get per key, for a backend without get_many: the same answers, except
+ * that a value get cannot read is its failure (AJWT_ESTORE), as before.
+ */
+static ajwt_status_t get_each(ajwt_store_t *st, const char *const *keys,
+                              int n, apr_int64_t *value, int *state,
+                              apr_int64_t now, ajwt_err_t *err)
+{
+    ajwt_status_t rc;
+    int i, found;
+
+    for (i = 0; i < n; i++) {
+        state[i] = AJWT_STORE_UNKNOWN;
+    }
+    for (i = 0; i < n; i++) {
+        if ((rc = st->ops->get(st, keys[i], &value[i], &found, now, err))) {
+            return rc;
+        }
+        state[i] = found ? AJWT_STORE_FOUND : AJWT_STORE_ABSENT;
+    }
+    return AJWT_OK;
+}
+
 ajwt_status_t ajwt_store_check(ajwt_store_t *st, const ajwt_claims_t *cl,
                                apr_int64_t now, ajwt_err_t *err)
 {
-    char key[AJWT_STORE_KEY_MAX], id[ID_PART + 4];
-    apr_int64_t value;
-    int found;
+    char jbuf[AJWT_STORE_KEY_MAX], sbuf[AJWT_STORE_KEY_MAX];
+    char id[ID_PART + 4];
+    const char *keys[2];
+    apr_int64_t value[2] = { 0, 0 };
+    int state[2], n = 0, j = -1, s = -1;
+    ajwt_err_t serr = { 0 };
     ajwt_status_t rc;
 
     if (cl->jti) {
-        ajwt_store_key_jti(key, cl->jti);
-        rc = st->ops->get(st, key, &value, &found, now, err);
-        if (rc != AJWT_OK) {
-            return rc;      /* AJWT_ESTORE: the caller decides deny/allow */
+        if (!cl->store_keys) {
+            ajwt_store_key_jti(jbuf, cl->jti);
         }
-        if (found) {
-            return ajwt_err_set(err, AJWT_EREVOKED, "jti %s is revoked",
-                                id_text(id, cl->jti));
-        }
+        keys[j = n++] = cl->store_keys ? cl->store_jti : jbuf;
     }
     if (cl->sub) {
-        ajwt_store_key_sub(key, cl->sub);
-        rc = st->ops->get(st, key, &value, &found, now, err);
-        if (rc != AJWT_OK) {
-            return rc;
+        if (!cl->store_keys) {
+            ajwt_store_key_sub(sbuf, cl->sub);
         }
-        /* iat == value is revoked: see the same-second note above */
-        if (found && (!cl->has_iat || cl->iat <= value)) {
-            return ajwt_err_set(err, AJWT_EREVOKED, "sub %s is revoked "
-                                "(tokens issued up to %" APR_INT64_T_FMT
-                                ")", id_text(id, cl->sub), value);
-        }
+        keys[s = n++] = cl->store_keys ? cl->store_sub : sbuf;
     }
-    return AJWT_OK;
+    if (n == 0) {
+        return AJWT_OK;
+    }
+    /* the store's failure is kept aside: a revocation found on what did
+     * answer is the better reason */
+    rc = st->ops->get_many ? st->ops->get_many(st, keys, n, value, state,
+                                                now, &serr)
+                           : get_each(st, keys, n, value, state, now, &serr);
+    if (rc != AJWT_OK && rc != AJWT_ESTORE) {
+        if (err) {
+            *err = serr;
+        }
+        return rc;
+    }
+    /* a jti listed is revoked whatever its value says */
+    if (j >= 0 && (state[j] == AJWT_STORE_FOUND
+                   || state[j] == AJWT_STORE_MALFORMED)) {
+        return ajwt_err_set(err, AJWT_EREVOKED, "jti %s is revoked",
+                            id_text(id, cl->jti));
+    }
+    if (s >= 0 && state[s] == AJWT_STORE_MALFORMED) {
+        /* not ours, or damaged: no time to compare iat with, and letting
+         * it through could be letting a revoked subject through */
+        return ajwt_err_set(err, AJWT_EREVOKED, "sub %s is revoked "
+                            "(malformed value in the store)",
+                            id_text(id, cl->sub));
+    }
+    /* iat == value is revoked: see the same-second note above */
+    if (s >= 0 && state[s] == AJWT_STORE_FOUND
+        && (!cl->has_iat || cl->iat <= value[s])) {
+        return ajwt_err_set(err, AJWT_EREVOKED, "sub %s is revoked "
+                            "(tokens issued up to %" APR_INT64_T_FMT ")",
+                            id_text(id, cl->sub), value[s]);
+    }
+    if (rc != AJWT_OK && err) {
+        *err = serr;        /* AJWT_ESTORE: the caller decides deny/allow */
+    }
+    return rc;
 }
 
 ajwt_status_t ajwt_store_revoke_jti(ajwt_store_t *st, const char *jti,

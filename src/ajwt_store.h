@@ -31,6 +31,12 @@
 
 typedef struct ajwt_store_t ajwt_store_t;
 
+/* What a lookup of several keys at once learnt of each (get_many). */
+#define AJWT_STORE_UNKNOWN    (-1)  /* not looked up: the store failed */
+#define AJWT_STORE_ABSENT     0
+#define AJWT_STORE_FOUND      1     /* present, value set */
+#define AJWT_STORE_MALFORMED  2     /* present, value not one of ours */
+
 typedef struct {
     const char *name;                       /* "shm", "memcached" */
     /*
@@ -57,6 +63,17 @@ typedef struct {
     ajwt_status_t (*incr)(ajwt_store_t *st, const char *key,
                           apr_int64_t *value, apr_int64_t expires,
                           apr_int64_t now, ajwt_err_t *err);
+    /*
+     * Optional (NULL: ajwt_store_check() calls get per key). Look up n
+     * keys (1 or 2) at once, in one round trip where the backend can:
+     * state[i] is one of AJWT_STORE_*, value[i] set when FOUND. Unlike
+     * get, a value that does not parse is reported (MALFORMED), not
+     * taken for a failure. AJWT_ESTORE when the store could not be
+     * reached for some key: those keys are UNKNOWN, the others answered.
+     */
+    ajwt_status_t (*get_many)(ajwt_store_t *st, const char *const *keys,
+                              int n, apr_int64_t *value, int *state,
+                              apr_int64_t now, ajwt_err_t *err);
 } ajwt_store_ops_t;
 
 struct ajwt_store_t {
@@ -77,11 +94,31 @@ void ajwt_store_key_sub(char *buf, const char *sub);
 void ajwt_store_key_named(char *buf, const char *prefix, const char *id);
 
 /*
+ * The keys of cl's jti and sub into cl->store_jti and cl->store_sub (""
+ * for an absent claim), and cl->store_keys set: done once per verified
+ * token, before it is cached (ajwt_verify()), so that ajwt_store_check()
+ * of a cached token makes no digest.
+ */
+void ajwt_store_claims_keys(ajwt_claims_t *cl);
+
+/*
+ * True once a store was made in this process (ajwt_store_shm_init(),
+ * ajwt_store_mc_create()): only then is making the keys of every newly
+ * verified token worth its cost.
+ */
+int ajwt_store_keys_wanted(void);
+
+/* For the backends' constructors: a store now exists in this process. */
+void ajwt_store_note_made(void);
+
+/*
  * Is this verified token revoked? AJWT_EREVOKED (its jti is listed, or its
  * subject was revoked at or after its iat; a token without iat counts as
- * issued before any revocation of its subject),
- * AJWT_ESTORE (store unreachable), or AJWT_OK. A token without jti can
- * still be revoked through its subject.
+ * issued before any revocation of its subject; an entry of its jti or sub
+ * whose value is not one of ours counts as a revocation), AJWT_ESTORE
+ * (store unreachable, and no revocation found on what answered), or
+ * AJWT_OK. A token without jti can still be revoked through its subject.
+ * Uses cl->store_* when cl->store_keys is set, else makes the keys.
  */
 ajwt_status_t ajwt_store_check(ajwt_store_t *st, const ajwt_claims_t *cl,
                                apr_int64_t now, ajwt_err_t *err);

@@ -69,6 +69,8 @@ typedef struct {
     memcached_st *mc;
     uint32_t nservers;
     apr_int64_t *down_until;    /* per server: skipped while now <= this */
+    unsigned char *up;          /* per server: last use in this thread
+                                 * worked, so its socket is open */
 } mc_handle_t;
 
 static void handle_free(void *data)
@@ -79,6 +81,7 @@ static void handle_free(void *data)
             memcached_free(h->mc);
         }
         free(h->down_until);
+        free(h->up);
         free(h);
     }
 }
@@ -118,6 +121,7 @@ static mc_handle_t *thread_handle(ajwt_store_t *st, ajwt_err_t *err)
     if (h) {
         /* inherited through fork(): its sockets are the parent's */
         free(h->down_until);
+        free(h->up);
         free(h);
         pthread_setspecific(impl->key, NULL);
     }
@@ -132,7 +136,8 @@ static mc_handle_t *thread_handle(ajwt_store_t *st, ajwt_err_t *err)
     pthread_mutex_unlock(&impl->clone_lock);
     h->nservers = h->mc ? memcached_server_count(h->mc) : 0;
     h->down_until = calloc(h->nservers ? h->nservers : 1, sizeof(apr_int64_t));
-    if (!h->mc || !h->down_until) {
+    h->up = calloc(h->nservers ? h->nservers : 1, 1);
+    if (!h->mc || !h->down_until || !h->up) {
         handle_free(h);
         ajwt_err_set(err, AJWT_EINTERNAL, "memcached: cannot clone handle");
         return NULL;
@@ -216,6 +221,7 @@ static ajwt_status_t mc_fail(ajwt_store_t *st, mc_handle_t *h,
 
     if (i < h->nservers) {
         h->down_until[i] = now + impl->retry_s;
+        h->up[i] = 0;
     }
     server_of(h->mc, key, klen, where, sizeof(where));
     return ajwt_err_set(err, AJWT_ESTORE, "memcached %s of %s at %s: %s%s%s",
@@ -327,31 +333,26 @@ static int parse_value(const char *s, size_t len, apr_int64_t *out)
     return 1;
 }
 
-static ajwt_status_t mc_get(ajwt_store_t *st, const char *key,
-                            apr_int64_t *value, int *found,
-                            apr_int64_t now, ajwt_err_t *err)
+/*
+ * One key by memcached_get, with the retry of stale(): *state ABSENT,
+ * FOUND (*value set) or MALFORMED (present, value not ours).
+ */
+static ajwt_status_t get_one(ajwt_store_t *st, mc_handle_t *h,
+                             const char *key, size_t klen,
+                             apr_int64_t *value, int *state,
+                             apr_int64_t now, ajwt_err_t *err)
 {
-    mc_handle_t *h;
-    memcached_st *mc;
+    memcached_st *mc = h->mc;
     memcached_return_t rc;
-    size_t klen, vlen = 0;
-    uint32_t flags = 0;
+    size_t vlen = 0;
+    uint32_t flags = 0, i;
     char *v;
-    int good, e;
+    int e;
 
-    /* memcached expires entries itself: now is only for skipped() */
-    *found = 0;
-    if (!key_ok(key, &klen)) {
-        return ajwt_err_set(err, AJWT_EINTERNAL, "memcached: invalid key "
-                            "(%lu bytes)", (unsigned long)klen);
-    }
-    if (!(h = thread_handle(st, err))) {
-        return AJWT_EINTERNAL;
-    }
+    *state = AJWT_STORE_UNKNOWN;
     if (skipped(st, h, "get", key, klen, now, err)) {
         return AJWT_ESTORE;
     }
-    mc = h->mc;
     v = memcached_get(mc, key, klen, &vlen, &flags, &rc);
     e = memcached_last_error_errno(mc);
     if (stale(rc)) {
@@ -365,23 +366,173 @@ static ajwt_status_t mc_get(ajwt_store_t *st, const char *key,
             e = memcached_last_error_errno(mc);
         }
     }
-    if (rc == MEMCACHED_NOTFOUND) {
-        free(v);
-        return AJWT_OK;
-    }
-    if (rc != MEMCACHED_SUCCESS) {
+    if (rc != MEMCACHED_SUCCESS && rc != MEMCACHED_NOTFOUND) {
         free(v);
         return mc_fail(st, h, rc, e, "get", key, klen, now, err);
     }
-    good = v && parse_value(v, vlen, value);
-    free(v);
-    if (!good) {
-        /* not ours: fail like an unreachable store, never "not revoked" */
-        return ajwt_err_set(err, AJWT_ESTORE, "memcached get of %s: "
-                            "malformed value (%lu bytes)", key,
-                            (unsigned long)vlen);
+    if ((i = memcached_generate_hash(mc, key, klen)) < h->nservers) {
+        h->up[i] = 1;
     }
-    *found = 1;
+    if (rc == MEMCACHED_NOTFOUND) {
+        *state = AJWT_STORE_ABSENT;
+    }
+    else {
+        *state = v && parse_value(v, vlen, value) ? AJWT_STORE_FOUND
+                                                  : AJWT_STORE_MALFORMED;
+    }
+    free(v);
+    return AJWT_OK;
+}
+
+static ajwt_status_t mc_get(ajwt_store_t *st, const char *key,
+                            apr_int64_t *value, int *found,
+                            apr_int64_t now, ajwt_err_t *err)
+{
+    mc_handle_t *h;
+    ajwt_status_t rc;
+    size_t klen;
+    int state;
+
+    /* memcached expires entries itself: now is only for skipped() */
+    *found = 0;
+    if (!key_ok(key, &klen)) {
+        return ajwt_err_set(err, AJWT_EINTERNAL, "memcached: invalid key "
+                            "(%lu bytes)", (unsigned long)klen);
+    }
+    if (!(h = thread_handle(st, err))) {
+        return AJWT_EINTERNAL;
+    }
+    if ((rc = get_one(st, h, key, klen, value, &state, now, err))) {
+        return rc;
+    }
+    if (state == AJWT_STORE_MALFORMED) {
+        /* not ours: fail like an unreachable store, never "not revoked";
+         * ajwt_store_check() reads it through mc_get_many(), which tells
+         * it apart */
+        return ajwt_err_set(err, AJWT_ESTORE, "memcached get of %s: "
+                            "malformed value", key);
+    }
+    *found = state == AJWT_STORE_FOUND;
+    return AJWT_OK;
+}
+
+/*
+ * One memcached_mget of keys (all on one server) and the fetch of what it
+ * found. MEMCACHED_SUCCESS when the server answered for every key (those
+ * not fetched are absent), else the failure, as memcached_get would have
+ * it: memcached_get is this same mget of one key and fetch.
+ */
+static memcached_return_t mget_fetch(memcached_st *mc,
+                                     const char *const *keys,
+                                     const size_t *klen, int n,
+                                     apr_int64_t *value, int *state)
+{
+    memcached_result_st res, *r;
+    memcached_return_t rc;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        state[i] = AJWT_STORE_ABSENT;
+    }
+    rc = memcached_mget(mc, keys, klen, (size_t)n);
+    if (rc != MEMCACHED_SUCCESS) {
+        return rc;
+    }
+    if (!memcached_result_create(mc, &res)) {
+        return MEMCACHED_MEMORY_ALLOCATION_FAILURE;
+    }
+    while ((r = memcached_fetch_result(mc, &res, &rc))) {
+        const char *k = memcached_result_key_value(r);
+        size_t kl = memcached_result_key_length(r);
+        for (i = 0; i < n; i++) {
+            if (kl == klen[i] && !memcmp(k, keys[i], kl)) {
+                state[i] = parse_value(memcached_result_value(r),
+                                       memcached_result_length(r),
+                                       &value[i])
+                           ? AJWT_STORE_FOUND : AJWT_STORE_MALFORMED;
+            }
+        }
+    }
+    memcached_result_free(&res);
+    return rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND
+           ? MEMCACHED_SUCCESS : rc;
+}
+
+/*
+ * ajwt_store_check()'s lookup of a token's jti and sub keys: one round
+ * trip (memcached_mget) when both keys live on one server whose socket
+ * is open in this thread, else memcached_get per key as before.
+ *
+ * Why not an mget across servers, or on a socket not yet open: when one
+ * server of an mget cannot be connected to or written to, libmemcached
+ * goes on with the others and reports the status of the last key sent,
+ * so a dead server's keys can come back as merely "not found" (read
+ * "not revoked"), and a first connect that fails hides its reason
+ * (errno) behind "server disabled" for the next key. On one open socket
+ * two small requests are buffered and sent with one write, and a failure
+ * to write or read fails the whole fetch, as for memcached_get. A socket
+ * found dead there (the server restarted) drops back to one get per key,
+ * which reconnects with the same retry as before.
+ */
+static ajwt_status_t mc_get_many(ajwt_store_t *st, const char *const *keys,
+                                 int n, apr_int64_t *value, int *state,
+                                 apr_int64_t now, ajwt_err_t *err)
+{
+    mc_handle_t *h;
+    size_t klen[2];
+    uint32_t srv[2];
+    ajwt_status_t rv;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        state[i] = AJWT_STORE_UNKNOWN;
+    }
+    if (n < 1 || n > 2) {
+        return ajwt_err_set(err, AJWT_EINTERNAL, "memcached: %d keys at "
+                            "once", n);
+    }
+    for (i = 0; i < n; i++) {
+        if (!key_ok(keys[i], &klen[i])) {
+            return ajwt_err_set(err, AJWT_EINTERNAL, "memcached: invalid "
+                                "key (%lu bytes)", (unsigned long)klen[i]);
+        }
+    }
+    if (!(h = thread_handle(st, err))) {
+        return AJWT_EINTERNAL;
+    }
+    for (i = 0; i < n; i++) {
+        srv[i] = memcached_generate_hash(h->mc, keys[i], klen[i]);
+    }
+    if (n == 2 && srv[0] == srv[1] && srv[0] < h->nservers
+        && h->up[srv[0]]) {
+        memcached_return_t rc;
+        int e;
+
+        if (skipped(st, h, "get", keys[0], klen[0], now, err)) {
+            return AJWT_ESTORE;
+        }
+        rc = mget_fetch(h->mc, keys, klen, n, value, state);
+        e = memcached_last_error_errno(h->mc);
+        if (rc == MEMCACHED_SUCCESS) {
+            return AJWT_OK;
+        }
+        for (i = 0; i < n; i++) {
+            state[i] = AJWT_STORE_UNKNOWN;
+        }
+        h->up[srv[0]] = 0;
+        if (!stale(rc)) {
+            return mc_fail(st, h, rc, e, "get", keys[0], klen[0], now,
+                           err);
+        }
+        /* the socket was dead: one get per key reconnects */
+    }
+    for (i = 0; i < n; i++) {
+        rv = get_one(st, h, keys[i], klen[i], &value[i], &state[i], now,
+                     err);
+        if (rv != AJWT_OK) {
+            return rv;
+        }
+    }
     return AJWT_OK;
 }
 
@@ -436,7 +587,7 @@ static ajwt_status_t mc_incr(ajwt_store_t *st, const char *key,
 }
 
 static const ajwt_store_ops_t mc_ops = { "memcached", mc_put, mc_get,
-                                         mc_incr };
+                                         mc_incr, mc_get_many };
 
 /* One "host[:port]" or "[v6addr][:port]" item, trimmed, into mc. */
 static ajwt_status_t add_server(memcached_st *mc, const char *item,
@@ -614,5 +765,6 @@ ajwt_status_t ajwt_store_mc_create(ajwt_store_t **out,
     st->ops = &mc_ops;
     st->impl = impl;
     *out = st;
+    ajwt_store_note_made();
     return AJWT_OK;
 }

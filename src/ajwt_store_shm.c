@@ -32,7 +32,7 @@
 #include "ajwt_store.h"
 
 #define SHM_MAGIC       APR_UINT64_C(0x616a777472657631)   /* "ajwtrev1" */
-#define SHM_VERSION     1
+#define SHM_VERSION     2       /* 2: slots carry a tag, not a length */
 #define GROUP_WAYS      8
 #define KEY_WORDS       (AJWT_STORE_KEY_MAX / 8)
 #define READ_RETRIES    64      /* per slot, then the reader takes the lock */
@@ -52,7 +52,7 @@ typedef struct {
 
 typedef struct {
     apr_uint32_t seq;           /* odd while a writer is in the slot */
-    apr_uint32_t keylen;        /* 0: never used */
+    apr_uint32_t tag;           /* 0: never used; see key_tag() */
     apr_int64_t value;
     apr_int64_t expires;        /* absolute seconds */
     apr_uint64_t written;       /* the header's generation at the write */
@@ -69,7 +69,7 @@ typedef struct {
 
 /* One slot as read by a reader: a consistent copy. */
 typedef struct {
-    apr_uint32_t keylen;
+    apr_uint32_t tag;
     apr_int64_t value, expires;
     apr_uint64_t written;
     apr_uint64_t key[KEY_WORDS];
@@ -97,6 +97,20 @@ static apr_uint64_t key_hash(const apr_uint64_t *w, apr_uint32_t len)
     return h;
 }
 
+/*
+ * What a slot shows first: 24 bits of the hash (bits the group choice
+ * barely uses) above the key's length. Every key of the store has the
+ * same length and its first word is a common prefix, so without it an
+ * absent key (the usual lookup) compared two words in each of the
+ * group's slots; with it, one compare mostly, and a false match (1 in
+ * 16 million) only costs the full compare that follows. Never 0: a key
+ * has at least one byte.
+ */
+static apr_uint32_t key_tag(apr_uint64_t h, apr_uint32_t len)
+{
+    return (apr_uint32_t)(h >> 40) << 8 | len;
+}
+
 /* The key as zero-padded words, so that comparing is KEY_WORDS compares. */
 static ajwt_status_t key_words(apr_uint64_t *w, apr_uint32_t *len,
                                const char *key, ajwt_err_t *err)
@@ -112,18 +126,20 @@ static ajwt_status_t key_words(apr_uint64_t *w, apr_uint32_t *len,
     return AJWT_OK;
 }
 
+/* The key's group (from its hash h) and its tag. */
 static shm_slot *group_of(const shm_impl *im, const apr_uint64_t *w,
-                          apr_uint32_t len)
+                          apr_uint32_t len, apr_uint32_t *tag)
 {
-    apr_uint64_t g = key_hash(w, len) % im->hdr->ngroups;
-    return im->slots + g * GROUP_WAYS;
+    apr_uint64_t h = key_hash(w, len);
+    *tag = key_tag(h, len);
+    return im->slots + (h % im->hdr->ngroups) * GROUP_WAYS;
 }
 
-static int same_key(const slot_copy *c, apr_uint32_t len,
+static int same_key(const slot_copy *c, apr_uint32_t tag,
                     const apr_uint64_t *w)
 {
     int i;
-    if (c->keylen != len) {
+    if (c->tag != tag) {
         return 0;
     }
     for (i = 0; i < KEY_WORDS; i++) {
@@ -137,7 +153,7 @@ static int same_key(const slot_copy *c, apr_uint32_t len,
 static void copy_fields(slot_copy *c, shm_slot *s)
 {
     int i;
-    c->keylen = LOAD(s->keylen);
+    c->tag = LOAD(s->tag);
     c->value = LOAD(s->value);
     c->expires = LOAD(s->expires);
     c->written = LOAD(s->written);
@@ -154,18 +170,22 @@ static void copy_fields(slot_copy *c, shm_slot *s)
  * A key that differs needs no check of the sequence: every word is read
  * atomically, so a mix of an old and a new key differs from the key only
  * if the old or the new one does, and "not here" is then a true answer
- * either before or after the concurrent write. This keeps an absent key
- * (the usual case) cheap: mostly one word compared per slot.
+ * either before or after the concurrent write. So the tag is looked at
+ * before the sequence: an absent key (the usual case) costs one load and
+ * one compare per slot.
  */
-static int slot_find(shm_slot *s, apr_uint32_t len, const apr_uint64_t *w,
+static int slot_find(shm_slot *s, apr_uint32_t tag, const apr_uint64_t *w,
                      apr_int64_t *value, apr_int64_t *expires)
 {
     apr_uint32_t s1, s2, i;
+    if (LOAD(s->tag) != tag) {
+        return 0;
+    }
     s1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
     if (s1 & 1) {
         return -1;
     }
-    if (LOAD(s->keylen) != len) {
+    if (LOAD(s->tag) != tag) {
         return 0;
     }
     for (i = 0; i < KEY_WORDS; i++) {
@@ -184,7 +204,7 @@ static int slot_find(shm_slot *s, apr_uint32_t len, const apr_uint64_t *w,
  * The writer's half, under the mutex. A slot left odd by a writer that
  * died half-way is made even first, then rewritten whole.
  */
-static void slot_write(shm_impl *im, shm_slot *s, apr_uint32_t len,
+static void slot_write(shm_impl *im, shm_slot *s, apr_uint32_t tag,
                        const apr_uint64_t *w, apr_int64_t value,
                        apr_int64_t expires)
 {
@@ -193,7 +213,7 @@ static void slot_write(shm_impl *im, shm_slot *s, apr_uint32_t len,
     seq += (seq & 1);
     STORE(s->seq, seq + 1);
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    STORE(s->keylen, len);
+    STORE(s->tag, tag);
     for (i = 0; i < KEY_WORDS; i++) {
         STORE(s->key[i], w[i]);
     }
@@ -227,7 +247,7 @@ static void unlock(shm_impl *im)
  * empty or expired one, else the oldest written, which counts as an
  * eviction. Under the mutex no writer runs: plain copies are consistent.
  */
-static shm_slot *choose_slot(shm_impl *im, shm_slot *g, apr_uint32_t len,
+static shm_slot *choose_slot(shm_impl *im, shm_slot *g, apr_uint32_t tag,
                              const apr_uint64_t *w, apr_int64_t now,
                              int *same, slot_copy *held)
 {
@@ -240,14 +260,14 @@ static shm_slot *choose_slot(shm_impl *im, shm_slot *g, apr_uint32_t len,
         slot_copy c;
         copy_fields(&c, &g[i]);
         if (LOAD(g[i].seq) & 1) {
-            c.keylen = 0;           /* a dead writer's slot: reuse it */
+            c.tag = 0;              /* a dead writer's slot: reuse it */
         }
-        if (same_key(&c, len, w)) {
+        if (same_key(&c, tag, w)) {
             *same = 1;
             *held = c;
             return &g[i];
         }
-        if (!pick && (c.keylen == 0 || c.expires <= now)) {
+        if (!pick && (c.tag == 0 || c.expires <= now)) {
             pick = &g[i];           /* keep looking for the same key */
         }
         if (!oldest || c.written < oldest_written) {
@@ -268,7 +288,7 @@ static ajwt_status_t shm_put(ajwt_store_t *st, const char *key,
 {
     shm_impl *im = st->impl;
     apr_uint64_t w[KEY_WORDS];
-    apr_uint32_t len;
+    apr_uint32_t len, tag;
     slot_copy held;
     shm_slot *g;
     ajwt_status_t rc;
@@ -277,11 +297,11 @@ static ajwt_status_t shm_put(ajwt_store_t *st, const char *key,
     if ((rc = key_words(w, &len, key, err)) != AJWT_OK) {
         return rc;
     }
-    g = group_of(im, w, len);
+    g = group_of(im, w, len, &tag);
     if ((rc = lock(im, err)) != AJWT_OK) {
         return rc;
     }
-    slot_write(im, choose_slot(im, g, len, w, now, &same, &held), len, w,
+    slot_write(im, choose_slot(im, g, tag, w, now, &same, &held), tag, w,
                value, expires);
     unlock(im);
     return AJWT_OK;
@@ -293,7 +313,7 @@ static ajwt_status_t shm_get(ajwt_store_t *st, const char *key,
 {
     shm_impl *im = st->impl;
     apr_uint64_t w[KEY_WORDS];
-    apr_uint32_t len;
+    apr_uint32_t len, tag;
     apr_int64_t v = 0, expires = 0;
     shm_slot *g;
     ajwt_status_t rc;
@@ -303,9 +323,9 @@ static ajwt_status_t shm_get(ajwt_store_t *st, const char *key,
     if ((rc = key_words(w, &len, key, err)) != AJWT_OK) {
         return rc;
     }
-    g = group_of(im, w, len);
+    g = group_of(im, w, len, &tag);
     for (i = 0; i < GROUP_WAYS; i++) {
-        for (tries = 0; (r = slot_find(&g[i], len, w, &v, &expires)) < 0;
+        for (tries = 0; (r = slot_find(&g[i], tag, w, &v, &expires)) < 0;
              tries++) {
             if (tries < READ_RETRIES) {
                 continue;
@@ -350,7 +370,7 @@ static ajwt_status_t shm_incr(ajwt_store_t *st, const char *key,
 {
     shm_impl *im = st->impl;
     apr_uint64_t w[KEY_WORDS];
-    apr_uint32_t len;
+    apr_uint32_t len, tag;
     slot_copy held;
     shm_slot *g, *slot;
     ajwt_status_t rc;
@@ -359,11 +379,11 @@ static ajwt_status_t shm_incr(ajwt_store_t *st, const char *key,
     if ((rc = key_words(w, &len, key, err)) != AJWT_OK) {
         return rc;
     }
-    g = group_of(im, w, len);
+    g = group_of(im, w, len, &tag);
     if ((rc = lock(im, err)) != AJWT_OK) {
         return rc;
     }
-    slot = choose_slot(im, g, len, w, now, &same, &held);
+    slot = choose_slot(im, g, tag, w, now, &same, &held);
     if (same && held.expires > now) {
         *value = held.value + 1;
         expires = held.expires;
@@ -371,13 +391,13 @@ static ajwt_status_t shm_incr(ajwt_store_t *st, const char *key,
     else {
         *value = 1;                 /* new, or expired: starts again */
     }
-    slot_write(im, slot, len, w, *value, expires);
+    slot_write(im, slot, tag, w, *value, expires);
     unlock(im);
     return AJWT_OK;
 }
 
 static const ajwt_store_ops_t shm_ops = { "shm", shm_put, shm_get,
-                                          shm_incr };
+                                          shm_incr, NULL };
 
 ajwt_status_t ajwt_store_shm_init(ajwt_store_t **out, void *base,
                                   apr_size_t size, apr_global_mutex_t *lock,
@@ -428,6 +448,7 @@ ajwt_status_t ajwt_store_shm_init(ajwt_store_t **out, void *base,
     st->ops = &shm_ops;
     st->impl = im;
     *out = st;
+    ajwt_store_note_made();
     return AJWT_OK;
 }
 

@@ -9,6 +9,7 @@
 #include "ajwt_verify.h"
 #include "ajwt_json.h"
 #include "ajwt_jws.h"
+#include "ajwt_store.h"
 
 /*
  * RFC 8725 section 3.11 / RFC 9068: a "typ" tells token kinds apart, so
@@ -76,6 +77,11 @@ ajwt_status_t ajwt_verify(ajwt_claims_t **out, const char *token,
             || (st = ajwt_jws_verify(NULL, jws, v->keys, scope.algs, err))
             || (st = ajwt_claims_read(&cl, jws->payload, p, err))) {
             return st;
+        }
+        /* with a revocation store in this process, every request of a
+         * cached token would otherwise digest its jti and sub again */
+        if (v->cache && ajwt_store_keys_wanted()) {
+            ajwt_store_claims_keys(cl);
         }
         ajwt_cache_put(v->cache, token, len, &scope, cl);
     }

@@ -5,6 +5,7 @@
  */
 #include <apr_thread_proc.h>
 #include "ajwt_cache.h"
+#include "ajwt_store.h"
 #include "ajwt_verify.h"
 #include "unit.h"
 #include "fixtures.h"
@@ -69,6 +70,48 @@ static void hit_and_scope(apr_pool_t *p)
        "at exp: miss");
     ok(!ajwt_cache_get(c, tok, strlen(tok), &sc, NOW, p),
        "and the entry is gone");
+}
+
+/*
+ * With a revocation store in the process, the store keys of a token are
+ * made once, before it is cached, and every hit gets them in its own copy
+ * of the claims: no digest per request, no pointer into the entry.
+ */
+static void store_keys_cached(apr_pool_t *p)
+{
+    ajwt_cache_t *c;
+    const ajwt_key_t *key;
+    ajwt_verifier_t v;
+    ajwt_claims_t *cl, *again;
+    const char *tok, *tok2;
+    char k[AJWT_STORE_KEY_MAX];
+
+    ajwt_cache_create(&c, 16, p, NULL);
+    v = verifier(p, c, &key);
+    tok = fx_token(p, "HS256", key, NULL,
+                   "{\"sub\":\"ks\",\"jti\":\"kj\",\"exp\":1700000600}");
+    tok2 = fx_token(p, "HS256", key, NULL,
+                    "{\"sub\":\"ks2\",\"exp\":1700000600}");
+    if (!ajwt_store_keys_wanted()) {
+        ajwt_verify(&cl, tok, strlen(tok), &v, apr_time_from_sec(NOW), p,
+                    NULL);
+        ok(cl && !cl->store_keys, "no store in the process: no keys made");
+    }
+    ajwt_store_note_made();
+    ajwt_verify(&cl, tok2, strlen(tok2), &v, apr_time_from_sec(NOW), p,
+                NULL);
+    ok(cl && cl->store_keys, "a store exists: keys made on verification");
+    is_int(ajwt_verify(&again, tok2, strlen(tok2), &v,
+                       apr_time_from_sec(NOW), p, NULL), AJWT_OK, "hit");
+    ok(again && again != cl && again->store_keys, "the hit's copy has them");
+    ajwt_store_key_sub(k, "ks2");
+    ok(again && !strcmp(again->store_sub, k), "sub key: %s",
+       again ? again->store_sub : "-");
+    ok(again && again->store_jti[0] == '\0', "no jti: empty jti key");
+    ok(again && (char *)again->store_sub >= (char *)again
+       && (char *)again->store_sub < (char *)(again + 1),
+       "keys inline in the copy");
+    (void)tok;
 }
 
 /* A cached token still goes through every claim check, each time. */
@@ -206,5 +249,5 @@ static void threads(apr_pool_t *p)
            "cache: every answer right");
 }
 
-UNIT_MAIN(off, hit_and_scope, claims_still_checked, forged_never_hits,
+UNIT_MAIN(off, hit_and_scope, store_keys_cached, claims_still_checked, forged_never_hits,
           outlives_eviction, threads)

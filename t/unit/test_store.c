@@ -274,5 +274,39 @@ static void error_text(apr_pool_t *p)
     ok(strlen(err.text) < 120, "long jti cut short: %s", err.text);
 }
 
+/*
+ * Keys made once (ajwt_store_claims_keys()) are the ones checked: a token
+ * cached with them costs no digest per request.
+ */
+static void claims_keys(apr_pool_t *p)
+{
+    fake_t *f;
+    ajwt_store_t *st = fake(p, &f);
+    ajwt_claims_t cl = claims("ck", "carl", 1, 100);
+    char k[AJWT_STORE_KEY_MAX];
+
+    ajwt_store_claims_keys(&cl);
+    ok(cl.store_keys, "made");
+    ajwt_store_key_jti(k, "ck");
+    ok(!strcmp(cl.store_jti, k), "jti key as ajwt_store_key_jti");
+    ajwt_store_key_sub(k, "carl");
+    ok(!strcmp(cl.store_sub, k), "sub key as ajwt_store_key_sub");
+    cl = claims(NULL, NULL, 0, 0);
+    ajwt_store_claims_keys(&cl);
+    ok(!cl.store_jti[0] && !cl.store_sub[0], "absent claims: empty keys");
+
+    /* the check reads the keys kept with the claims, not the claims */
+    cl = claims("ck", "carl", 1, 100);
+    ajwt_store_key_jti(cl.store_jti, "listed");
+    ajwt_store_key_sub(cl.store_sub, "carl");
+    cl.store_keys = 1;
+    ajwt_store_revoke_jti(st, "listed", 5000, 30, 200, NULL);
+    is_int(ajwt_store_check(st, &cl, 200, NULL), AJWT_EREVOKED,
+           "kept keys are used");
+    cl.store_keys = 0;
+    is_int(ajwt_store_check(st, &cl, 200, NULL), AJWT_OK,
+           "without them the keys are made from the claims");
+}
+
 UNIT_MAIN(keys, jti_rules, sub_rules, both_listed, store_failure,
-          error_text)
+          error_text, claims_keys)

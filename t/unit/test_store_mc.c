@@ -837,6 +837,112 @@ static void blackhole(apr_pool_t *p)
     close(fd);
 }
 
+/* ---- ajwt_store_check(): one round trip, malformed values */
+
+static ajwt_claims_t claims_of(const char *jti, const char *sub,
+                               apr_int64_t iat)
+{
+    ajwt_claims_t cl;
+    memset(&cl, 0, sizeof(cl));
+    cl.exp = now_s() + 600;
+    cl.jti = jti;
+    cl.sub = sub;
+    cl.has_iat = 1;
+    cl.iat = iat;
+    return cl;
+}
+
+/* Bytes the server read between two "stats" (one "stats\r\n" of ours). */
+static long long read_since(int port, long long *mark)
+{
+    long long now = stat_of(port, "bytes_read"), d = now - *mark;
+    *mark = now;
+    return d;
+}
+
+static void check_trips(apr_pool_t *p)
+{
+    int port = srv[0].port;
+    ajwt_store_t *st = store(p, apr_psprintf(p, "127.0.0.1:%d", port), 1);
+    ajwt_claims_t cl = claims_of(apr_psprintf(p, "trip-%d", (int)getpid()),
+                                 "trip-sub", now_s() - 10);
+    ajwt_err_t err = { 0 };
+    long long mark, idle, first, second;
+
+    if (!ok(st != NULL, "store made")) {
+        return;
+    }
+    ajwt_store_claims_keys(&cl);
+    mark = stat_of(port, "bytes_read");
+    idle = read_since(port, &mark);         /* the stats command alone */
+    is_int(ajwt_store_check(st, &cl, now_s(), &err), AJWT_OK,
+           "not revoked (%s)", err.text);
+    first = read_since(port, &mark) - idle;
+    is_int(ajwt_store_check(st, &cl, now_s(), &err), AJWT_OK,
+           "again not revoked");
+    second = read_since(port, &mark) - idle;
+    /* binary protocol: a 24-byte header and the 50-byte key per request;
+     * a GETK per key, or two quiet GETKQ and a NOOP written at once */
+    is_int((int)first, 2 * (24 + 50), "first check: one get per key while "
+           "the socket opens");
+    is_int((int)second, 2 * (24 + 50) + 24, "then one mget: both keys and "
+           "a noop in one round trip");
+    ajwt_store_revoke_sub(st, "trip-sub", -1, 30, now_s(), NULL);
+    is_int(ajwt_store_check(st, &cl, now_s(), &err), AJWT_EREVOKED,
+           "sub revoked: seen through the mget");
+    ajwt_store_revoke_jti(st, cl.jti, now_s() + 60, 30, now_s(), NULL);
+    cl.sub = "other-sub";
+    ajwt_store_claims_keys(&cl);
+    is_int(ajwt_store_check(st, &cl, now_s(), &err), AJWT_EREVOKED,
+           "jti revoked: seen through the mget");
+}
+
+static void check_malformed(apr_pool_t *p)
+{
+    static const char *const vals[] = { "zz", "", "12x", "-0" };
+    int port = srv[0].port;
+    ajwt_store_t *st = store(p, apr_psprintf(p, "127.0.0.1:%d", port), 1);
+    char cmd[256], buf[256];
+    size_t i;
+    int round;
+
+    if (!ok(st != NULL, "store made")) {
+        return;
+    }
+    for (round = 0; round < 2; round++) {       /* gets, then mgets */
+        for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+            ajwt_claims_t cl = claims_of(
+                apr_psprintf(p, "mal-%d-%d-%d", (int)getpid(), round,
+                             (int)i),
+                apr_psprintf(p, "mal-sub-%d-%d-%d", (int)getpid(), round,
+                             (int)i), now_s() - 10);
+            ajwt_err_t err = { 0 };
+
+            ajwt_store_claims_keys(&cl);
+            if (round) {
+                ajwt_store_check(st, &cl, now_s(), NULL);   /* socket open */
+            }
+            snprintf(cmd, sizeof(cmd), "set %s 0 60 %lu\r\n%s\r\n",
+                     cl.store_sub, (unsigned long)strlen(vals[i]), vals[i]);
+            raw(port, cmd, buf, sizeof(buf));
+            is_int(ajwt_store_check(st, &cl, now_s(), &err), AJWT_EREVOKED,
+                   "sub with value '%s': revoked, not a store failure",
+                   vals[i]);
+            ok(strstr(err.text, "malformed") != NULL, "reason says "
+               "malformed: %s", err.text);
+            /* the same value under the jti: listed is revoked */
+            cl.sub = NULL;
+            ajwt_store_claims_keys(&cl);
+            snprintf(cmd, sizeof(cmd), "set %s 0 60 %lu\r\n%s\r\n",
+                     cl.store_jti, (unsigned long)strlen(vals[i]), vals[i]);
+            raw(port, cmd, buf, sizeof(buf));
+            memset(&err, 0, sizeof(err));
+            is_int(ajwt_store_check(st, &cl, now_s(), &err), AJWT_EREVOKED,
+                   "jti with value '%s': revoked", vals[i]);
+        }
+    }
+}
+
 /* ---- the operators' tool, run as a program */
 
 static char tool_path[4200];
@@ -1040,6 +1146,8 @@ static void cases_main(apr_pool_t *p)
         { "round_trip", round_trip }, { "counter", counter },
         { "expiry", expiry },
         { "bad_values", bad_values }, { "bad_keys", bad_keys },
+        { "check_trips", check_trips },
+        { "check_malformed", check_malformed },
         { "spread", spread }, { "threads", threads }, { "forked", forked },
         { "tool", tool },
         { "blackhole", blackhole }, { "outage", outage },

@@ -134,6 +134,17 @@ static void reattach(apr_pool_t *p)
     memset(base, 0xff, 8);
     ajwt_store_shm_init(&again, base, size, NULL, p, NULL);
     is_int(get(again, "x", 2), -1, "bad magic: laid out fresh");
+
+    /* a table of layout 1 (slots held the key's length where they now
+     * hold a tag: read as tags, its keys would never be found, revoked
+     * tokens would pass): a graceful restart into this version lays the
+     * table out anew rather than re-attaching to it */
+    put(again, "y", 5, FAR, 2);
+    is_int(get(again, "y", 2), 5, "entry of this layout");
+    *(apr_uint32_t *)(base + 8) = 1;            /* header: version */
+    ajwt_store_shm_init(&again, base, size, NULL, p, NULL);
+    is_int(get(again, "y", 2), -1, "version 1 table: laid out fresh");
+    is_int(*(apr_uint32_t *)(base + 8), 2, "now version 2");
 }
 
 /*
