@@ -520,11 +520,14 @@ static ajwt_status_t mc_get_many(ajwt_store_t *st, const char *const *keys,
             state[i] = AJWT_STORE_UNKNOWN;
         }
         h->up[srv[0]] = 0;
-        if (!stale(rc)) {
+        /* SOME_ERRORS: mget's final write (the noop) failed, a socket
+         * closed by the server (restarted, or gone: "broken pipe") */
+        if (!stale(rc) && rc != MEMCACHED_SOME_ERRORS) {
             return mc_fail(st, h, rc, e, "get", keys[0], klen[0], now,
                            err);
         }
-        /* the socket was dead: one get per key reconnects */
+        /* the socket was dead: one get per key reconnects, or says why
+         * it cannot (connection refused...) */
     }
     for (i = 0; i < n; i++) {
         rv = get_one(st, h, keys[i], klen[i], &value[i], &state[i], now,
