@@ -2238,6 +2238,21 @@ static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
         return send_json(r, HTTP_SERVICE_UNAVAILABLE, ajwt_revoke_error(
             "temporarily_unavailable", "try again later", r->pool));
     }
+    if (reuse == AJWT_ROTATE_RACED) {
+        /*
+         * Another request with the same refresh cookie rotated it a
+         * moment ago (ajwt_issue.h): its answer sets the new cookies, so
+         * these are left alone; a browser goes back where it was going,
+         * by then with the new access cookie.
+         */
+        log_refusal(r, st, &err);
+        if (browser) {
+            return see_other(r, ret);
+        }
+        return send_json(r, HTTP_UNAUTHORIZED, ajwt_revoke_error(
+            "invalid_grant", "refresh token rotated by a concurrent request",
+            r->pool));
+    }
     if (reuse) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70050)
                       "jwt-refresh: reuse of an already rotated refresh "

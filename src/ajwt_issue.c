@@ -16,6 +16,7 @@
 #include "ajwt_issue.h"
 
 #define FAMILY_PREFIX       "ajwt:f:"
+#define FAMILY_CLAIM_PREFIX "ajwt:f:r:"   /* + hash(family key.gen) */
 #define LOCK_USER_PREFIX    "ajwt:l:u:"
 #define LOCK_ADDR_PREFIX    "ajwt:l:a:"
 #define LOCK_USER_END       "ajwt:l:U:"     /* window end of the user's */
@@ -286,32 +287,67 @@ ajwt_status_t ajwt_family_start(ajwt_store_t *st, const char *fam,
     return st->ops->put(st, key, 1, expires, now, err);
 }
 
+/*
+ * The family entry holds the generation in its low FAMILY_GEN_BITS and, above
+ * them, when that generation was handed out (0: at the login), so that a
+ * loser of a concurrent rotation can tell how recent the rotation it lost to
+ * is; one put writes both, so no reader sees one without the other.
+ */
+#define FAMILY_GEN_BITS     24
+#define FAMILY_GEN_MAX      ((APR_INT64_C(1) << FAMILY_GEN_BITS) - 1)
+#define FAMILY_TIME_MAX     ((APR_INT64_C(1) << 38) - 1)    /* year 10680 */
+
+static apr_int64_t family_value(apr_int64_t gen, apr_int64_t when)
+{
+    if (when < 0 || when > FAMILY_TIME_MAX) {
+        when = 0;
+    }
+    return (when << FAMILY_GEN_BITS) | gen;
+}
+
 ajwt_status_t ajwt_family_rotate(ajwt_store_t *st, const char *fam,
                                  apr_int64_t gen, apr_int64_t *next,
-                                 int *reuse, apr_int64_t expires,
+                                 int *why, apr_int64_t expires,
                                  apr_int64_t now, ajwt_err_t *err)
 {
-    char key[AJWT_STORE_KEY_MAX];
-    apr_int64_t cur = 0;
+    char key[AJWT_STORE_KEY_MAX], id[AJWT_STORE_KEY_MAX + 24];
+    char claim[AJWT_STORE_KEY_MAX];
+    apr_int64_t v = 0, cur, when, n = 0;
     int found = 0;
     ajwt_status_t rc;
 
-    *reuse = 0;
+    *why = 0;
     *next = 0;
     if ((rc = store_ready(st, "refresh tokens", err))) {
         return rc;
     }
+    if (!st->ops->incr) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "the %s store cannot rotate "
+                            "refresh tokens", st->ops->name);
+    }
     ajwt_store_key_named(key, FAMILY_PREFIX, fam);
-    if ((rc = st->ops->get(st, key, &cur, &found, now, err))) {
+    if ((rc = st->ops->get(st, key, &v, &found, now, err))) {
         return rc;
     }
+    cur = v > 0 ? (v & FAMILY_GEN_MAX) : 0;
+    when = v > 0 ? (v >> FAMILY_GEN_BITS) : 0;
     if (!found || cur <= 0) {
         return ajwt_err_set(err, AJWT_EREVOKED, "refresh family revoked or "
                             "unknown (generation %" APR_INT64_T_FMT ")", gen);
     }
+    if (cur == gen + 1 && when > 0 && now - when <= AJWT_REFRESH_GRACE
+        && when - now <= AJWT_REFRESH_GRACE) {
+        /* another request rotated this very token a moment ago (a page's
+         * parallel requests with the same cookies): refused, not reuse */
+        *why = AJWT_ROTATE_RACED;
+        return ajwt_err_set(err, AJWT_EREVOKED, "refresh generation %"
+                            APR_INT64_T_FMT " was rotated %" APR_INT64_T_FMT
+                            " s ago by a concurrent request; no new tokens, "
+                            "family kept", gen, now - when);
+    }
     if (cur > gen) {
         /* an older token of the family came back: someone holds a copy */
-        *reuse = 1;
+        *why = AJWT_ROTATE_REUSE;
         if ((rc = st->ops->put(st, key, 0, expires, now, err))) {
             return rc;
         }
@@ -326,7 +362,33 @@ ajwt_status_t ajwt_family_rotate(ajwt_store_t *st, const char *fam,
                             APR_INT64_T_FMT " is ahead of the store (%"
                             APR_INT64_T_FMT ")", gen, cur);
     }
-    if ((rc = st->ops->put(st, key, gen + 1, expires, now, err))) {
+    if (gen >= FAMILY_GEN_MAX) {
+        return ajwt_err_set(err, AJWT_EREVOKED, "refresh family at its last "
+                            "generation (%" APR_INT64_T_FMT "): log in again",
+                            gen);
+    }
+    /*
+     * The claim: the one request whose incr of (family, generation) makes
+     * it 1 rotates; every other one, before or after the winner's put,
+     * sees 2 or more. It lives as long as the family entry written below
+     * (expires: a refresh lifetime from now, past the exp of this
+     * generation's token); a use of the token after the claim is gone
+     * finds the family already past gen above and never gets here.
+     */
+    apr_snprintf(id, sizeof(id), "%s.%" APR_INT64_T_FMT, key, gen);
+    ajwt_store_key_named(claim, FAMILY_CLAIM_PREFIX, id);
+    if ((rc = st->ops->incr(st, claim, &n, expires, now, err))) {
+        return rc;
+    }
+    if (n != 1) {
+        *why = AJWT_ROTATE_RACED;
+        return ajwt_err_set(err, AJWT_EREVOKED, "refresh generation %"
+                            APR_INT64_T_FMT " is being rotated by a "
+                            "concurrent request; no new tokens, family kept",
+                            gen);
+    }
+    if ((rc = st->ops->put(st, key, family_value(gen + 1, now), expires,
+                           now, err))) {
         return rc;
     }
     *next = gen + 1;

@@ -81,29 +81,68 @@ ajwt_status_t ajwt_issue_check_refresh(ajwt_refresh_t *out,
 /*
  * Refresh families. A login starts a family (a random id); each refresh
  * token names its family and generation. The store keeps, under
- * "ajwt:f:" + base64url(SHA-256(fam)), the generation now current, 0 once
- * the family is revoked.
+ * "ajwt:f:" + base64url(SHA-256(fam)), the generation now current (its
+ * low 24 bits) and the time it was handed out (above them; 0 at login),
+ * 0 once the family is revoked.
  *
  * start: gen 1 until expires.
- * rotate: stored == gen: store gen + 1 (keeping expires), *next = gen + 1,
- *   AJWT_OK. stored > gen: an old token came back (stolen, or replayed):
- *   the family is revoked (0), *reuse = 1, AJWT_EREVOKED. stored 0 or
- *   absent: AJWT_EREVOKED, *reuse = 0.
+ * rotate: stored == gen and this request wins the claim (below): store
+ *   gen + 1 with now (expires renewed), *next = gen + 1, AJWT_OK.
+ *   Otherwise AJWT_EREVOKED and *why says which:
+ *   AJWT_ROTATE_RACED: another request holding the same token won the
+ *     claim, or stored is gen + 1 handed out at most AJWT_REFRESH_GRACE s
+ *     from now: no tokens for this request, the family is left alone.
+ *   AJWT_ROTATE_REUSE: stored > gen otherwise, an old token came back
+ *     (stolen, or replayed): the family is revoked (0).
+ *   0: stored 0 or absent (revoked, logged out, expired), or stored < gen
+ *     (never handed out: the store lost an update; fail closed), or gen
+ *     at its limit (2^24 - 1: log in again).
  * revoke: 0 until expires (logout).
- * Store failures are AJWT_ESTORE.
+ * Store failures are AJWT_ESTORE; ops without incr AJWT_ECONFIG.
  *
- * Races: rotate is a get then a put, not a compare-and-swap (the store
- * interface has none), so two rotations of the same token at the same
- * instant may both succeed and both hand out generation gen + 1; the
- * next use of either then counts as current. A later reuse of any older
- * token is still detected.
+ * Races. Rotation must hand out gen + 1 once, or a stolen refresh token
+ * used at the same moment as the real one yields two live sessions. The
+ * store has no compare-and-swap, but incr is atomic in both backends
+ * (shm: under its writer lock; memcached: increment_with_initial), so
+ * the winner is decided by incr of a claim "ajwt:f:r:" + hash(family key
+ * "." gen), living as long as the family entry: of N requests presenting
+ * the same (family, gen), only the one whose incr returns 1 may store gen
+ * + 1; that holds whatever the order of their gets and puts. A use of the
+ * same token after the claim expired finds the family past gen (the
+ * winner stored gen + 1 long before) and is refused before claiming.
+ * Limits: a shm store so full that it evicts the claim within the race
+ * (it evicts the oldest written entry first) could let a second request
+ * win; a winner that dies between its claim and its put leaves the family
+ * at gen with the claim taken: every later use of that token is RACED,
+ * so the session ends (log in again) but nothing is handed out.
+ *
+ * The losers (AJWT_ROTATE_RACED). A browser page whose access cookie
+ * expired sends several requests at once with the same refresh cookie;
+ * one rotates, the others lose. Counting them as reuse would revoke the
+ * session the winner just renewed and log the user out, so a loser of a
+ * rotation of its own generation at most AJWT_REFRESH_GRACE s old is
+ * refused without touching the family, and the glue must not clear its
+ * cookies (the winner's answer sets the new ones). The trade-off: within
+ * that window a copy of the token presented by someone else is refused
+ * but not detected as reuse (and whoever lost is told nothing new); the
+ * loser keeps the old cookie, so if the winner was a thief, the real
+ * client's next refresh, after the window, is reuse and revokes the
+ * family, the thief's session with it. Beyond the window, or for any
+ * older generation, reuse is detected as before.
+ * Still a get then a put: revoke (logout, reuse) racing a winner's put of
+ * gen + 1 may be overwritten by it; the refused request gets nothing, but
+ * the family may live on.
  */
+#define AJWT_REFRESH_GRACE  10      /* seconds */
+#define AJWT_ROTATE_REUSE   1
+#define AJWT_ROTATE_RACED   2
+
 ajwt_status_t ajwt_family_start(ajwt_store_t *st, const char *fam,
                                 apr_int64_t expires, apr_int64_t now,
                                 ajwt_err_t *err);
 ajwt_status_t ajwt_family_rotate(ajwt_store_t *st, const char *fam,
                                  apr_int64_t gen, apr_int64_t *next,
-                                 int *reuse, apr_int64_t expires,
+                                 int *why, apr_int64_t expires,
                                  apr_int64_t now, ajwt_err_t *err);
 ajwt_status_t ajwt_family_revoke(ajwt_store_t *st, const char *fam,
                                  apr_int64_t expires, apr_int64_t now,

@@ -5,7 +5,11 @@
  * token; refresh families and lockout with a fake store and the real shm
  * store.
  */
+#include <unistd.h>
+#include <apr_atomic.h>
+#include <apr_global_mutex.h>
 #include <apr_hash.h>
+#include <apr_thread_proc.h>
 #include "unit.h"
 #include "fixtures.h"
 #include "ajwt_json.h"
@@ -610,13 +614,84 @@ static void jwks(apr_pool_t *p)
     ok(!strcmp(text, "{\"keys\":[]}"), "empty set: %s", text);
 }
 
+/*
+ * The losers of a rotation (ajwt_issue.h): within AJWT_REFRESH_GRACE of
+ * the rotation of their own generation they are refused and the family
+ * stays; later, or one generation further back, they are reuse.
+ */
+#define E (memset(&err, 0, sizeof(err)), &err)
+static void races_on(ajwt_store_t *st, const char *name)
+{
+    ajwt_err_t err = { 0 };
+    apr_int64_t next = 0, exp = NOW + 100000, t = NOW;
+    char fkey[AJWT_STORE_KEY_MAX], claim[AJWT_STORE_KEY_MAX];
+    char id[AJWT_STORE_KEY_MAX + 8];
+    int why = -1;
+
+    is_int(ajwt_family_start(st, "famE", exp, t, E), AJWT_OK,
+           "%s: start E", name);
+    is_int(ajwt_family_rotate(st, "famE", 1, &next, &why, exp, t, E),
+           AJWT_OK, "%s: E gen 1 rotated", name);
+    is_int(ajwt_family_rotate(st, "famE", 1, &next, &why, exp, t, E),
+           AJWT_EREVOKED, "%s: E gen 1 again, same second: refused", name);
+    is_int(why, AJWT_ROTATE_RACED, "%s: as a lost race", name);
+    is_int(next, 0, "%s: no next generation for the loser", name);
+    ok(strstr(err.text, "concurrent") != NULL, "%s: reason: %s", name,
+       err.text);
+    t += AJWT_REFRESH_GRACE;
+    is_int(ajwt_family_rotate(st, "famE", 1, &next, &why, exp, t, E),
+           AJWT_EREVOKED, "%s: E gen 1 at the end of the grace", name);
+    is_int(why, AJWT_ROTATE_RACED, "%s: still a lost race", name);
+    is_int(ajwt_family_rotate(st, "famE", 2, &next, &why, exp, t, E),
+           AJWT_OK, "%s: the winner's gen 2 still rotates", name);
+    is_int(next, 3, "%s: to 3", name);
+    is_int(ajwt_family_rotate(st, "famE", 1, &next, &why, exp, t, E),
+           AJWT_EREVOKED, "%s: gen 1 two rotations back", name);
+    is_int(why, AJWT_ROTATE_REUSE, "%s: is reuse, whenever", name);
+    is_int(ajwt_family_rotate(st, "famE", 3, &next, &why, exp, t, E),
+           AJWT_EREVOKED, "%s: E revoked with it", name);
+    is_int(why, 0, "%s: (revoked is not a race)", name);
+
+    is_int(ajwt_family_start(st, "famF", exp, t, E), AJWT_OK,
+           "%s: start F", name);
+    is_int(ajwt_family_rotate(st, "famF", 1, &next, &why, exp, t, E),
+           AJWT_OK, "%s: F gen 1 rotated", name);
+    is_int(ajwt_family_rotate(st, "famF", 1, &next, &why, exp,
+                              t + AJWT_REFRESH_GRACE + 1, E),
+           AJWT_EREVOKED, "%s: F gen 1 after the grace", name);
+    is_int(why, AJWT_ROTATE_REUSE, "%s: is reuse", name);
+    ok(strstr(err.text, "reuse") != NULL, "%s: reason: %s", name, err.text);
+    is_int(ajwt_family_rotate(st, "famF", 2, &next, &why, exp,
+                              t + AJWT_REFRESH_GRACE + 1, E),
+           AJWT_EREVOKED, "%s: F revoked", name);
+
+    /* a winner between its claim and its put: the others lose, and wait
+     * for nothing (the claim is taken for good) */
+    is_int(ajwt_family_start(st, "famG", exp, t, E), AJWT_OK,
+           "%s: start G", name);
+    ajwt_store_key_named(fkey, "ajwt:f:", "famG");
+    apr_snprintf(id, sizeof(id), "%s.1", fkey);
+    ajwt_store_key_named(claim, "ajwt:f:r:", id);
+    is_int(st->ops->incr(st, claim, &next, exp, t, E), AJWT_OK,
+           "%s: G gen 1 claimed by someone else", name);
+    is_int(next, 1, "%s: (first claim)", name);
+    is_int(ajwt_family_rotate(st, "famG", 1, &next, &why, exp, t, E),
+           AJWT_EREVOKED, "%s: G gen 1 refused", name);
+    is_int(why, AJWT_ROTATE_RACED, "%s: as a lost race", name);
+    ok(strstr(err.text, "being rotated") != NULL, "%s: reason: %s", name,
+       err.text);
+    is_int(ajwt_family_rotate(st, "famG", 1, &next, &why, exp,
+                              t + 1000, E),
+           AJWT_EREVOKED, "%s: G gen 1 much later: still refused", name);
+    is_int(why, AJWT_ROTATE_RACED, "%s: (nothing handed out)", name);
+}
+
 static void families_on(ajwt_store_t *st, const char *name)
 {
     ajwt_err_t err = { 0 };
     apr_int64_t next = 0, exp = NOW + 1000;
     int reuse = -1;
 
-#define E (memset(&err, 0, sizeof(err)), &err)
     is_int(ajwt_family_start(st, "famA", exp, NOW, E), AJWT_OK,
            "%s: start", name);
     is_int(ajwt_family_rotate(st, "famA", 1, &next, &reuse, exp, NOW, E),
@@ -650,6 +725,7 @@ static void families_on(ajwt_store_t *st, const char *name)
     is_int(ajwt_family_rotate(st, "famD", 1, &next, &reuse, NOW + 10,
                               NOW + 10, E), AJWT_EREVOKED,
            "%s: expired family", name);
+    races_on(st, name);
 }
 
 static void families(apr_pool_t *p)
@@ -674,6 +750,117 @@ static void families(apr_pool_t *p)
     f->fail = 0;
     ok(!strncmp(f->key[0], "ajwt:f:", 7) && strlen(f->key[0]) == 50
        && !strstr(f->key[0], "famA"), "family key is ajwt:f: + hash");
+}
+
+/* ------------------------------------------------------------ races */
+
+#define RACERS  8
+#define ROUNDS  300
+
+typedef struct {
+    ajwt_store_t *st;
+    char fam[32];
+    volatile apr_uint32_t ready, go;
+    apr_uint32_t won, raced, other;
+} race_t;
+
+static void *APR_THREAD_FUNC racer(apr_thread_t *t, void *data)
+{
+    race_t *r = data;
+    ajwt_err_t err = { 0 };
+    apr_int64_t next = 0;
+    int why = 0;
+    ajwt_status_t rc;
+
+    apr_atomic_inc32(&r->ready);
+    while (!apr_atomic_read32(&r->go)) {
+        apr_thread_yield();
+    }
+    rc = ajwt_family_rotate(r->st, r->fam, 1, &next, &why, NOW + 1000, NOW,
+                            &err);
+    if (rc == AJWT_OK && next == 2 && why == 0) {
+        apr_atomic_inc32(&r->won);
+    }
+    else if (rc == AJWT_EREVOKED && why == AJWT_ROTATE_RACED && next == 0) {
+        apr_atomic_inc32(&r->raced);
+    }
+    else {
+        apr_atomic_inc32(&r->other);
+    }
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+/*
+ * RACERS threads rotate generation 1 of one family at once, ROUNDS times
+ * (a new family each): exactly one wins each round, the others lose the
+ * race without revoking, and the winner's generation 2 rotates after.
+ */
+static void race_threads(apr_pool_t *p)
+{
+    char dir[] = "/tmp/ajwt-issue-XXXXXX";
+    const char *lockfile;
+    apr_global_mutex_t *mutex = NULL;
+    apr_size_t size = 256 * 1024;
+    ajwt_store_t *st = NULL;
+    ajwt_err_t err = { 0 };
+    race_t r;
+    apr_thread_t *th[RACERS];
+    apr_status_t rv;
+    apr_int64_t next;
+    int round, i, why, exact = 0, after = 0, started = 1;
+
+    if (!ok(mkdtemp(dir) != NULL, "temporary directory")) {
+        return;
+    }
+    lockfile = apr_pstrcat(p, dir, "/lock", NULL);
+    ok(apr_global_mutex_create(&mutex, lockfile, APR_LOCK_DEFAULT, p)
+       == APR_SUCCESS, "writer lock");
+    is_int(ajwt_store_shm_init(&st, apr_pcalloc(p, size), size, mutex, p,
+                               &err), AJWT_OK, "shm store with the lock");
+    for (round = 0; round < ROUNDS && st && mutex; round++) {
+        memset(&r, 0, sizeof(r));
+        r.st = st;
+        apr_snprintf(r.fam, sizeof(r.fam), "race%d", round);
+        memset(&err, 0, sizeof(err));
+        if (ajwt_family_start(st, r.fam, NOW + 1000, NOW, &err)) {
+            break;
+        }
+        for (i = 0; i < RACERS; i++) {
+            if (apr_thread_create(&th[i], NULL, racer, &r, p)
+                != APR_SUCCESS) {
+                started = 0;
+            }
+        }
+        while (apr_atomic_read32(&r.ready) < RACERS && started) {
+            apr_thread_yield();
+        }
+        apr_atomic_set32(&r.go, 1);
+        for (i = 0; i < RACERS; i++) {
+            apr_thread_join(&rv, th[i]);
+        }
+        if (r.won == 1 && r.raced == RACERS - 1 && r.other == 0) {
+            exact++;
+        }
+        else {
+            diag("round %d: %u won, %u raced, %u other", round, r.won,
+                 r.raced, r.other);
+        }
+        memset(&err, 0, sizeof(err));
+        if (ajwt_family_rotate(st, r.fam, 2, &next, &why, NOW + 1000, NOW,
+                               &err) == AJWT_OK && next == 3) {
+            after++;
+        }
+    }
+    ok(started, "%d threads a round", RACERS);
+    is_int(exact, ROUNDS, "rounds with exactly one winner and %d losers",
+           RACERS - 1);
+    is_int(after, ROUNDS, "rounds whose winner's generation 2 rotates");
+    if (mutex) {
+        apr_global_mutex_destroy(mutex);
+    }
+    unlink(lockfile);
+    rmdir(dir);
 }
 
 static void lockout_on(ajwt_store_t *st, const char *name)
@@ -749,4 +936,5 @@ static void lockout(apr_pool_t *p)
 }
 
 UNIT_MAIN(every_alg, refresh_refusals, ids, aud_given, signing_keys, jwks,
+          race_threads,
           families, lockout)
