@@ -9,64 +9,75 @@
 #include <apr_strings.h>
 #include "ajwt_b64.h"
 
-#define BAD 0xffu
+#define X 0xff
 
-/* Character to 6-bit value; BAD for everything outside the alphabet. */
-static unsigned val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '-') {
-        return 62;
-    }
-    if (c == '_') {
-        return 63;
-    }
-    return BAD;
-}
+/*
+ * Character to 6-bit value; X (0xff) for everything outside the alphabet,
+ * so one OR over four characters tells whether any of them was bad. A
+ * table, not comparisons: every token byte goes through it per request.
+ */
+static const unsigned char dtab[256] = {
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, 62, X, X,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, X, X, X, X, X, X,
+    X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X, X, X, X, 63,
+    X, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+};
+
+#undef X
 
 static const char enc[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-ajwt_status_t ajwt_b64_decode(unsigned char **out, apr_size_t *outlen,
-                              const char *in, apr_size_t len,
-                              apr_pool_t *p, ajwt_err_t *err)
+apr_size_t ajwt_b64_decoded_max(apr_size_t len)
+{
+    return len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
+}
+
+ajwt_status_t ajwt_b64_decode_to(unsigned char *buf, apr_size_t *outlen,
+                                 const char *in, apr_size_t len,
+                                 ajwt_err_t *err)
 {
     const unsigned char *s = (const unsigned char *)in;
-    apr_size_t full = len / 4, rest = len % 4, i, o = 0;
-    unsigned char *buf;
+    const unsigned char *end4 = s + (len & ~(apr_size_t)3);
+    apr_size_t rest = len % 4;
+    unsigned char *o = buf;
 
     if (rest == 1) {
         return ajwt_err_set(err, AJWT_EMALFORMED,
                             "base64url text of impossible length");
     }
-    buf = apr_palloc(p, full * 3 + (rest ? rest - 1 : 0) + 1);
-    for (i = 0; i < full * 4; i += 4) {
-        unsigned a = val(s[i]), b = val(s[i + 1]), c = val(s[i + 2]),
-                 d = val(s[i + 3]);
+    for (; s < end4; s += 4) {
+        unsigned a = dtab[s[0]], b = dtab[s[1]], c = dtab[s[2]],
+                 d = dtab[s[3]];
         if ((a | b | c | d) > 63) {
             return ajwt_err_set(err, AJWT_EMALFORMED,
                                 "character outside base64url");
         }
-        buf[o++] = (unsigned char)(a << 2 | b >> 4);
-        buf[o++] = (unsigned char)(b << 4 | c >> 2);
-        buf[o++] = (unsigned char)(c << 6 | d);
+        o[0] = (unsigned char)(a << 2 | b >> 4);
+        o[1] = (unsigned char)(b << 4 | c >> 2);
+        o[2] = (unsigned char)(c << 6 | d);
+        o += 3;
     }
     if (rest) {
-        unsigned a = val(s[i]), b = val(s[i + 1]);
-        unsigned c = rest == 3 ? val(s[i + 2]) : 0;
+        unsigned a = dtab[s[0]], b = dtab[s[1]];
+        unsigned c = rest == 3 ? dtab[s[2]] : 0;
         if ((a | b | c) > 63) {
             return ajwt_err_set(err, AJWT_EMALFORMED,
                                 "character outside base64url");
         }
-        buf[o++] = (unsigned char)(a << 2 | b >> 4);
+        *o++ = (unsigned char)(a << 2 | b >> 4);
         if (rest == 2) {
             if (b & 0x0f) {
                 return ajwt_err_set(err, AJWT_EMALFORMED,
@@ -74,16 +85,34 @@ ajwt_status_t ajwt_b64_decode(unsigned char **out, apr_size_t *outlen,
             }
         }
         else {
-            buf[o++] = (unsigned char)(b << 4 | c >> 2);
+            *o++ = (unsigned char)(b << 4 | c >> 2);
             if (c & 0x03) {
                 return ajwt_err_set(err, AJWT_EMALFORMED,
                                     "non-canonical base64url tail");
             }
         }
     }
-    buf[o] = '\0';
+    *o = '\0';
+    *outlen = (apr_size_t)(o - buf);
+    return AJWT_OK;
+}
+
+ajwt_status_t ajwt_b64_decode(unsigned char **out, apr_size_t *outlen,
+                              const char *in, apr_size_t len,
+                              apr_pool_t *p, ajwt_err_t *err)
+{
+    unsigned char *buf;
+    ajwt_status_t st;
+
+    if (len % 4 == 1) {
+        return ajwt_err_set(err, AJWT_EMALFORMED,
+                            "base64url text of impossible length");
+    }
+    buf = apr_palloc(p, ajwt_b64_decoded_max(len) + 1);
+    if ((st = ajwt_b64_decode_to(buf, outlen, in, len, err))) {
+        return st;
+    }
     *out = buf;
-    *outlen = o;
     return AJWT_OK;
 }
 

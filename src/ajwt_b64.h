@@ -17,6 +17,18 @@ ajwt_status_t ajwt_b64_decode(unsigned char **out, apr_size_t *outlen,
                               const char *in, apr_size_t len,
                               apr_pool_t *p, ajwt_err_t *err);
 
+/*
+ * The same into buf, which has room for ajwt_b64_decoded_max(len) + 1
+ * bytes (the NUL): for callers that decode several segments into one
+ * allocation or a stack buffer.
+ */
+ajwt_status_t ajwt_b64_decode_to(unsigned char *buf, apr_size_t *outlen,
+                                 const char *in, apr_size_t len,
+                                 ajwt_err_t *err);
+
+/* Decoded bytes of len characters of valid input (without the NUL). */
+apr_size_t ajwt_b64_decoded_max(apr_size_t len);
+
 /* Encode len bytes without padding; NUL-terminated string from p. */
 char *ajwt_b64_encode(const unsigned char *in, apr_size_t len,
                       apr_pool_t *p);

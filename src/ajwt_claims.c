@@ -84,11 +84,12 @@ static ajwt_status_t read_string(const char **out, json_t *payload,
  * refused too: 1e300 or 1.5 invite rounding games between verifiers.
  */
 static ajwt_status_t read_date(apr_int64_t *out, int *has, json_t *payload,
-                               const char *name, const char *id,
+                               const char *name, const ajwt_claims_t *cl,
                                ajwt_err_t *err)
 {
     json_t *v = json_object_get(payload, name);
     json_int_t n;
+    char id[ID_TEXT];
     *has = 0;
     *out = 0;
     if (!v) {
@@ -96,13 +97,14 @@ static ajwt_status_t read_date(apr_int64_t *out, int *has, json_t *payload,
     }
     if (!json_is_integer(v)) {
         return ajwt_err_set(err, AJWT_ECLAIM, "claim %s is not an integer "
-                            "NumericDate (%s)", name, id);
+                            "NumericDate (%s)", name,
+                            ids(id, cl->jti, cl->sub, NULL));
     }
     n = json_integer_value(v);
     if (n < 0 || n > AJWT_MAX_NUMERIC_DATE) {
         return ajwt_err_set(err, AJWT_ECLAIM, "claim %s is out of range: %"
                             APR_INT64_T_FMT " (%s)", name, (apr_int64_t)n,
-                            id);
+                            ids(id, cl->jti, cl->sub, NULL));
     }
     *out = (apr_int64_t)n;
     *has = 1;
@@ -130,15 +132,17 @@ ajwt_status_t ajwt_claims_read(ajwt_claims_t **out, json_t *payload,
         || (st = read_string(&cl->iss, payload, "iss", err))) {
         return st;
     }
-    ids(id, cl->jti, cl->sub, NULL);
-    if ((st = read_date(&cl->exp, &has_exp, payload, "exp", id, err))
-        || (st = read_date(&cl->nbf, &cl->has_nbf, payload, "nbf", id, err))
-        || (st = read_date(&cl->iat, &cl->has_iat, payload, "iat", id,
+    /* the "jti X, sub Y" text of messages is made only for a refusal:
+     * this runs for every token */
+    if ((st = read_date(&cl->exp, &has_exp, payload, "exp", cl, err))
+        || (st = read_date(&cl->nbf, &cl->has_nbf, payload, "nbf", cl, err))
+        || (st = read_date(&cl->iat, &cl->has_iat, payload, "iat", cl,
                            err))) {
         return st;
     }
     if (!has_exp) {
-        return ajwt_err_set(err, AJWT_ECLAIM, "no exp claim (%s)", id);
+        return ajwt_err_set(err, AJWT_ECLAIM, "no exp claim (%s)",
+                            ids(id, cl->jti, cl->sub, NULL));
     }
     aud = json_object_get(payload, "aud");
     if (aud && !json_is_string(aud)) {
@@ -146,12 +150,14 @@ ajwt_status_t ajwt_claims_read(ajwt_claims_t **out, json_t *payload,
         json_t *a;
         if (!json_is_array(aud)) {
             return ajwt_err_set(err, AJWT_ECLAIM, "claim aud is neither a "
-                                "string nor an array (%s)", id);
+                                "string nor an array (%s)",
+                                ids(id, cl->jti, cl->sub, NULL));
         }
         json_array_foreach(aud, i, a) {
             if (!json_is_string(a)) {
                 return ajwt_err_set(err, AJWT_ECLAIM, "claim aud holds a "
-                                    "non-string (%s)", id);
+                                    "non-string (%s)",
+                                    ids(id, cl->jti, cl->sub, NULL));
             }
         }
     }

@@ -35,6 +35,117 @@ static const char *clean(char *dst, apr_size_t n, const char *src)
     return dst;
 }
 
+/* --------------------------------------------------------- header cache */
+
+/*
+ * An issuer puts the same header on every token it mints, so decoding
+ * and parsing it is the same work over the same bytes each time. This is
+ * a memo of that work: header segment text (exact bytes) -> the Jansson
+ * object its parse gave. It skips nothing else: alg, crit, kid and typ
+ * rules still run on that object for every token.
+ *
+ * Slots are filled once and never changed, and only with the header of
+ * a token whose signature has just verified with a configured key: a
+ * client cannot fill them with its own headers, and without replacement
+ * readers need no lock (a slot is published by a release store of its
+ * state and read after an acquire load). When all slots are taken (64
+ * distinct headers verified in this process: issuers times their key
+ * ids) the other headers are parsed every time, as without the cache. The
+ * objects live as long as the process and are never written to: the
+ * parse pool of a token that uses one does not own it.
+ */
+#define HDR_SLOTS 64           /* a power of two */
+#define HDR_MAX   256           /* longest header segment kept (chars) */
+
+enum { SLOT_FREE, SLOT_WRITING, SLOT_READY };
+
+typedef struct {
+    int state;                  /* SLOT_*, atomic */
+    apr_size_t len;
+    char seg[HDR_MAX];
+    json_t *header;             /* the cache's reference, never dropped */
+    const char *alg_name, *kid, *typ;
+    const ajwt_alg_t *alg;
+} hdr_slot_t;
+
+static hdr_slot_t hdr_slots[HDR_SLOTS];
+
+/* Where the probe for a segment starts: 8 bytes at a time, it is short. */
+static unsigned hdr_hash(const char *seg, apr_size_t len)
+{
+    apr_uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
+    apr_size_t i;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        memcpy(&w, seg + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+    }
+    w = 0;
+    memcpy(&w, seg + i, len - i);
+    h = (h ^ w) * 0x100000001b3ULL;
+    return (unsigned)(h ^ h >> 29);
+}
+
+/*
+ * Open addressing, linear probe: a slot once taken is never freed, so a
+ * free slot ends every probe sequence that could hold the segment.
+ */
+static const hdr_slot_t *hdr_find(const char *seg, apr_size_t len,
+                                  unsigned h)
+{
+    int i;
+
+    for (i = 0; i < HDR_SLOTS; i++) {
+        const hdr_slot_t *s = &hdr_slots[(h + i) & (HDR_SLOTS - 1)];
+        int state = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+        if (state == SLOT_FREE) {
+            return NULL;
+        }
+        if (state == SLOT_READY && s->len == len
+            && !memcmp(s->seg, seg, len)) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* Keep the header of a token that has just verified (see above). */
+static void hdr_keep(const ajwt_jws_t *jws)
+{
+    apr_size_t len = jws->header_seg_len;
+    unsigned h;
+    int i;
+
+    if (jws->header_cached || !len || len > HDR_MAX) {
+        return;
+    }
+    h = hdr_hash(jws->signing_input, len);
+    if (hdr_find(jws->signing_input, len, h)) {
+        return;
+    }
+    for (i = 0; i < HDR_SLOTS; i++) {
+        hdr_slot_t *s = &hdr_slots[(h + i) & (HDR_SLOTS - 1)];
+        int expect = SLOT_FREE;
+        if (__atomic_load_n(&s->state, __ATOMIC_RELAXED) != SLOT_FREE
+            || !__atomic_compare_exchange_n(&s->state, &expect,
+                                            SLOT_WRITING, 0,
+                                            __ATOMIC_ACQUIRE,
+                                            __ATOMIC_RELAXED)) {
+            continue;
+        }
+        /* two threads may keep the same header in two slots: harmless */
+        memcpy(s->seg, jws->signing_input, len);
+        s->len = len;
+        s->header = json_incref(jws->header);
+        s->alg_name = jws->alg_name;
+        s->alg = jws->alg;
+        s->kid = jws->kid;
+        s->typ = jws->typ;
+        __atomic_store_n(&s->state, SLOT_READY, __ATOMIC_RELEASE);
+        return;
+    }
+}
+
 /* ---------------------------------------------------------------- parse */
 
 ajwt_status_t ajwt_jws_parse(ajwt_jws_t **out, const char *token,
@@ -43,8 +154,9 @@ ajwt_status_t ajwt_jws_parse(ajwt_jws_t **out, const char *token,
                              ajwt_err_t *err)
 {
     const char *d1, *d2, *end;
-    unsigned char *hdr, *pl, *sig;
-    apr_size_t hl, pll, sl;
+    unsigned char *buf, *pl, *sig;
+    apr_size_t hl, pll, sl, hmax, pmax;
+    const hdr_slot_t *hit;
     const json_t *v;
     ajwt_jws_t *j;
     ajwt_status_t st;
@@ -68,27 +180,63 @@ ajwt_status_t ajwt_jws_parse(ajwt_jws_t **out, const char *token,
         return ajwt_err_set(err, AJWT_EMALFORMED, "not three segments "
                             "(compact serialization only)");
     }
-    if (ajwt_b64_decode(&hdr, &hl, token, d1 - token, p, NULL)) {
+    hl = d1 - token;
+    hit = hl <= HDR_MAX ? hdr_find(token, hl, hdr_hash(token, hl)) : NULL;
+    /*
+     * One allocation for the signing input (a copy: the caller's token
+     * buffer may be gone before we are) and every decoded segment.
+     */
+    hmax = hit ? 0 : ajwt_b64_decoded_max(hl) + 1;
+    pmax = ajwt_b64_decoded_max(d2 - d1 - 1) + 1;
+    j = apr_palloc(p, sizeof(*j) + (d2 - token) + 1 + hmax + pmax
+                      + ajwt_b64_decoded_max(end - d2 - 1) + 1);
+    memset(j, 0, sizeof(*j));
+    buf = (unsigned char *)(j + 1);
+    memcpy(buf, token, d2 - token);
+    buf[d2 - token] = '\0';
+    j->signing_input = (const char *)buf;
+    j->signing_input_len = d2 - token;
+    j->header_seg_len = hl;
+    buf += (d2 - token) + 1;
+    pl = buf + hmax;
+    sig = pl + pmax;
+    if (!hit && ajwt_b64_decode_to(buf, &hl, token, hl, NULL)) {
         return ajwt_err_set(err, AJWT_EMALFORMED, "header is not strict "
                             "base64url");
     }
-    if (ajwt_b64_decode(&pl, &pll, d1 + 1, d2 - d1 - 1, p, NULL)) {
+    if (ajwt_b64_decode_to(pl, &pll, d1 + 1, d2 - d1 - 1, NULL)) {
         return ajwt_err_set(err, AJWT_EMALFORMED, "payload is not strict "
                             "base64url");
     }
-    if (ajwt_b64_decode(&sig, &sl, d2 + 1, end - d2 - 1, p, NULL)) {
+    if (ajwt_b64_decode_to(sig, &sl, d2 + 1, end - d2 - 1, NULL)) {
         return ajwt_err_set(err, AJWT_EMALFORMED, "signature is not strict "
                             "base64url");
     }
-    j = apr_pcalloc(p, sizeof(*j));
-    if ((st = ajwt_json_parse_object(&j->header, (const char *)hdr, hl,
-                                     "header", p, err))) {
+    if (hit) {
+        /* the same bytes parsed before: the same object, read only */
+        j->header = hit->header;
+        j->header_cached = 1;
+    }
+    else if ((st = ajwt_json_parse_object(&j->header, (const char *)buf, hl,
+                                          "header", p, err))) {
         return st;
     }
     if (json_payload
         && (st = ajwt_json_parse_object(&j->payload, (const char *)pl, pll,
                                         "payload", p, err))) {
         return st;
+    }
+    j->payload_raw = pl;
+    j->payload_len = pll;
+    j->sig = sig;
+    j->sig_len = sl;
+    if (hit) {
+        j->alg_name = hit->alg_name;
+        j->alg = hit->alg;
+        j->kid = hit->kid;
+        j->typ = hit->typ;
+        *out = j;
+        return AJWT_OK;
     }
     v = json_object_get(j->header, "alg");
     if (!json_is_string(v)) {
@@ -101,13 +249,6 @@ ajwt_status_t ajwt_jws_parse(ajwt_jws_t **out, const char *token,
     j->kid = json_string_value(v);      /* NULL also for a non-string */
     v = json_object_get(j->header, "typ");
     j->typ = v ? (json_is_string(v) ? json_string_value(v) : "") : NULL;
-    j->payload_raw = pl;
-    j->payload_len = pll;
-    /* a copy: the caller's token buffer may be gone before we are */
-    j->signing_input = apr_pstrmemdup(p, token, d2 - token);
-    j->signing_input_len = d2 - token;
-    j->sig = sig;
-    j->sig_len = sl;
     *out = j;
     return AJWT_OK;
 }
@@ -372,6 +513,7 @@ ajwt_status_t ajwt_jws_verify(const ajwt_key_t **used, const ajwt_jws_t *jws,
             if (used) {
                 *used = k;
             }
+            hdr_keep(jws);
             return AJWT_OK;
         }
         if (st == AJWT_EINTERNAL) {

@@ -36,13 +36,18 @@ typedef struct {
     apr_size_t signing_input_len;
     const unsigned char *sig;   /* decoded third segment */
     apr_size_t sig_len;
+    apr_size_t header_seg_len;  /* chars of the first segment */
+    int header_cached;          /* header is a process-wide parse kept
+                                   by ajwt_jws_verify: never modify it */
 } ajwt_jws_t;
 
 /*
  * Split and decode token (len bytes, not necessarily NUL-terminated).
  * max_len 0 means AJWT_DEFAULT_MAX_TOKEN. json_payload: the payload must
  * be a JSON object (JWT); 0 leaves it raw (JWS vectors). Everything is
- * allocated from p (signing_input is a copy: token may go away).
+ * allocated from p (signing_input is a copy: token may go away), except
+ * a header seen on a token that verified before: those bytes' parse is
+ * kept for the process and shared, read only (header_cached).
  * AJWT_EOVERSIZE, AJWT_EMALFORMED, or AJWT_EALG for a missing or
  * non-string "alg" (ajwt.h: "alg missing").
  */

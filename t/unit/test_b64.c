@@ -108,4 +108,63 @@ static void all_bytes(apr_pool_t *p)
     ok(good, "round trip of every length 0..256");
 }
 
-UNIT_MAIN(rfc4648, url_alphabet, strictness, all_bytes)
+/* Each byte value in each position of a group: only the alphabet passes,
+ * and each character decodes to its own index. */
+static void every_char(apr_pool_t *p)
+{
+    static const char alpha[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    int c, pos, good = 1;
+
+    for (c = 0; c < 256; c++) {
+        const char *in = c ? strchr(alpha, c) : NULL;
+        for (pos = 0; pos < 4; pos++) {
+            char g[5] = "AAAA";
+            unsigned char *o;
+            apr_size_t l;
+            ajwt_status_t st;
+            unsigned v;
+            g[pos] = (char)c;
+            st = ajwt_b64_decode(&o, &l, g, 4, p, NULL);
+            if (!in) {
+                if (st != AJWT_EMALFORMED) {
+                    good = 0;
+                    diag("byte %d at %d accepted", c, pos);
+                }
+                continue;
+            }
+            v = (unsigned)(in - alpha);
+            if (st != AJWT_OK || l != 3
+                || ((unsigned)o[0] << 16 | (unsigned)o[1] << 8 | o[2])
+                   != v << (6 * (3 - pos))) {
+                good = 0;
+                diag("byte %d at %d decoded wrong", c, pos);
+            }
+        }
+    }
+    ok(good, "every byte value at every position of a group");
+}
+
+static void decode_to(apr_pool_t *p)
+{
+    unsigned char buf[8];
+    apr_size_t l = 99;
+
+    (void)p;
+    is_int(ajwt_b64_decoded_max(0), 0, "max of 0");
+    is_int(ajwt_b64_decoded_max(2), 1, "max of 2");
+    is_int(ajwt_b64_decoded_max(3), 2, "max of 3");
+    is_int(ajwt_b64_decoded_max(8), 6, "max of 8");
+    memset(buf, 0x77, sizeof(buf));
+    is_int(ajwt_b64_decode_to(buf, &l, "Zm9vYg", 6, NULL), AJWT_OK,
+           "decode_to");
+    ok(l == 4 && !memcmp(buf, "foob", 4) && buf[4] == 0 && buf[5] == 0x77,
+       "decode_to writes max + 1 bytes only");
+    is_int(ajwt_b64_decode_to(buf, &l, "Zm9vY", 5, NULL), AJWT_EMALFORMED,
+           "decode_to: impossible length");
+    is_int(ajwt_b64_decode_to(buf, &l, "Zm9vYh", 6, NULL), AJWT_EMALFORMED,
+           "decode_to: non-canonical tail");
+}
+
+UNIT_MAIN(rfc4648, url_alphabet, strictness, all_bytes, every_char,
+          decode_to)

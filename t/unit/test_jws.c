@@ -726,6 +726,95 @@ static void signing(apr_pool_t *p)
     }
 }
 
-UNIT_MAIN(round_trips, other_keys, alg_confusion, embedded_keys,
-          kid_selection, header_rules, parsing, ecdsa_encoding, rsa_encoding,
+/*
+ * The header memo: a header is kept only after a token carrying it has
+ * verified, then reused for the same bytes; every header rule and the
+ * signature still apply to each token that uses it.
+ */
+static void header_cache(apr_pool_t *p)
+{
+    ajwt_keyset_t *ks = NULL, *rsa = NULL;
+    const ajwt_key_t *k = fx_secret(&ks, 64, 0x33, NULL, p);
+    const char *hdr = "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"x\":\"memo\"}";
+    ajwt_jws_t *a, *b2;
+    ajwt_err_t err = { 0 };
+    char *t1, *t2, *forged, *longh, *lt;
+    int i, all;
+
+    fx_key(&rsa, "RSA", NULL, p);
+    /* a header whose tokens never verified is never kept */
+    forged = fx_tamper_sig(p, fx_craft(p, "HS256", k,
+        "{\"alg\":\"HS256\",\"x\":\"never\"}", PAYLOAD));
+    is_int(check(forged, ks, 0, NULL, p, NULL), AJWT_ESIG, "forged refused");
+    is_int(ajwt_jws_parse(&a, forged, strlen(forged), 0, 1, p, NULL),
+           AJWT_OK, "forged parses");
+    ok(!a->header_cached, "header of a forged token not kept");
+    t1 = fx_craft(p, "HS256", k, hdr, PAYLOAD);
+    t2 = fx_craft(p, "HS256", k, hdr, "{\"sub\":\"bob\",\"exp\":1700000700}");
+    is_int(ajwt_jws_parse(&a, t1, strlen(t1), 0, 1, p, NULL), AJWT_OK,
+           "first token parses");
+    ok(!a->header_cached, "first sight: parsed");
+    is_int(ajwt_jws_verify(NULL, a, ks, AJWT_ALG_ALL, &err), AJWT_OK,
+           "first token verifies (%s)", err.text);
+    is_int(ajwt_jws_parse(&b2, t2, strlen(t2), 0, 1, p, NULL), AJWT_OK,
+           "second token parses");
+    ok(b2->header_cached, "same header bytes: the kept parse");
+    ok(b2->alg == ajwt_alg_find("HS256") && b2->typ
+       && !strcmp(b2->typ, "JWT") && !b2->kid
+       && !strcmp(b2->alg_name, "HS256"), "kept fields right");
+    ok(json_equal(a->header, b2->header), "same header object content");
+    ok(!strcmp(json_string_value(json_object_get(b2->payload, "sub")),
+               "bob"), "payload is the second token's own");
+    ok(b2->sig_len == 32
+       && b2->signing_input_len == (apr_size_t)(strrchr(t2, '.') - t2)
+       && !memcmp(b2->signing_input, t2, b2->signing_input_len),
+       "signing input and signature are the second token's own");
+    is_int(ajwt_jws_verify(NULL, b2, ks, AJWT_ALG_ALL, NULL), AJWT_OK,
+           "second token verifies");
+    /* the rules still run on a kept header */
+    is_int(check(fx_tamper_sig(p, t2), ks, 0, NULL, p, NULL), AJWT_ESIG,
+           "kept header, bad signature: refused");
+    is_int(check(t2, ks, AJWT_ALG_BIT(AJWT_HS384), NULL, p, NULL), AJWT_EALG,
+           "kept header, alg not allowed: refused");
+    is_int(check(t2, rsa, 0, NULL, p, NULL), AJWT_EKEY,
+           "kept header against RSA keys: refused (alg confusion)");
+    {
+        /* a byte more or less is another header */
+        const char *h2 = "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"x\":\"memo \"}";
+        char *t3 = fx_craft(p, "HS256", k, h2, PAYLOAD);
+        is_int(ajwt_jws_parse(&a, t3, strlen(t3), 0, 1, p, NULL), AJWT_OK,
+               "near header parses");
+        ok(!a->header_cached, "near header not taken for the kept one");
+        t3 = apr_pstrcat(p, "x", t1, NULL);
+        is_int(parse(t3, p), AJWT_EMALFORMED, "kept header with a byte "
+               "before it: not base64url of JSON");
+    }
+    /* past 256 characters: parsed every time */
+    longh = apr_psprintf(p, "{\"alg\":\"HS256\",\"x\":\"%0200d\"}", 7);
+    lt = fx_craft(p, "HS256", k, longh, PAYLOAD);
+    is_int(check(lt, ks, 0, NULL, p, NULL), AJWT_OK, "long header verifies");
+    is_int(ajwt_jws_parse(&a, lt, strlen(lt), 0, 1, p, NULL), AJWT_OK,
+           "long header parses");
+    ok(!a->header_cached, "long header not kept");
+    /* more headers than slots: each still verifies, and is refused when
+     * its signature is bad */
+    all = 1;
+    for (i = 0; i < 100; i++) {
+        char *h = apr_psprintf(p, "{\"alg\":\"HS256\",\"n\":%d}", i);
+        char *t = fx_craft(p, "HS256", k, h, PAYLOAD);
+        if (check(t, ks, 0, NULL, p, NULL) != AJWT_OK
+            || check(t, ks, 0, NULL, p, NULL) != AJWT_OK
+            || check(fx_tamper_sig(p, t), ks, 0, NULL, p, NULL)
+               != AJWT_ESIG) {
+            all = 0;
+            diag("header %d", i);
+        }
+    }
+    ok(all, "100 more headers (past the 64 slots): all verify, forgeries "
+       "refused");
+}
+
+/* header_cache first: its slots are for the whole process */
+UNIT_MAIN(header_cache, round_trips, other_keys, alg_confusion,
+          embedded_keys, kid_selection, header_rules, parsing, ecdsa_encoding, rsa_encoding,
           hmac_and_eddsa_encoding, signing)
