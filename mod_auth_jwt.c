@@ -588,6 +588,8 @@ typedef struct jwks_source {
     ajwt_jwks_conf_t conf;
     int index;                  /* in jwks_sources and jwks_live */
     const char *directive;      /* for log lines */
+    char *region;               /* its shared memory (post_config) */
+    server_rec *server;         /* where it was first named */
 } jwks_source;
 
 enum { JWKS_CONTINUE = 0, JWKS_FAIL = 1 };
@@ -595,7 +597,6 @@ enum { JWKS_CONTINUE = 0, JWKS_FAIL = 1 };
 static apr_array_header_t *jwks_sources;    /* of jwks_source *, pconf */
 static ajwt_jwks_t **jwks_live;             /* this process, by index */
 static int jwks_nlive;
-static char *jwks_base;                     /* the regions, one per URL */
 
 static const char *jwks_set_ca(cmd_parms *cmd, jwks_source *js,
                                const char *ca)
@@ -647,6 +648,7 @@ static const char *cmd_jwks_url(cmd_parms *cmd, void *dconf, const char *url,
         js->conf.url = apr_pstrdup(cmd->pool, url);
         js->conf.discovery = discovery;
         js->directive = cmd->cmd->name;
+        js->server = cmd->server;
         js->index = jwks_sources->nelts;
         APR_ARRAY_PUSH(jwks_sources, jwks_source *) = js;
     }
@@ -931,8 +933,9 @@ static const command_rec auth_jwt_cmds[] = {
     AP_INIT_TAKE12("AuthJWTDiscoveryURL", cmd_jwks_url, (void *)1,
         OR_AUTHCFG, "an https URL of an OpenID discovery document: its "
         "jwks_uri and issuer are used (optional refresh period)"),
-    AP_INIT_TAKE1("AuthJWTJwksCA", cmd_jwks_ca, NULL, OR_AUTHCFG,
-        "CA bundle (PEM) for the JWKS and discovery URL of this section"),
+    AP_INIT_TAKE1("AuthJWTJwksCA", cmd_jwks_ca, NULL, AUTHCFG,
+        "CA bundle (PEM) for the JWKS and discovery URL of this section, "
+        "or at server level for every URL of the server without one"),
     AP_INIT_TAKE1("AuthJWTJwksStartup", cmd_jwks_startup, NULL, RSRC_CONF,
         "no keys at start-up: continue (answer 503 until they arrive, "
         "default) or fail (refuse to start)"),
@@ -1543,23 +1546,23 @@ static apr_status_t shm_segment(server_rec *s, apr_size_t size)
 }
 
 /*
- * The JWKS regions, one per URL, in one segment of the process pool (as
+ * The JWKS regions, one segment of the process pool per URL (as
  * shm_segment: a graceful restart finds the last good keys there). Then
  * the first fetch, in the parent, so that the children start with keys;
  * a URL that already has keys from before a graceful restart is left to
  * its refresh period.
+ *
+ * A segment is found again by its URL, kind and size, not by its place in
+ * the configuration: a graceful restart that adds, removes or reorders
+ * sources keeps the keys of every URL it still names (also while the
+ * provider is away), and the old generation's children, still serving,
+ * never see a region laid out anew for another URL.
  */
 static int jwks_post_config(apr_pool_t *pconf, server_rec *s)
 {
     const auth_jwt_srv_conf *sc = ap_get_module_config(s->module_config,
                                                        &auth_jwt_module);
     apr_pool_t *pp = s->process->pool;
-    apr_size_t total = 0, off = 0;
-    unsigned int urls = 0;
-    apr_shm_t *shm = NULL;
-    const char *key;
-    char *base;
-    apr_status_t rv;
     int i, failed = 0;
 
     jwks_live = NULL;
@@ -1567,47 +1570,51 @@ static int jwks_post_config(apr_pool_t *pconf, server_rec *s)
     if (!jwks_sources || !jwks_sources->nelts) {
         return OK;
     }
-    /*
-     * One segment per ordered list of sources: a graceful restart with the
-     * same URLs finds its keys again, while one that adds, removes or
-     * reorders sources gets a segment of its own, so the old generation's
-     * children, still serving, never see their slots laid out anew for
-     * other URLs (the new generation fetches again).
-     */
-    for (i = 0; i < jwks_sources->nelts; i++) {
-        jwks_source *js = APR_ARRAY_IDX(jwks_sources, i, jwks_source *);
-        apr_ssize_t n = (apr_ssize_t)strlen(js->conf.url);
-        total += ajwt_jwks_region_size(&js->conf);
-        urls = urls * 31 + apr_hashfunc_default(js->conf.url, &n)
-               + (unsigned)js->conf.discovery;
-    }
-    key = apr_psprintf(pp, "auth_jwt_jwks_shm_%d_%" APR_SIZE_T_FMT "_%x",
-                       jwks_sources->nelts, total, urls);
-    apr_pool_userdata_get((void **)&shm, key, pp);
-    if (!shm) {
-        if ((rv = apr_shm_create(&shm, total, NULL, pp)) != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(70036)
-                         "AuthJWTJwksURL: cannot create %" APR_SIZE_T_FMT
-                         " bytes of shared memory", total);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-        apr_pool_userdata_set(shm, key, apr_pool_cleanup_null, pp);
-    }
-    base = jwks_base = apr_shm_baseaddr_get(shm);
     jwks_live = apr_pcalloc(pconf, jwks_sources->nelts * sizeof(*jwks_live));
     for (i = 0; i < jwks_sources->nelts; i++) {
         jwks_source *js = APR_ARRAY_IDX(jwks_sources, i, jwks_source *);
+        apr_size_t size = ajwt_jwks_region_size(&js->conf);
         ajwt_jwks_result_t what;
         ajwt_err_t err = { 0 };
         ajwt_jwks_t *src;
-        if (ajwt_jwks_attach(&src, &js->conf, base + off,
-                             ajwt_jwks_region_size(&js->conf), pconf,
+        apr_shm_t *shm = NULL;
+        apr_status_t rv;
+        const char *key = apr_psprintf(pconf, "auth_jwt_jwks_shm %d %"
+                                       APR_SIZE_T_FMT " %s",
+                                       js->conf.discovery, size,
+                                       js->conf.url);
+
+        /* No AuthJWTJwksCA in the URL's own section: the one given at
+         * server or virtual host level (merged with the main server's by
+         * now), as an administrator expects of a server-wide setting. */
+        if (!js->conf.fetch.ca_file) {
+            const auth_jwt_dir_conf *d = ap_get_module_config(
+                js->server->lookup_defaults, &auth_jwt_module);
+            if (d && d->jwks_ca) {
+                js->conf.fetch.ca_file = d->jwks_ca;
+            }
+        }
+
+        apr_pool_userdata_get((void **)&shm, key, pp);
+        if (!shm) {
+            if ((rv = apr_shm_create(&shm, size, NULL, pp)) != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(70036)
+                             "%s %s: cannot create %" APR_SIZE_T_FMT
+                             " bytes of shared memory", js->directive,
+                             js->conf.url, size);
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+            /* the key lives as long as the segment: in pp */
+            apr_pool_userdata_set(shm, apr_pstrdup(pp, key),
+                                  apr_pool_cleanup_null, pp);
+        }
+        js->region = apr_shm_baseaddr_get(shm);
+        if (ajwt_jwks_attach(&src, &js->conf, js->region, size, pconf,
                              &err) != AJWT_OK) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, err.rv, s, APLOGNO(70037)
                          "%s %s: %s", js->directive, js->conf.url, err.text);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        off += ajwt_jwks_region_size(&js->conf);
         jwks_live[i] = src;
         if (ajwt_jwks_generation(src)) {
             continue;
@@ -1638,16 +1645,14 @@ static int jwks_post_config(apr_pool_t *pconf, server_rec *s)
  * allocator has no lock for the threads of a child). */
 static void jwks_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    apr_size_t off = 0;
     int i;
     for (i = 0; i < jwks_nlive; i++) {
         jwks_source *js = APR_ARRAY_IDX(jwks_sources, i, jwks_source *);
         ajwt_err_t err = { 0 };
         ajwt_jwks_t *src;
         apr_size_t size = ajwt_jwks_region_size(&js->conf);
-        char *base = jwks_base + off;
-        off += size;
-        if (ajwt_jwks_attach(&src, &js->conf, base, size, pchild, &err)
+        if (ajwt_jwks_attach(&src, &js->conf, js->region, size, pchild,
+                             &err)
             != AJWT_OK) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, err.rv, s, APLOGNO(70040)
                          "%s %s: %s", js->directive, js->conf.url, err.text);

@@ -153,14 +153,34 @@ $h->stop;
     ok($g->graceful([$sect->('b', 'two.json'), $sect->('a', 'three.json')]),
        'graceful: reordered with the provider away');
     @r = map { $gc->('a', tok('E')) . ' ' . $gc->('b', tok('B')) } 1 .. 2;
-    TODO: {
-        local $TODO = 'a reordered list of sources gets a fresh segment '
-            . '(so old children never see foreign keys) and refetches';
-        is("@r", join(' ', ('200 200') x 2),
-           'graceful, reordered, provider away: keys kept');
-    }
+    is("@r", join(' ', ('200 200') x 2),
+       'graceful, reordered, provider away: each URL keeps its keys');
     $g->stop;
     ok($idp->start, 'provider up again');
+}
+
+# AuthJWTJwksCA at server level serves a URL in a section without its own;
+# without it (the system CAs), the private CA's certificate is refused.
+{
+    $idp->set('srv.json', body => jwks_json($jwk{A}));
+    my $loc = ['<Location "/s/">', 'AuthType jwt', 'AuthName s',
+               'AuthJWTJwksURL ' . $idp->url('/srv.json'),
+               'Require valid-jwt', '</Location>'];
+    my $with = AuthJWT::Provider->module(conf => [$CA, @$loc]);
+    $with->doc('s/ok.txt');
+    ok($with->start, 'server-level CA: httpd starts') or diag($with->error_log);
+    is($with->get('/s/ok.txt', tok('A'))->code, 200,
+       'server-level AuthJWTJwksCA: the Location\'s URL is fetched and trusted');
+    $with->stop;
+    my $without = AuthJWT::Provider->module(conf => [@$loc]);
+    $without->doc('s/ok.txt');
+    ok($without->start, 'no CA: httpd starts (keys later)')
+        or diag($without->error_log);
+    is($without->get('/s/ok.txt', tok('A'))->code, 503,
+       'no AuthJWTJwksCA: the private CA is not trusted, no keys (503)');
+    like($without->error_log, qr/AH70038.*srv\.json/,
+         'no AuthJWTJwksCA: the failed first fetch is logged');
+    $without->stop;
 }
 
 $idp->stop;
