@@ -2248,9 +2248,14 @@ static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
          * Another request with the same refresh cookie rotated it a
          * moment ago (ajwt_issue.h): its answer sets the new cookies, so
          * these are left alone; a browser goes back where it was going,
-         * by then with the new access cookie.
+         * by then with the new access cookie. Info, not a warning: every
+         * page whose parallel requests all carried an expired access
+         * cookie has such losers.
          */
-        log_refusal(r, st, &err);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70053)
+                      "jwt-refresh: refused, rotated a moment ago by a "
+                      "concurrent request: %s [id %s]", err.text,
+                      request_id(r));
         if (browser) {
             return see_other(r, ret);
         }

@@ -205,7 +205,7 @@ is($kept, ROUNDS, "winner: a new access token and generation 2 of the "
 is($alive, ROUNDS, "the winner's refresh token rotates after the race");
 my $log = $h->log_since($mark);
 unlike($log, qr/AH70050/, 'no reuse detected, no family revoked');
-like($log, qr/AH70016: token refused \(revoked\): refresh generation 1 .*concurrent/,
+like($log, qr/AH70053: jwt-refresh: refused, rotated a moment ago by a concurrent request: refresh generation 1 /,
      'the losers are logged as such');
 
 # ---------------------------------------------------- browser GETs
