@@ -17,6 +17,7 @@
 
 #define FAMILY_PREFIX       "ajwt:f:"
 #define FAMILY_CLAIM_PREFIX "ajwt:f:r:"   /* + hash(family key.gen) */
+#define FAMILY_DEAD_PREFIX  "ajwt:f:x:"   /* + hash(family id): revoked */
 #define LOCK_USER_PREFIX    "ajwt:l:u:"
 #define LOCK_ADDR_PREFIX    "ajwt:l:a:"
 #define LOCK_USER_END       "ajwt:l:U:"     /* window end of the user's */
@@ -348,7 +349,7 @@ ajwt_status_t ajwt_family_rotate(ajwt_store_t *st, const char *fam,
     if (cur > gen) {
         /* an older token of the family came back: someone holds a copy */
         *why = AJWT_ROTATE_REUSE;
-        if ((rc = st->ops->put(st, key, 0, expires, now, err))) {
+        if ((rc = ajwt_family_revoke(st, fam, expires, now, err))) {
             return rc;
         }
         return ajwt_err_set(err, AJWT_EREVOKED, "refresh token reuse: "
@@ -391,6 +392,25 @@ ajwt_status_t ajwt_family_rotate(ajwt_store_t *st, const char *fam,
                            now, err))) {
         return rc;
     }
+    /*
+     * A revocation (logout, reuse) that ran between our get and our put
+     * was just overwritten with gen + 1. It wrote its mark before the
+     * family's 0, and we read the mark after our put: whichever put came
+     * last, one of us sees the other, so the family ends revoked.
+     */
+    ajwt_store_key_named(claim, FAMILY_DEAD_PREFIX, fam);
+    found = 0;
+    if ((rc = st->ops->get(st, claim, &v, &found, now, err))) {
+        return rc;
+    }
+    if (found) {
+        if ((rc = st->ops->put(st, key, 0, expires, now, err))) {
+            return rc;
+        }
+        return ajwt_err_set(err, AJWT_EREVOKED, "refresh family revoked "
+                            "while generation %" APR_INT64_T_FMT " was "
+                            "being rotated", gen);
+    }
     *next = gen + 1;
     return AJWT_OK;
 }
@@ -403,6 +423,11 @@ ajwt_status_t ajwt_family_revoke(ajwt_store_t *st, const char *fam,
     ajwt_status_t rc;
 
     if ((rc = store_ready(st, "refresh tokens", err))) {
+        return rc;
+    }
+    /* The mark first, then the family: see the end of rotate. */
+    ajwt_store_key_named(key, FAMILY_DEAD_PREFIX, fam);
+    if ((rc = st->ops->put(st, key, 1, expires, now, err))) {
         return rc;
     }
     ajwt_store_key_named(key, FAMILY_PREFIX, fam);

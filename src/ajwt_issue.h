@@ -129,9 +129,11 @@ ajwt_status_t ajwt_issue_check_refresh(ajwt_refresh_t *out,
  * client's next refresh, after the window, is reuse and revokes the
  * family, the thief's session with it. Beyond the window, or for any
  * older generation, reuse is detected as before.
- * Still a get then a put: revoke (logout, reuse) racing a winner's put of
- * gen + 1 may be overwritten by it; the refused request gets nothing, but
- * the family may live on.
+ * Revocation racing a winner: revoke (logout, reuse) writes a mark
+ * "ajwt:f:x:" + hash(family) and then the family's 0; the winner, after
+ * its put of gen + 1, reads the mark and, finding it, writes 0 again and
+ * is refused. Whichever put lands last, one side sees the other, so a
+ * revoked family never comes back.
  */
 #define AJWT_REFRESH_GRACE  10      /* seconds */
 #define AJWT_ROTATE_REUSE   1

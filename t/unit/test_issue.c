@@ -20,11 +20,14 @@
 
 /* ------------------------------------------------------------ a fake */
 
-#define FAKE_MAX 16
+#define FAKE_MAX 32
 typedef struct {
     char key[FAKE_MAX][AJWT_STORE_KEY_MAX];
     apr_int64_t value[FAKE_MAX], expires[FAKE_MAX];
     int n, fail, puts, incrs;
+    /* a logout that lands just before the next non-zero put of hook_key */
+    char hook_key[AJWT_STORE_KEY_MAX];
+    const char *hook_fam;
 } fake_t;
 
 static int fake_find(fake_t *f, const char *key)
@@ -44,9 +47,15 @@ static ajwt_status_t fake_put(ajwt_store_t *st, const char *key,
 {
     fake_t *f = st->impl;
     int i = fake_find(f, key);
-    (void)now;
     if (f->fail) {
         return ajwt_err_set(err, AJWT_ESTORE, "fake store down");
+    }
+    if (f->hook_key[0] && value > 0 && !strcmp(key, f->hook_key)) {
+        ajwt_status_t rc;
+        f->hook_key[0] = '\0';
+        if ((rc = ajwt_family_revoke(st, f->hook_fam, expires, now, err))) {
+            return rc;
+        }
     }
     f->puts++;
     if (i < 0) {
@@ -728,6 +737,42 @@ static void families_on(ajwt_store_t *st, const char *name)
     races_on(st, name);
 }
 
+/*
+ * A logout between a rotation's read of the family and its write of gen +
+ * 1: the write lands over the logout's 0, and the family must still end
+ * revoked (the rotation reads the logout's mark after its write).
+ */
+static void revoke_race(apr_pool_t *p)
+{
+    fake_t *f;
+    ajwt_store_t *st = fake(p, &f);
+    ajwt_err_t err = { 0 };
+    apr_int64_t next = -1, exp = NOW + 1000, v = -1;
+    int why = -1, found = 0;
+
+    is_int(ajwt_family_start(st, "famR", exp, NOW, E), AJWT_OK,
+           "revoke race: start");
+    ajwt_store_key_named(f->hook_key, "ajwt:f:", "famR");
+    f->hook_fam = "famR";
+    is_int(ajwt_family_rotate(st, "famR", 1, &next, &why, exp, NOW, E),
+           AJWT_EREVOKED, "revoke race: the rotation that lost to a logout "
+           "is refused");
+    ok(strstr(err.text, "revoked while") != NULL, "revoke race: reason: %s",
+       err.text);
+    is_int(next, 0, "revoke race: no next generation handed out");
+    ok(f->hook_key[0] == '\0', "revoke race: the logout did run in between");
+    ajwt_store_key_named(f->hook_key, "ajwt:f:", "famR");
+    is_int(st->ops->get(st, f->hook_key, &v, &found, NOW, E), AJWT_OK,
+           "revoke race: family entry read");
+    f->hook_key[0] = '\0';
+    ok(found && v == 0, "revoke race: the family ends revoked (%d, %d)",
+       found, (int)v);
+    is_int(ajwt_family_rotate(st, "famR", 2, &next, &why, exp, NOW, E),
+           AJWT_EREVOKED, "revoke race: generation 2 is refused");
+    is_int(ajwt_family_rotate(st, "famR", 1, &next, &why, exp, NOW, E),
+           AJWT_EREVOKED, "revoke race: generation 1 is refused");
+}
+
 static void families(apr_pool_t *p)
 {
     fake_t *f;
@@ -937,4 +982,4 @@ static void lockout(apr_pool_t *p)
 
 UNIT_MAIN(every_alg, refresh_refusals, ids, aud_given, signing_keys, jwks,
           race_threads,
-          families, lockout)
+          families, revoke_race, lockout)
