@@ -3,6 +3,7 @@
  * and verified with keys made at run time, and the exact-length and
  * encoding rules of each signature type.
  */
+#include <pthread.h>
 #include <openssl/ec.h>
 #include <openssl/rsa.h>
 #include "ajwt_jws.h"
@@ -814,7 +815,74 @@ static void header_cache(apr_pool_t *p)
        "refused");
 }
 
+/* Threads verifying tokens whose headers are new, kept meanwhile by other
+ * threads, or long kept: every answer stays right. */
+typedef struct {
+    const ajwt_keyset_t *ks;
+    char **good, **bad;
+    int n, wrong;
+} race_t;
+
+typedef struct {
+    race_t *r;
+    int id;
+} race_arg_t;
+
+static void *race_thread(void *arg)
+{
+    race_t *r = ((race_arg_t *)arg)->r;
+    int id = ((race_arg_t *)arg)->id;
+    apr_pool_t *tp;
+    int i;
+
+    apr_pool_create(&tp, NULL);
+    for (i = 0; i < 400; i++) {
+        /* each thread its own order over the same headers */
+        int k = (i * (2 * id + 1) + id) % r->n;
+        if (check(r->good[k], r->ks, 0, NULL, tp, NULL) != AJWT_OK
+            || check(r->bad[k], r->ks, 0, NULL, tp, NULL) != AJWT_ESIG) {
+            __atomic_add_fetch(&r->wrong, 1, __ATOMIC_RELAXED);
+        }
+        if (i % 50 == 49) {
+            apr_pool_clear(tp);
+        }
+    }
+    apr_pool_destroy(tp);
+    return NULL;
+}
+
+static void header_cache_threads(apr_pool_t *p)
+{
+    ajwt_keyset_t *ks = NULL;
+    const ajwt_key_t *k = fx_secret(&ks, 64, 0x44, NULL, p);
+    pthread_t th[8];
+    race_arg_t arg[8];
+    race_t r;
+    int i;
+
+    r.ks = ks;
+    r.n = 24;
+    r.wrong = 0;
+    r.good = apr_palloc(p, r.n * sizeof(char *));
+    r.bad = apr_palloc(p, r.n * sizeof(char *));
+    for (i = 0; i < r.n; i++) {
+        char *h = apr_psprintf(p, "{\"alg\":\"HS256\",\"race\":%d}", i);
+        r.good[i] = fx_craft(p, "HS256", k, h, PAYLOAD);
+        r.bad[i] = fx_tamper_sig(p, r.good[i]);
+    }
+    for (i = 0; i < 8; i++) {
+        arg[i].r = &r;
+        arg[i].id = i;
+        pthread_create(&th[i], NULL, race_thread, &arg[i]);
+    }
+    for (i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+    }
+    is_int(r.wrong, 0, "8 threads x 400 rounds over 24 headers being kept: "
+           "no wrong answer");
+}
+
 /* header_cache first: its slots are for the whole process */
-UNIT_MAIN(header_cache, round_trips, other_keys, alg_confusion,
-          embedded_keys, kid_selection, header_rules, parsing, ecdsa_encoding, rsa_encoding,
-          hmac_and_eddsa_encoding, signing)
+UNIT_MAIN(header_cache, header_cache_threads, round_trips, other_keys,
+          alg_confusion, embedded_keys, kid_selection, header_rules, parsing,
+          ecdsa_encoding, rsa_encoding, hmac_and_eddsa_encoding, signing)
