@@ -307,23 +307,33 @@ static int hmac(unsigned char *tag, const ajwt_alg_t *alg,
                 const ajwt_key_t *key, const unsigned char *msg,
                 apr_size_t msg_len)
 {
+    OSSL_PARAM params[2];
     EVP_MAC_CTX *m;
     size_t n = 0;
     int ok;
 
     if (key->vctx[alg->id]) {
-        m = EVP_MAC_CTX_dup(key->vctx[alg->id]);
-        ok = m != NULL;
+        /* the prepared pads: two digest contexts copied, no MAC object */
+        const ajwt_hmac_pads_t *h = key->vctx[alg->id];
+        EVP_MD_CTX *c = EVP_MD_CTX_new();
+        unsigned int il = 0, ol = 0;
+        ok = c && EVP_MD_CTX_copy_ex(c, h->in)
+             && EVP_DigestUpdate(c, msg, msg_len)
+             && EVP_DigestFinal_ex(c, tag, &il)
+             && EVP_MD_CTX_copy_ex(c, h->out)
+             && EVP_DigestUpdate(c, tag, il)
+             && EVP_DigestFinal_ex(c, tag, &ol)
+             && ol == (unsigned int)alg->hash_len;
+        EVP_MD_CTX_free(c);
+        return ok;
     }
-    else {
-        OSSL_PARAM params[2];
-        params[0] = OSSL_PARAM_construct_utf8_string(
-            OSSL_MAC_PARAM_DIGEST, (char *)alg->digest, 0);
-        params[1] = OSSL_PARAM_construct_end();
-        m = EVP_MAC_CTX_new(ajwt_alg_hmac());
-        ok = m && EVP_MAC_init(m, key->secret, key->secret_len, params);
-    }
-    ok = ok && EVP_MAC_update(m, msg, msg_len)
+    /* a key built by hand: the whole MAC set up for this call */
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *)alg->digest, 0);
+    params[1] = OSSL_PARAM_construct_end();
+    m = EVP_MAC_CTX_new(ajwt_alg_hmac());
+    ok = m && EVP_MAC_init(m, key->secret, key->secret_len, params)
+         && EVP_MAC_update(m, msg, msg_len)
          && EVP_MAC_final(m, tag, &n, MAX_MD) && n == (size_t)alg->hash_len;
     EVP_MAC_CTX_free(m);
     return ok;

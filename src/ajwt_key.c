@@ -40,7 +40,10 @@ static apr_status_t key_cleanup(void *data)
     for (i = 0; i < AJWT_NALG; i++) {
         if (k->vctx[i]) {
             if (ajwt_alg_get(i)->kty == AJWT_KTY_OCT) {
-                EVP_MAC_CTX_free(k->vctx[i]);
+                ajwt_hmac_pads_t *h = k->vctx[i];
+                EVP_MD_CTX_free(h->in);
+                EVP_MD_CTX_free(h->out);
+                OPENSSL_free(h);
             }
             else {
                 EVP_MD_CTX_free(k->vctx[i]);
@@ -119,6 +122,43 @@ int ajwt_key_sig_init(EVP_MD_CTX *ctx, const ajwt_alg_t *alg,
     return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
 }
 
+/* RFC 2104: K' = H(K) when K is longer than a block, zero-padded to a
+ * block; in = H state after K' ^ ipad, out = after K' ^ opad. */
+static int hmac_pads(ajwt_hmac_pads_t *h, const EVP_MD *md,
+                     const unsigned char *key, apr_size_t key_len)
+{
+    unsigned char kb[128], ip[128], op[128];
+    unsigned int kl = 0;
+    int bs = md ? EVP_MD_get_block_size(md) : 0, j, ok;
+
+    if (bs <= 0 || bs > (int)sizeof(kb)) {
+        return 0;
+    }
+    memset(kb, 0, sizeof(kb));
+    if (key_len > (apr_size_t)bs) {
+        ok = EVP_Digest(key, key_len, kb, &kl, md, NULL);
+    }
+    else {
+        memcpy(kb, key, key_len);
+        ok = 1;
+    }
+    for (j = 0; j < bs; j++) {
+        ip[j] = kb[j] ^ 0x36;
+        op[j] = kb[j] ^ 0x5c;
+    }
+    h->in = EVP_MD_CTX_new();
+    h->out = EVP_MD_CTX_new();
+    ok = ok && h->in && h->out
+         && EVP_DigestInit_ex(h->in, md, NULL)
+         && EVP_DigestUpdate(h->in, ip, bs)
+         && EVP_DigestInit_ex(h->out, md, NULL)
+         && EVP_DigestUpdate(h->out, op, bs);
+    OPENSSL_cleanse(kb, sizeof(kb));
+    OPENSSL_cleanse(ip, sizeof(ip));
+    OPENSSL_cleanse(op, sizeof(op));
+    return ok;
+}
+
 /* One ready context per algorithm the key may serve (see ajwt_key.h). */
 static ajwt_status_t prepare(ajwt_key_t *k, const char *desc,
                              ajwt_err_t *err)
@@ -131,13 +171,10 @@ static ajwt_status_t prepare(ajwt_key_t *k, const char *desc,
             continue;
         }
         if (k->kty == AJWT_KTY_OCT) {
-            EVP_MAC_CTX *m = EVP_MAC_CTX_new(ajwt_alg_hmac());
-            OSSL_PARAM params[2];
-            k->vctx[i] = m;
-            params[0] = OSSL_PARAM_construct_utf8_string(
-                OSSL_MAC_PARAM_DIGEST, (char *)alg->digest, 0);
-            params[1] = OSSL_PARAM_construct_end();
-            if (!m || !EVP_MAC_init(m, k->secret, k->secret_len, params)) {
+            ajwt_hmac_pads_t *h = OPENSSL_zalloc(sizeof(*h));
+            k->vctx[i] = h;
+            if (!h || !hmac_pads(h, ajwt_alg_md(alg), k->secret,
+                                 k->secret_len)) {
                 ERR_clear_error();
                 return ajwt_err_set(err, AJWT_EINTERNAL, "%s: cannot set up "
                                     "%s", desc, alg->name);

@@ -40,12 +40,23 @@ typedef struct ajwt_key_t {
     /*
      * Made once at load time so that a verification does no lookup or
      * key setup: per algorithm of algs, an EVP_MD_CTX already through
-     * EVP_DigestVerifyInit (asymmetric) or a keyed EVP_MAC_CTX (oct),
+     * EVP_DigestVerifyInit (asymmetric) or an ajwt_hmac_pads_t (oct),
      * copied per token. NULL entries (a key built by hand) fall back to
      * a full init per call. Freed by the key's pool cleanup.
      */
     void *vctx[AJWT_NALG];
 } ajwt_key_t;
+
+/*
+ * HMAC (RFC 2104) of a secret, half done: the digest states after the
+ * key XOR ipad block and after the key XOR opad block. Copying two
+ * digest contexts per token is cheaper than duplicating a keyed
+ * EVP_MAC_CTX, which holds three. Secret-derived: freed (and wiped by
+ * OpenSSL) with the key.
+ */
+typedef struct {
+    EVP_MD_CTX *in, *out;
+} ajwt_hmac_pads_t;
 
 typedef struct ajwt_keyset_t {
     apr_array_header_t *keys;   /* of ajwt_key_t *, in configuration order */

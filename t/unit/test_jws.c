@@ -882,7 +882,45 @@ static void header_cache_threads(apr_pool_t *p)
            "no wrong answer");
 }
 
+/* The prepared HMAC pads against OpenSSL's own HMAC, for secrets
+ * shorter than, equal to and longer than the digest's block (hashed). */
+static void hmac_pads(apr_pool_t *p)
+{
+    static const char *const algs[] = { "HS256", "HS384", "HS512" };
+    static const char *const mds[] = { "SHA256", "SHA384", "SHA512" };
+    static const apr_size_t lens[] = { 64, 65, 100, 128, 129, 300 };
+    static const unsigned char msg[] = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0";
+    size_t a, l;
+    int good = 1;
+
+    for (a = 0; a < 3; a++) {
+        for (l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+            const ajwt_alg_t *alg = ajwt_alg_find(algs[a]);
+            const ajwt_key_t *k = fx_secret(NULL, lens[l],
+                                            (unsigned char)(0x41 + l), NULL,
+                                            p);
+            unsigned char want[64], *sig;
+            size_t wl = 0;
+            apr_size_t sl;
+            if (!EVP_Q_mac(NULL, "HMAC", NULL, mds[a], NULL, k->secret,
+                           k->secret_len, msg, sizeof(msg) - 1, want,
+                           sizeof(want), &wl)
+                || ajwt_jws_sign_raw(&sig, &sl, alg, k, msg, sizeof(msg) - 1,
+                                     p, NULL)
+                || sl != wl || memcmp(sig, want, wl)
+                || ajwt_jws_verify_sig(alg, k, msg, sizeof(msg) - 1, want,
+                                       wl, NULL)) {
+                good = 0;
+                diag("%s with a %d-byte secret", algs[a], (int)lens[l]);
+            }
+        }
+    }
+    ok(good, "HS256/384/512 with secrets of 64 to 300 bytes: as OpenSSL's "
+       "HMAC, both ways");
+}
+
 /* header_cache first: its slots are for the whole process */
 UNIT_MAIN(header_cache, header_cache_threads, round_trips, other_keys,
           alg_confusion, embedded_keys, kid_selection, header_rules, parsing,
-          ecdsa_encoding, rsa_encoding, hmac_and_eddsa_encoding, signing)
+          ecdsa_encoding, rsa_encoding, hmac_and_eddsa_encoding, signing,
+          hmac_pads)
