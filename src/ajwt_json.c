@@ -156,10 +156,31 @@ const char *ajwt_json_text(const json_t *v, apr_pool_t *p)
         return apr_pstrdup(p, scalar_text(v, buf, sizeof(buf)));
     }
     if (json_is_array(v)) {
-        size_t i, n = json_array_size(v);
-        int all = 1;
+        size_t i, n = json_array_size(v), total = 0;
+        int all = 1, strings = 1;
         for (i = 0; i < n && all; i++) {
-            all = is_scalar(json_array_get(v, i));
+            const json_t *e = json_array_get(v, i);
+            all = is_scalar(e);
+            if (json_is_string(e)) {
+                total += strlen(json_string_value(e)) + 1;
+            }
+            else {
+                strings = 0;
+            }
+        }
+        if (all && strings) {
+            /* roles and scopes, per request: one allocation, no list */
+            char *out = apr_palloc(p, total + 1), *o = out;
+            for (i = 0; i < n; i++) {
+                const char *e = json_string_value(json_array_get(v, i));
+                apr_size_t l = strlen(e);
+                memcpy(o, e, l);
+                o += l;
+                *o++ = ',';
+            }
+            o -= o > out;       /* no ',' after the last one */
+            *o = '\0';
+            return out;
         }
         if (all) {
             apr_array_header_t *parts = apr_array_make(p, (int)n + 1,

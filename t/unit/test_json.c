@@ -196,6 +196,8 @@ static void text_forms(apr_pool_t *p)
         "{\"s\":\"hello world\",\"i\":1234567890123,\"n\":-5,\"r\":1.5,"
         "\"t\":true,\"f\":false,\"z\":null,"
         "\"as\":[\"a\",\"b\",3,true],\"ae\":[],"
+        "\"ass\":[\"admin\",\"user\",\"\"],\"a1\":[\"solo\"],"
+        "\"a0\":[\"\",\"\"],"
         "\"ao\":[{\"x\":1},\"y\"],\"aa\":[[1],2],\"an\":[null,1],"
         "\"o\":{\"k\":\"v\",\"n\":[1,2]},\"e\":\"\"}";
     ajwt_json_parse_object(&j, doc, strlen(doc), "payload", p, NULL);
@@ -212,6 +214,9 @@ static void text_forms(apr_pool_t *p)
     TEXT("t", "true");
     TEXT("f", "false");
     TEXT("as", "a,b,3,true");
+    TEXT("ass", "admin,user,");
+    TEXT("a1", "solo");
+    TEXT("a0", ",");
     TEXT("ae", "");
     TEXT("ao", "[{\"x\":1},\"y\"]");
     TEXT("aa", "[[1],2]");
