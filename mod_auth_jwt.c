@@ -1041,11 +1041,16 @@ static void export_claims(request_rec *r, const ajwt_claims_t *cl,
     json_t *v;
     json_object_foreach(cl->json, name, v) {
         const char *text = ajwt_json_text(v, r->pool);
+        apr_size_t n;
         char *env, *s;
         if (!text || ajwt_json_has_ctl(text)) {
             continue;   /* no control characters into CGI/PHP */
         }
-        env = apr_pstrcat(r->pool, "JWT_CLAIM_", name, NULL);
+        /* one copy of the name behind the prefix, no varargs concat */
+        n = strlen(name);
+        env = apr_palloc(r->pool, 10 + n + 1);
+        memcpy(env, "JWT_CLAIM_", 10);
+        memcpy(env + 10, name, n + 1);
         for (s = env + 10; *s; s++) {
             if (!apr_isalnum(*s) && *s != '_') {
                 *s = '_';
