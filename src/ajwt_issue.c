@@ -371,14 +371,21 @@ ajwt_status_t ajwt_family_rotate(ajwt_store_t *st, const char *fam,
     /*
      * The claim: the one request whose incr of (family, generation) makes
      * it 1 rotates; every other one, before or after the winner's put,
-     * sees 2 or more. It lives as long as the family entry written below
-     * (expires: a refresh lifetime from now, past the exp of this
-     * generation's token); a use of the token after the claim is gone
-     * finds the family already past gen above and never gets here.
+     * sees 2 or more. It matters only while the family is still at gen
+     * (once the winner stored gen + 1, every use of this token is refused
+     * above, before claiming), so it lives AJWT_REFRESH_GRACE seconds: a
+     * winner whose put then failed (store away, process gone) blocks its
+     * token for that long, not for the family's lifetime, and the next
+     * use after it claims afresh. A second winner would need the first
+     * one to stall that long between its incr and its put, which the
+     * store's timeouts (well under a second) do not allow.
      */
     apr_snprintf(id, sizeof(id), "%s.%" APR_INT64_T_FMT, key, gen);
     ajwt_store_key_named(claim, FAMILY_CLAIM_PREFIX, id);
-    if ((rc = st->ops->incr(st, claim, &n, expires, now, err))) {
+    if ((rc = st->ops->incr(st, claim, &n,
+                            expires < now + AJWT_REFRESH_GRACE
+                                ? expires : now + AJWT_REFRESH_GRACE,
+                            now, err))) {
         return rc;
     }
     if (n != 1) {

@@ -107,14 +107,16 @@ ajwt_status_t ajwt_issue_check_refresh(ajwt_refresh_t *out,
  * the winner is decided by incr of a claim "ajwt:f:r:" + hash(family key
  * "." gen), living as long as the family entry: of N requests presenting
  * the same (family, gen), only the one whose incr returns 1 may store gen
- * + 1; that holds whatever the order of their gets and puts. A use of the
- * same token after the claim expired finds the family past gen (the
- * winner stored gen + 1 long before) and is refused before claiming.
+ * + 1; that holds whatever the order of their gets and puts. The claim
+ * lives AJWT_REFRESH_GRACE seconds: a use of the same token after that
+ * finds the family past gen (the winner stored gen + 1 at once) and is
+ * refused before claiming.
  * Limits: a shm store so full that it evicts the claim within the race
  * (it evicts the oldest written entry first) could let a second request
- * win; a winner that dies between its claim and its put leaves the family
- * at gen with the claim taken: every later use of that token is RACED,
- * so the session ends (log in again) but nothing is handed out.
+ * win; a winner whose put fails (store away) or that dies between its
+ * claim and its put leaves the family at gen with the claim taken: uses
+ * of that token are RACED until the claim expires, then the next one
+ * rotates (the user is not stuck for the family's lifetime).
  *
  * The losers (AJWT_ROTATE_RACED). A browser page whose access cookie
  * expired sends several requests at once with the same refresh cookie;

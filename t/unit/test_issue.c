@@ -28,6 +28,7 @@ typedef struct {
     /* a logout that lands just before the next non-zero put of hook_key */
     char hook_key[AJWT_STORE_KEY_MAX];
     const char *hook_fam;
+    char fail_key[AJWT_STORE_KEY_MAX];  /* the next put of it fails */
 } fake_t;
 
 static int fake_find(fake_t *f, const char *key)
@@ -49,6 +50,10 @@ static ajwt_status_t fake_put(ajwt_store_t *st, const char *key,
     int i = fake_find(f, key);
     if (f->fail) {
         return ajwt_err_set(err, AJWT_ESTORE, "fake store down");
+    }
+    if (f->fail_key[0] && !strcmp(key, f->fail_key)) {
+        f->fail_key[0] = '\0';
+        return ajwt_err_set(err, AJWT_ESTORE, "fake store: put lost");
     }
     if (f->hook_key[0] && value > 0 && !strcmp(key, f->hook_key)) {
         ajwt_status_t rc;
@@ -773,6 +778,36 @@ static void revoke_race(apr_pool_t *p)
            AJWT_EREVOKED, "revoke race: generation 1 is refused");
 }
 
+/*
+ * A winner whose write of gen + 1 failed (store away for that moment):
+ * its claim blocks the token for the grace period only, then the next
+ * use rotates, so the user is not stuck until the family expires.
+ */
+static void lost_put(apr_pool_t *p)
+{
+    fake_t *f;
+    ajwt_store_t *st = fake(p, &f);
+    ajwt_err_t err = { 0 };
+    apr_int64_t next = -1, exp = NOW + 100000;
+    int why = -1;
+
+    is_int(ajwt_family_start(st, "famL", exp, NOW, E), AJWT_OK,
+           "lost put: start");
+    ajwt_store_key_named(f->fail_key, "ajwt:f:", "famL");
+    is_int(ajwt_family_rotate(st, "famL", 1, &next, &why, exp, NOW, E),
+           AJWT_ESTORE, "lost put: the winner's write fails (503)");
+    is_int(ajwt_family_rotate(st, "famL", 1, &next, &why, exp, NOW + 1, E),
+           AJWT_EREVOKED, "lost put: a second later the token is blocked");
+    is_int(why, AJWT_ROTATE_RACED, "lost put: as raced, family kept");
+    is_int(ajwt_family_rotate(st, "famL", 1, &next, &why, exp,
+                              NOW + AJWT_REFRESH_GRACE + 1, E),
+           AJWT_OK, "lost put: after the grace period it rotates again");
+    is_int(next, 2, "lost put: to generation 2");
+    is_int(ajwt_family_rotate(st, "famL", 2, &next, &why, exp,
+                              NOW + AJWT_REFRESH_GRACE + 2, E),
+           AJWT_OK, "lost put: and generation 2 rotates");
+}
+
 static void families(apr_pool_t *p)
 {
     fake_t *f;
@@ -982,4 +1017,4 @@ static void lockout(apr_pool_t *p)
 
 UNIT_MAIN(every_alg, refresh_refusals, ids, aud_given, signing_keys, jwks,
           race_threads,
-          families, revoke_race, lockout)
+          families, revoke_race, lost_put, lockout)
