@@ -589,7 +589,8 @@ typedef struct jwks_source {
     int index;                  /* in jwks_sources and jwks_live */
     const char *directive;      /* for log lines */
     char *region;               /* its shared memory (post_config) */
-    server_rec *server;         /* where it was first named */
+    apr_array_header_t *servers;/* of server_rec *: the servers naming it */
+    const char *ca_default;     /* their server-level AuthJWTJwksCA */
 } jwks_source;
 
 enum { JWKS_CONTINUE = 0, JWKS_FAIL = 1 };
@@ -648,7 +649,7 @@ static const char *cmd_jwks_url(cmd_parms *cmd, void *dconf, const char *url,
         js->conf.url = apr_pstrdup(cmd->pool, url);
         js->conf.discovery = discovery;
         js->directive = cmd->cmd->name;
-        js->server = cmd->server;
+        js->servers = apr_array_make(cmd->pool, 2, sizeof(server_rec *));
         js->index = jwks_sources->nelts;
         APR_ARRAY_PUSH(jwks_sources, jwks_source *) = js;
     }
@@ -659,6 +660,14 @@ static const char *cmd_jwks_url(cmd_parms *cmd, void *dconf, const char *url,
     }
     if (secs) {
         js->conf.refresh = secs;
+    }
+    for (i = 0; i < js->servers->nelts; i++) {
+        if (APR_ARRAY_IDX(js->servers, i, server_rec *) == cmd->server) {
+            break;
+        }
+    }
+    if (i == js->servers->nelts) {
+        APR_ARRAY_PUSH(js->servers, server_rec *) = cmd->server;
     }
     if ((why = jwks_set_ca(cmd, js, c->jwks_ca))) {
         return why;
@@ -1584,21 +1593,45 @@ static int jwks_post_config(apr_pool_t *pconf, server_rec *s)
         ajwt_jwks_t *src;
         apr_shm_t *shm = NULL;
         apr_status_t rv;
-        const char *key = apr_psprintf(pconf, "auth_jwt_jwks_shm %d %"
-                                       APR_SIZE_T_FMT " %s",
-                                       js->conf.discovery, size,
-                                       js->conf.url);
+        const char *key;
+        int k;
 
-        /* No AuthJWTJwksCA in the URL's own section: the one given at
+        /*
+         * No AuthJWTJwksCA in the URL's own section: the one given at
          * server or virtual host level (merged with the main server's by
-         * now), as an administrator expects of a server-wide setting. */
-        if (!js->conf.fetch.ca_file) {
+         * now), as an administrator expects of a server-wide setting. One
+         * URL is one fetch for every server naming it, so their CAs must
+         * agree.
+         */
+        for (k = 0; !js->conf.fetch.ca_file && k < js->servers->nelts; k++) {
+            server_rec *vs = APR_ARRAY_IDX(js->servers, k, server_rec *);
             const auth_jwt_dir_conf *d = ap_get_module_config(
-                js->server->lookup_defaults, &auth_jwt_module);
-            if (d && d->jwks_ca) {
-                js->conf.fetch.ca_file = d->jwks_ca;
+                vs->lookup_defaults, &auth_jwt_module);
+            const char *ca = d ? d->jwks_ca : NULL;
+            if (k == 0) {
+                js->ca_default = ca;
+            }
+            else if ((ca || js->ca_default)
+                     && (!ca || !js->ca_default
+                         || strcmp(ca, js->ca_default))) {
+                ap_log_error(APLOG_MARK, APLOG_CRIT, 0, vs, APLOGNO(70054)
+                             "%s %s: the servers naming it have different "
+                             "AuthJWTJwksCA (%s, %s): give the CA beside the "
+                             "URL, or the same one to each", js->directive,
+                             js->conf.url, js->ca_default ? js->ca_default
+                             : "the system's", ca ? ca : "the system's");
+                return HTTP_INTERNAL_SERVER_ERROR;
             }
         }
+        if (!js->conf.fetch.ca_file) {
+            js->conf.fetch.ca_file = js->ca_default;
+        }
+        /* keys fetched under another CA are not these: the CA is part of
+         * the segment's name, so changing it fetches again */
+        key = apr_psprintf(pconf, "auth_jwt_jwks_shm %d %" APR_SIZE_T_FMT
+                           " %s %s", js->conf.discovery, size, js->conf.url,
+                           js->conf.fetch.ca_file ? js->conf.fetch.ca_file
+                                                  : "-");
 
         apr_pool_userdata_get((void **)&shm, key, pp);
         if (!shm) {

@@ -181,6 +181,21 @@ $h->stop;
     like($without->error_log, qr/AH70038.*srv\.json/,
          'no AuthJWTJwksCA: the failed first fetch is logged');
     $without->stop;
+
+    # One URL is one fetch for every server naming it: a virtual host
+    # whose server-level CA differs from the main server's is refused at
+    # start-up, rather than one of the two CAs silently ignored.
+    my $vport = free_port();
+    my $clash = AuthJWT::Provider->module(conf => [$CA, @$loc,
+        "Listen 127.0.0.1:$vport", "<VirtualHost 127.0.0.1:$vport>",
+        'ServerName other.example',
+        'AuthJWTJwksCA /etc/ssl/certs/ca-certificates.crt', @$loc,
+        '</VirtualHost>']);
+    ok(!$clash->start, 'two servers, two CAs for one URL: no start-up');
+    like($clash->error_log . $clash->stderr,
+         qr/AH70054: AuthJWTJwksURL \S*srv\.json: the servers naming it have different AuthJWTJwksCA/,
+         '... and the log says which URL and why');
+    $clash->stop;
 }
 
 $idp->stop;
