@@ -1486,6 +1486,65 @@ static void hook_insert_error_filter(request_rec *r)
 }
 
 /* Claim headers: the client's own copies never reach the backend. */
+/*
+ * A client header whose name is a claim header's with '_' for '-'
+ * (X_Jwt_User for X-Jwt-User): httpd keeps it apart from ours, but many
+ * backends fold both into one name (CGI-style HTTP_X_JWT_USER in WSGI,
+ * Rack, PHP behind some proxies), so it could pose as ours there. Such
+ * names are removed too; only names with an '_' are looked at.
+ */
+typedef struct {
+    const char *name;           /* a claim header's name */
+    apr_array_header_t *hits;   /* of const char *: client names to drop */
+} header_variant;
+
+static int same_header_name(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = (*a == '_') ? '-' : apr_tolower(*a);
+        char y = (*b == '_') ? '-' : apr_tolower(*b);
+        if (x != y) {
+            return 0;
+        }
+    }
+    return *a == *b;
+}
+
+static int find_variant(void *data, const char *key, const char *value)
+{
+    header_variant *v = data;
+    (void)value;
+    if (strchr(key, '_') && same_header_name(key, v->name)) {
+        APR_ARRAY_PUSH(v->hits, const char *) = key;
+    }
+    return 1;
+}
+
+static void unset_claim_header(request_rec *r, const char *name)
+{
+    const apr_array_header_t *all = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)all->elts;
+    header_variant v;
+    int i;
+
+    apr_table_unset(r->headers_in, name);
+    for (i = 0; i < all->nelts; i++) {
+        if (e[i].key && strchr(e[i].key, '_')) {
+            break;
+        }
+    }
+    if (i == all->nelts) {
+        return;                 /* the usual case: no name with an '_' */
+    }
+    v.name = name;
+    v.hits = apr_array_make(r->pool, 2, sizeof(const char *));
+    apr_table_do(find_variant, &v, r->headers_in, NULL);
+    for (i = 0; i < v.hits->nelts; i++) {
+        apr_table_unset(r->headers_in, APR_ARRAY_IDX(v.hits, i,
+                                                     const char *));
+    }
+}
+
 static int hook_fixups(request_rec *r)
 {
     const auth_jwt_dir_conf *c = ap_get_module_config(r->per_dir_config,
@@ -1499,7 +1558,7 @@ static int hook_fixups(request_rec *r)
     for (i = 0; i < c->headers->nelts; i++) {
         const claim_header *h = &APR_ARRAY_IDX(c->headers, i, claim_header);
         const char *text;
-        apr_table_unset(r->headers_in, h->header);
+        unset_claim_header(r, h->header);
         if (!rec) {
             continue;
         }

@@ -23,6 +23,17 @@ check_ok('client-sent headers of the same names never arrive', sub {
     like => [qr/^HTTP_X_JWT_USER=alice$/m, qr/^HTTP_X_JWT_ROLES=a,b$/m],
     unlike => [qr/mallory/, qr/evil\@example/, qr/root/]);
 
+check_ok("client headers spelled with '_' for '-' never arrive either", sub {
+    GET_('/proxied/x', bearer($t), ':X_Jwt_User' => 'mallory',
+         ':x_jwt_roles' => 'root', ':X-Jwt_Email' => 'evil@example.org') },
+    like => [qr/^HTTP_X_JWT_USER=alice$/m, qr/^HTTP_X_JWT_ROLES=a,b$/m],
+    unlike => [qr/HTTP_X_UNDERSCORE_SEEN/, qr/mallory/, qr/root/,
+               qr/evil\@example/]);
+
+check_ok("... while other client headers with '_' pass untouched", sub {
+    GET_('/proxied/x', bearer($t), ':X_Jwt_Other' => 'kept') },
+    like => [qr/^HTTP_X_UNDERSCORE_SEEN=kept$/m]);
+
 {
     my $t2 = mint(alg => 'RS256', claims => { sub => 'bob' });
     check_ok('claim absent: client header still removed', sub {
