@@ -1520,21 +1520,32 @@ static int find_variant(void *data, const char *key, const char *value)
     return 1;
 }
 
-static void unset_claim_header(request_rec *r, const char *name)
+/* Does any client header name hold an '_'? Once per request. */
+static int any_underscore_name(const request_rec *r)
 {
     const apr_array_header_t *all = apr_table_elts(r->headers_in);
     const apr_table_entry_t *e = (const apr_table_entry_t *)all->elts;
+    int i;
+
+    for (i = 0; i < all->nelts; i++) {
+        if (e[i].key && strchr(e[i].key, '_')) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Remove the client's copies of a claim header: the name itself, and its
+ * '_' spellings when the request has any name with an '_' at all. */
+static void unset_claim_header(request_rec *r, const char *name,
+                               int underscores)
+{
     header_variant v;
     int i;
 
     apr_table_unset(r->headers_in, name);
-    for (i = 0; i < all->nelts; i++) {
-        if (e[i].key && strchr(e[i].key, '_')) {
-            break;
-        }
-    }
-    if (i == all->nelts) {
-        return;                 /* the usual case: no name with an '_' */
+    if (!underscores) {
+        return;                 /* the usual case */
     }
     v.name = name;
     v.hits = apr_array_make(r->pool, 2, sizeof(const char *));
@@ -1550,15 +1561,16 @@ static int hook_fixups(request_rec *r)
     const auth_jwt_dir_conf *c = ap_get_module_config(r->per_dir_config,
                                                       &auth_jwt_module);
     const auth_jwt_rec *rec;
-    int i;
+    int i, underscores;
     if (!c->headers) {
         return DECLINED;
     }
     rec = find_rec(r);
+    underscores = any_underscore_name(r);
     for (i = 0; i < c->headers->nelts; i++) {
         const claim_header *h = &APR_ARRAY_IDX(c->headers, i, claim_header);
         const char *text;
-        unset_claim_header(r, h->header);
+        unset_claim_header(r, h->header, underscores);
         if (!rec) {
             continue;
         }
