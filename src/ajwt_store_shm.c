@@ -282,15 +282,22 @@ static shm_slot *choose_slot(shm_impl *im, shm_slot *g, apr_uint32_t tag,
     return pick;
 }
 
-static ajwt_status_t shm_put(ajwt_store_t *st, const char *key,
-                             apr_int64_t value, apr_int64_t expires,
-                             apr_int64_t now, ajwt_err_t *err)
+/*
+ * Every write, under the writers' mutex: put stores value until expires;
+ * incr (counted non-NULL) adds 1 to a live entry, which keeps its expiry,
+ * or starts a new or expired one at 1, so that two failed logins counted
+ * at once in two processes are two. The slot is chosen alike for both.
+ */
+static ajwt_status_t shm_write(ajwt_store_t *st, const char *key,
+                               apr_int64_t value, apr_int64_t expires,
+                               apr_int64_t now, apr_int64_t *counted,
+                               ajwt_err_t *err)
 {
     shm_impl *im = st->impl;
     apr_uint64_t w[KEY_WORDS];
     apr_uint32_t len, tag;
     slot_copy held;
-    shm_slot *g;
+    shm_slot *g, *slot;
     ajwt_status_t rc;
     int same;
 
@@ -301,10 +308,27 @@ static ajwt_status_t shm_put(ajwt_store_t *st, const char *key,
     if ((rc = lock(im, err)) != AJWT_OK) {
         return rc;
     }
-    slot_write(im, choose_slot(im, g, tag, w, now, &same, &held), tag, w,
-               value, expires);
+    slot = choose_slot(im, g, tag, w, now, &same, &held);
+    if (counted) {
+        if (same && held.expires > now) {
+            value = held.value + 1;
+            expires = held.expires;
+        }
+        else {
+            value = 1;              /* new, or expired: starts again */
+        }
+        *counted = value;
+    }
+    slot_write(im, slot, tag, w, value, expires);
     unlock(im);
     return AJWT_OK;
+}
+
+static ajwt_status_t shm_put(ajwt_store_t *st, const char *key,
+                             apr_int64_t value, apr_int64_t expires,
+                             apr_int64_t now, ajwt_err_t *err)
+{
+    return shm_write(st, key, value, expires, now, NULL, err);
 }
 
 static ajwt_status_t shm_get(ajwt_store_t *st, const char *key,
@@ -359,41 +383,11 @@ static ajwt_status_t shm_get(ajwt_store_t *st, const char *key,
     return AJWT_OK;
 }
 
-/*
- * Add 1 under the writers' mutex, so that two failed logins counted at
- * once in two processes are two. A live entry keeps its expiry; otherwise
- * the slot is chosen as shm_put() chooses one, and starts at 1.
- */
 static ajwt_status_t shm_incr(ajwt_store_t *st, const char *key,
                               apr_int64_t *value, apr_int64_t expires,
                               apr_int64_t now, ajwt_err_t *err)
 {
-    shm_impl *im = st->impl;
-    apr_uint64_t w[KEY_WORDS];
-    apr_uint32_t len, tag;
-    slot_copy held;
-    shm_slot *g, *slot;
-    ajwt_status_t rc;
-    int same;
-
-    if ((rc = key_words(w, &len, key, err)) != AJWT_OK) {
-        return rc;
-    }
-    g = group_of(im, w, len, &tag);
-    if ((rc = lock(im, err)) != AJWT_OK) {
-        return rc;
-    }
-    slot = choose_slot(im, g, tag, w, now, &same, &held);
-    if (same && held.expires > now) {
-        *value = held.value + 1;
-        expires = held.expires;
-    }
-    else {
-        *value = 1;                 /* new, or expired: starts again */
-    }
-    slot_write(im, slot, tag, w, *value, expires);
-    unlock(im);
-    return AJWT_OK;
+    return shm_write(st, key, 1, expires, now, value, err);
 }
 
 static const ajwt_store_ops_t shm_ops = { "shm", shm_put, shm_get,
