@@ -11,7 +11,8 @@
 /* Latest NumericDate accepted: 9999-12-31T23:59:59Z. */
 #define AJWT_MAX_NUMERIC_DATE  APR_INT64_C(253402300799)
 
-/* Bytes of a revocation store key with its NUL (AJWT_STORE_KEY_MAX). */
+/* Bytes of a revocation store key with its NUL: ajwt_store.h's
+ * AJWT_STORE_KEY_MAX is this figure (the claims keep such keys inline). */
 #define AJWT_CLAIMS_KEY_MAX    64
 
 typedef struct {

@@ -25,10 +25,6 @@
 /* Bytes of a jti or sub quoted in an error text. */
 #define ID_PART 64
 
-/* The claims keep keys inline (ajwt_claims.h): same size as ours. */
-typedef char key_sizes_agree[AJWT_CLAIMS_KEY_MAX == AJWT_STORE_KEY_MAX
-                             ? 1 : -1];
-
 /* Set once a store exists in this process: see ajwt_store_keys_wanted(). */
 static int keys_wanted;
 

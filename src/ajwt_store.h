@@ -24,7 +24,8 @@
 #include "ajwt.h"
 #include "ajwt_claims.h"
 
-#define AJWT_STORE_KEY_MAX     64               /* bytes with the NUL */
+/* bytes with the NUL; one figure, defined where the claims keep keys */
+#define AJWT_STORE_KEY_MAX     AJWT_CLAIMS_KEY_MAX
 #define AJWT_SUB_REVOKE_TTL    (30 * 86400)     /* seconds, no max age */
 #define AJWT_SHM_DEFAULT_SIZE  (1024 * 1024)    /* bytes */
 #define AJWT_SHM_MIN_SIZE      (16 * 1024)
