@@ -136,6 +136,25 @@ static const char *id_text(char *buf, const char *id)
     return buf;
 }
 
+apr_int64_t ajwt_store_merge(const char *key, apr_int64_t a,
+                             apr_int64_t a_expires, apr_int64_t b,
+                             apr_int64_t b_expires, apr_int64_t *exp_out)
+{
+    *exp_out = a_expires > b_expires ? a_expires : b_expires;
+    if (!strncmp(key, KEY_PREFIX_SUB, KEY_PREFIX_LEN)) {
+        return a > b ? a : b;           /* the later revocation time */
+    }
+    /* a family entry ("ajwt:f:" + 43 characters), not its marks and
+     * claims ("ajwt:f:x:", "ajwt:f:r:"): 0 is revoked, and stays so */
+    if (!strncmp(key, "ajwt:f:", 7) && key[8] != ':') {
+        if (a == 0 || b == 0) {
+            return 0;
+        }
+        return a > b ? a : b;
+    }
+    return b;
+}
+
 void ajwt_store_claims_keys(ajwt_claims_t *cl)
 {
     cl->store_jti[0] = cl->store_sub[0] = '\0';

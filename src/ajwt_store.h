@@ -82,6 +82,35 @@ struct ajwt_store_t {
     void *impl;                 /* the backend's own state */
 };
 
+/* ------------------------------------------------------------ durability */
+
+/*
+ * A source of records to restore a store from: the journal
+ * (ajwt_journal.h) replays through this, so that a backend can restore a
+ * server found empty without knowing where the records come from. fn is
+ * called once per live key (records merged by ajwt_store_merge(), those
+ * expired at now left out); a non-zero return from fn stops the replay
+ * and is returned as AJWT_ESTORE. AJWT_OK, or the source's failure.
+ */
+typedef int (*ajwt_store_rec_fn)(void *ctx, const char *key,
+                                 apr_int64_t value, apr_int64_t expires);
+typedef ajwt_status_t (*ajwt_store_replay_fn)(void *src, apr_int64_t now,
+                                              ajwt_store_rec_fn fn,
+                                              void *ctx, ajwt_err_t *err);
+
+/*
+ * Two values recorded for one key, by two writers or at two times: the
+ * one that revokes more, so that a restore never lowers a revocation.
+ *   "ajwt:s:" (subject): the later revocation time (max).
+ *   "ajwt:f:" (a family, not its ":x:"/":r:" entries): 0 (revoked) wins,
+ *            else the larger (the later generation).
+ *   anything else: b (the later record).
+ * *exp_out is the later of the two expiries.
+ */
+apr_int64_t ajwt_store_merge(const char *key, apr_int64_t a,
+                             apr_int64_t a_expires, apr_int64_t b,
+                             apr_int64_t b_expires, apr_int64_t *exp_out);
+
 /* ------------------------------------------------------------ the rules */
 
 /* Key for a jti or a subject into buf (AJWT_STORE_KEY_MAX bytes). */
@@ -167,6 +196,18 @@ typedef struct {
     int connect_timeout_ms;     /* default 300 */
     int poll_timeout_ms;        /* default 300 */
     int retry_timeout_s;        /* a dead server is retried after, def. 2 */
+    const char *user;           /* SASL (binary protocol), NULL: none */
+    const char *password;       /* with user; the secret's bytes */
+    /*
+     * The durable copy (the journal), NULL: none. A server found empty
+     * (its seed entry missing: restarted, flushed, evicted) is not
+     * trusted by this process until every record of replay whose key
+     * lives on that server was written back to it; until then its keys
+     * answer AJWT_ESTORE. With no replay source an empty server is
+     * seeded at once (nothing to restore).
+     */
+    ajwt_store_replay_fn replay;
+    void *replay_src;
 } ajwt_mc_conf_t;
 
 /*
@@ -180,5 +221,34 @@ typedef struct {
 ajwt_status_t ajwt_store_mc_create(ajwt_store_t **out,
                                    const ajwt_mc_conf_t *conf,
                                    apr_pool_t *p, ajwt_err_t *err);
+
+/* ------------------------------------------------------------ redis */
+
+typedef struct {
+    const char *servers;        /* "host:port,host:port" (no scheme) */
+    int tls;                    /* rediss:// */
+    const char *ca_file;        /* TLS: CA bundle, NULL: the system's */
+    int connect_timeout_ms;     /* default 300 */
+    int timeout_ms;             /* each command, default 300 */
+    int retry_timeout_s;        /* a dead server is retried after, def. 2 */
+    const char *user;           /* ACL user, NULL: AUTH with password only */
+    const char *password;       /* NULL: no AUTH */
+    ajwt_store_replay_fn replay;    /* as in ajwt_mc_conf_t */
+    void *replay_src;
+} ajwt_redis_conf_t;
+
+/*
+ * A Redis-backed store (hiredis). Same contract as ajwt_store_mc_create:
+ * parsing errors in servers are AJWT_ECONFIG, TLS asked for without
+ * hiredis TLS support is AJWT_ECONFIG, nothing is connected here; one
+ * connection per server per thread, made on first use, reconnected after
+ * retry_timeout_s when it failed.
+ */
+ajwt_status_t ajwt_store_redis_create(ajwt_store_t **out,
+                                      const ajwt_redis_conf_t *conf,
+                                      apr_pool_t *p, ajwt_err_t *err);
+
+/* 1 when this build has Redis TLS (hiredis_ssl), else 0. */
+int ajwt_store_redis_has_tls(void);
 
 #endif
