@@ -18,6 +18,7 @@
 #include "http_config.h"
 #include "http_core.h"
 #include "http_log.h"
+#include "http_main.h"
 #include "http_protocol.h"
 #include "http_request.h"
 #include "ap_provider.h"
@@ -35,6 +36,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <unistd.h>
+
+#include "unixd.h"
 
 #include "ajwt.h"
 #include "ajwt_alg.h"
@@ -42,6 +46,7 @@
 #include "ajwt_claims.h"
 #include "ajwt_fetch.h"
 #include "ajwt_issue.h"
+#include "ajwt_journal.h"
 #include "ajwt_json.h"
 #include "ajwt_jwks.h"
 #include "ajwt_key.h"
@@ -83,7 +88,9 @@ module AP_MODULE_DECLARE_DATA auth_jwt_module;
     "$2y$05$QGyHY.7bvbBlvhxMQEMyLOL5aAhylQTfZdPdb1S8YQTt35vMlIBoK"
 
 enum { FAIL_DENY = 0, FAIL_ALLOW = 1 };
-enum { STORE_NONE = 0, STORE_SHM, STORE_MC };
+enum { STORE_NONE = 0, STORE_SHM, STORE_MC, STORE_REDIS };
+#define DEFAULT_MAX_LIFETIME (30 * 86400)   /* AuthJWTMaxTokenLifetime */
+#define JOURNAL_MUTEX "auth-jwt-journal"
 
 typedef enum { FROM_HEADER, FROM_COOKIE, FROM_QUERY } token_from_t;
 
@@ -130,9 +137,15 @@ typedef struct {
 
 /* Server-wide: the revocation store (main server only). */
 typedef struct {
-    int store_kind;             /* STORE_NONE, STORE_SHM, STORE_MC */
+    int store_kind;             /* STORE_NONE, STORE_SHM, STORE_MC... */
     apr_size_t shm_size;
     ajwt_mc_conf_t mc;
+    ajwt_redis_conf_t redis;
+    const char *store_user;     /* AuthJWTRevocationStoreAuth */
+    const char *store_password;
+    const char *state_dir;      /* AuthJWTStateDir; NULL: the default */
+    int state_off;              /* AuthJWTStateDir none */
+    int max_lifetime;           /* AuthJWTMaxTokenLifetime; UNSET */
     int verify_cache;           /* AuthJWTVerifyCache entries; UNSET */
     int jwks_startup;           /* AuthJWTJwksStartup; UNSET = continue */
 } auth_jwt_srv_conf;
@@ -150,6 +163,30 @@ static apr_uint32_t store_warned_at;    /* seconds, for rate limiting */
 static int store_is_shm;
 static int issuing_used;                /* an AuthJWTSignKey was seen */
 static apr_uint64_t evictions_seen;     /* this process's last look */
+/*
+ * A store is configured (store_wanted) but this process has none: its
+ * attach failed in child_init. Every door then answers as for a store
+ * that cannot be reached (AuthJWTRevocationFailure), never "not revoked".
+ */
+static int store_wanted;
+static const char *store_missing_why;
+/* The durable copy of the store (AuthJWTStateDir), NULL when off. */
+static ajwt_journal_t *journal;
+static apr_global_mutex_t *journal_lock;
+
+/*
+ * How long revocations must live (ajwt_store.h): the largest leeway of
+ * any section of the configuration (.htaccess files may not go above it)
+ * and AuthJWTMaxTokenLifetime. Set while the configuration is read, in
+ * the parent, before any child exists; reset by pre_config.
+ */
+static int leeway_max = AJWT_DEFAULT_LEEWAY;
+static apr_int64_t lifetime_max = DEFAULT_MAX_LIFETIME;
+static int ttl_max;                     /* longest AuthJWT*TTL seen */
+static const char *ttl_max_where;
+
+/* Guards the unknown-user dummy hash (file_dummy_hash), per process. */
+static apr_thread_mutex_t *dummy_lock;
 
 /* This process's verified-token cache (child_init), NULL when off. */
 static ajwt_cache_t *verify_cache;
@@ -419,9 +456,27 @@ static const char *cmd_int(cmd_parms *cmd, void *dconf, const char *arg)
 {
     auth_jwt_dir_conf *c = dconf;
     int which = (int)(apr_size_t)cmd->info;
+    const char *why;
     switch (which) {
     case 0:
-        return parse_int(cmd, arg, 0, MAX_LEEWAY, &c->leeway);
+        if ((why = parse_int(cmd, arg, 0, MAX_LEEWAY, &c->leeway))) {
+            return why;
+        }
+        if (!IN_HTACCESS(cmd)) {
+            if (c->leeway > leeway_max) {
+                leeway_max = c->leeway;
+            }
+        }
+        else if (c->leeway > leeway_max) {
+            /* revocations are written to outlive the server's largest
+             * leeway; a larger one here would outlive them */
+            return apr_psprintf(cmd->pool, "%s: %d is more than the "
+                                "largest leeway of the server configuration "
+                                "(%d): revocations would end before the "
+                                "tokens they cover", cmd->cmd->name,
+                                c->leeway, leeway_max);
+        }
+        return NULL;
     case 1:
         return parse_int(cmd, arg, 1, INT_MAX, &c->max_age);
     default:
@@ -508,6 +563,7 @@ static void *create_srv_conf(apr_pool_t *p, server_rec *s)
     auth_jwt_srv_conf *sc = apr_pcalloc(p, sizeof(*sc));
     sc->verify_cache = UNSET;
     sc->jwks_startup = UNSET;
+    sc->max_lifetime = UNSET;
     return sc;
 }
 
@@ -555,9 +611,119 @@ static const char *cmd_store(cmd_parms *cmd, void *dconf, const char *arg)
         }
         return NULL;
     }
-    return apr_psprintf(cmd->pool, "%s: '%s' is neither shm[:BYTES] nor "
-                        "memcached:HOST:PORT[,HOST:PORT...]",
+    if ((!strncasecmp(arg, "redis://", 8) && arg[8])
+        || (!strncasecmp(arg, "rediss://", 9) && arg[9])) {
+        ajwt_store_t *probe;
+        ajwt_err_t err = { 0 };
+        int tls = arg[5] == 's' || arg[5] == 'S';
+        const char *list = arg + (tls ? 9 : 8);
+        if (list[strlen(list) - 1] == '/') {
+            list = apr_pstrndup(cmd->pool, list, strlen(list) - 1);
+        }
+        if (tls && !ajwt_store_redis_has_tls()) {
+            return apr_psprintf(cmd->pool, "%s: rediss:// needs a hiredis "
+                                "with TLS (hiredis_ssl >= 1.0), which this "
+                                "build does not have (configure said so); "
+                                "use redis:// over a trusted network or a "
+                                "TLS tunnel", cmd->cmd->name);
+        }
+        sc->store_kind = STORE_REDIS;
+        sc->redis.servers = list;
+        sc->redis.tls = tls;
+        sc->redis.connect_timeout_ms = 300;
+        sc->redis.timeout_ms = 300;
+        sc->redis.retry_timeout_s = 2;
+        if (ajwt_store_redis_create(&probe, &sc->redis, cmd->temp_pool,
+                                    &err)) {
+            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name,
+                                err.text);
+        }
+        return NULL;
+    }
+    return apr_psprintf(cmd->pool, "%s: '%s' is neither shm[:BYTES], "
+                        "memcached:HOST:PORT[,HOST:PORT...] nor "
+                        "redis://HOST:PORT[,HOST:PORT...]",
                         cmd->cmd->name, arg);
+}
+
+/* AuthJWTRevocationStoreAuth USER file:PATH|env:NAME: memcached SASL or
+ * a Redis ACL user. Never inline, as for AuthJWTSecret. */
+static const char *cmd_store_auth(cmd_parms *cmd, void *dconf,
+                                  const char *user, const char *src)
+{
+    auth_jwt_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                 &auth_jwt_module);
+    const char *why = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    ajwt_err_t err = { 0 };
+    const char *pw;
+    apr_size_t len = 0;
+
+    if (why) {
+        return why;
+    }
+    if (!*user || ajwt_json_has_ctl(user) || strchr(user, ' ')) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a user name",
+                            cmd->cmd->name, user);
+    }
+    if (!strncmp(src, "file:", 5)) {
+        const char *full = ap_server_root_relative(cmd->temp_pool, src + 5);
+        if (!full) {
+            return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
+                                cmd->cmd->name, src + 5);
+        }
+        src = apr_pstrcat(cmd->temp_pool, "file:", full, NULL);
+    }
+    else if (strncmp(src, "env:", 4)) {
+        return apr_psprintf(cmd->pool, "%s: the password must come from "
+                            "file:PATH or env:NAME, never inline",
+                            cmd->cmd->name);
+    }
+    if (ajwt_secret_read(&pw, &len, src, cmd->pool, &err) != AJWT_OK) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err.text);
+    }
+    if (!len || memchr(pw, '\0', len) || ajwt_json_has_ctl(pw)) {
+        return apr_psprintf(cmd->pool, "%s: the password from %s is empty "
+                            "or holds control characters", cmd->cmd->name,
+                            src);
+    }
+    sc->store_user = apr_pstrdup(cmd->pool, user);
+    sc->store_password = pw;
+    return NULL;
+}
+
+/* AuthJWTStateDir DIR|none: where the revocation journal lives. */
+static const char *cmd_state_dir(cmd_parms *cmd, void *dconf,
+                                 const char *arg)
+{
+    auth_jwt_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                 &auth_jwt_module);
+    const char *why = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (why) {
+        return why;
+    }
+    if (!strcasecmp(arg, "none")) {
+        sc->state_off = 1;
+        return NULL;
+    }
+    if (!(sc->state_dir = ap_server_root_relative(cmd->pool, arg))) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
+                            cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+/* AuthJWTMaxTokenLifetime SECONDS */
+static const char *cmd_max_lifetime(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    auth_jwt_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                 &auth_jwt_module);
+    const char *why = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (!why && !(why = parse_int(cmd, arg, 60, 366 * 86400,
+                                  &sc->max_lifetime))) {
+        lifetime_max = sc->max_lifetime;
+    }
+    return why;
 }
 
 static const char *cmd_failure(cmd_parms *cmd, void *dconf, const char *arg)
@@ -777,7 +943,18 @@ static const char *cmd_sign_key(cmd_parms *cmd, void *dconf, int argc,
 static const char *cmd_ttl(cmd_parms *cmd, void *dconf, const char *arg)
 {
     int *field = (int *)((char *)dconf + (apr_size_t)cmd->info);
-    return parse_int(cmd, arg, 10, 366 * 86400, field);
+    const char *why = parse_int(cmd, arg, 10, 366 * 86400, field);
+    if (!why && *field > ttl_max) {
+        /* checked against AuthJWTMaxTokenLifetime in post_config */
+        ttl_max = *field;
+        ttl_max_where = apr_psprintf(cmd->pool, "%s %d (line %d of %s)",
+                                     cmd->cmd->name, *field,
+                                     cmd->config_file
+                                     ? cmd->config_file->line_number : 0,
+                                     cmd->config_file
+                                     ? cmd->config_file->name : "-");
+    }
+    return why;
 }
 
 static const char *cmd_role_file(cmd_parms *cmd, void *dconf,
@@ -930,7 +1107,17 @@ static const command_rec auth_jwt_cmds[] = {
         "entries of the per-process cache of verified tokens (default "
         "1024; 0 turns it off)"),
     AP_INIT_TAKE1("AuthJWTRevocationStore", cmd_store, NULL, RSRC_CONF,
-        "shm[:BYTES] (this server) or memcached:HOST:PORT[,HOST:PORT...]"),
+        "shm[:BYTES] (this server), memcached:HOST:PORT[,HOST:PORT...] or "
+        "redis://HOST:PORT[,HOST:PORT...]"),
+    AP_INIT_TAKE2("AuthJWTRevocationStoreAuth", cmd_store_auth, NULL,
+        RSRC_CONF, "a user and its password (file:PATH or env:NAME) for the "
+        "memcached (SASL) or Redis (ACL) revocation store"),
+    AP_INIT_TAKE1("AuthJWTStateDir", cmd_state_dir, NULL, RSRC_CONF,
+        "directory of the revocation journal, the durable copy of the store "
+        "(default: DefaultRuntimeDir), or none"),
+    AP_INIT_TAKE1("AuthJWTMaxTokenLifetime", cmd_max_lifetime, NULL,
+        RSRC_CONF, "longest lifetime (exp - iat) of a token accepted where "
+        "revocation is checked, in seconds (default 2592000, 30 days)"),
     AP_INIT_FLAG("AuthJWTRevocation", ap_set_flag_slot,
         (void *)APR_OFFSETOF(auth_jwt_dir_conf, revocation), AUTHCFG,
         "check the revocation store here (default On with a store)"),
@@ -1072,11 +1259,7 @@ static void export_claims(request_rec *r, const ajwt_claims_t *cl,
     apr_table_setn(r->subprocess_env, "JWT_TOKEN", token);
 }
 
-/*
- * The whole check of one token for this request: on AJWT_OK r->user is
- * the user claim, the claims are in r->request_config and, if enabled,
- * in the environment.
- */
+/* The core's verifier for a location's configuration. */
 static void make_verifier(ajwt_verifier_t *v, const auth_jwt_dir_conf *c)
 {
     v->keys = c->keys;
@@ -1088,6 +1271,9 @@ static void make_verifier(ajwt_verifier_t *v, const auth_jwt_dir_conf *c)
     v->policy.issuers = c->issuers;
     v->policy.audiences = c->audiences;
     v->policy.required = c->required;
+    /* where revocation is checked, no token may outlive its revocation */
+    v->policy.max_lifetime = (store_wanted && c->revocation != 0)
+                             ? lifetime_max : 0;
     v->cache = verify_cache;
 }
 
@@ -1217,16 +1403,26 @@ static ajwt_status_t verify_keys(request_rec *r, const auth_jwt_dir_conf *c,
  * one more warning).
  */
 static ajwt_status_t check_revoked(request_rec *r, const auth_jwt_dir_conf *c,
-                                   const ajwt_claims_t *cl, ajwt_err_t *err)
+                                   const ajwt_claims_t *cl, int always,
+                                   ajwt_err_t *err)
 {
     ajwt_err_t e = { 0 };
     apr_uint32_t now = (apr_uint32_t)apr_time_sec(r->request_time);
     ajwt_status_t st;
 
-    if (!store || c->revocation == 0) {
+    if (!store_wanted || (c->revocation == 0 && !always)) {
         return AJWT_OK;
     }
-    st = ajwt_store_check(store, cl, apr_time_sec(r->request_time), &e);
+    if (!store) {
+        /* the store is configured but this process could not attach it:
+         * as if it could not be reached, never as "not revoked" */
+        st = ajwt_err_set(&e, AJWT_ESTORE, "revocation store not available "
+                          "in this process (%s)", store_missing_why
+                          ? store_missing_why : "attach failed");
+    }
+    else {
+        st = ajwt_store_check(store, cl, apr_time_sec(r->request_time), &e);
+    }
     if (st == AJWT_ESTORE && c->revocation_failure == FAIL_ALLOW) {
         apr_uint32_t last = apr_atomic_read32(&store_warned_at);
         if (now - last >= STORE_WARN_EVERY
@@ -1245,19 +1441,26 @@ static ajwt_status_t check_revoked(request_rec *r, const auth_jwt_dir_conf *c,
 }
 
 /*
- * The whole check of one token for this request: on AJWT_OK r->user is
- * the user claim, the claims are in r->request_config and, if enabled,
- * in the environment.
+ * The one verification path of every door that accepts a token (AuthType
+ * jwt, the Basic provider, jwt-revoke token=, jwt-logout): the
+ * location's static and fetched keys, its claim rules, the user claim and
+ * claim-header rules, and (revocation set) revocation. jwt-revoke alone
+ * leaves revocation out: the token there is what is being revoked, not a
+ * credential, and revoking it again must give the same answer. On AJWT_OK
+ * *out and *user are set; nothing of the request is changed.
  */
-static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
-                                  const char *token, ajwt_err_t *err)
+static ajwt_status_t verify_claims(request_rec *r, const auth_jwt_dir_conf *c,
+                                   const char *token, int revocation,
+                                   ajwt_claims_t **out,
+                                   const char **user_out, ajwt_err_t *err)
 {
     ajwt_claims_t *cl;
-    auth_jwt_rec *rec;
     const char *user;
     ajwt_status_t st;
     int i;
 
+    *out = NULL;
+    *user_out = NULL;
     if (!c->keys && !c->jwks) {
         return ajwt_err_set(err, AJWT_ECONFIG, "no AuthJWTKey, "
                             "AuthJWTSecret or AuthJWTJwksURL applies to %s",
@@ -1287,7 +1490,28 @@ static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
                                 h->path, h->header, user);
         }
     }
-    if ((st = check_revoked(r, c, cl, err)) != AJWT_OK) {
+    if (revocation && (st = check_revoked(r, c, cl, 0, err)) != AJWT_OK) {
+        return st;
+    }
+    *out = cl;
+    *user_out = user;
+    return AJWT_OK;
+}
+
+/*
+ * The whole check of one token for this request: on AJWT_OK r->user is
+ * the user claim, the claims are in r->request_config and, if enabled,
+ * in the environment.
+ */
+static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
+                                  const char *token, ajwt_err_t *err)
+{
+    ajwt_claims_t *cl;
+    auth_jwt_rec *rec;
+    const char *user;
+    ajwt_status_t st;
+
+    if ((st = verify_claims(r, c, token, 1, &cl, &user, err)) != AJWT_OK) {
         return st;
     }
     rec = apr_palloc(r->pool, sizeof(*rec));
@@ -1589,15 +1813,203 @@ static int hook_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     ajwt_err_t err = { 0 };
     jwks_sources = NULL;        /* this reading of the configuration's */
     issuing_used = 0;
+    leeway_max = AJWT_DEFAULT_LEEWAY;
+    lifetime_max = DEFAULT_MAX_LIFETIME;
+    ttl_max = 0;
+    ttl_max_where = NULL;
     /* curl_global_init is not thread safe: here, the parent is single */
     if (ajwt_fetch_global_init(&err) != AJWT_OK) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, NULL, APLOGNO(70035)
                      "%s", err.text);
         return !OK;
     }
-    /* the shm store's writers' lock; Mutex directive can tune it */
-    return ap_mutex_register(pconf, SHM_MUTEX, NULL, APR_LOCK_DEFAULT, 0)
-           == APR_SUCCESS ? OK : !OK;
+    /* the shm store's writers' lock and the journal's; the Mutex
+     * directive can tune them */
+    return (ap_mutex_register(pconf, SHM_MUTEX, NULL, APR_LOCK_DEFAULT, 0)
+            == APR_SUCCESS
+            && ap_mutex_register(pconf, JOURNAL_MUTEX, NULL,
+                                 APR_LOCK_DEFAULT, 0) == APR_SUCCESS)
+           ? OK : !OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The durable copy of the store (AuthJWTStateDir)                     */
+
+/*
+ * The journal's lock lives in the process pool, as the shm segment's: the
+ * children of the old and the new generation append to one file side by
+ * side after a graceful restart.
+ */
+static apr_status_t journal_mutex(server_rec *s, apr_global_mutex_t **out)
+{
+    apr_pool_t *pp = s->process->pool;
+    static const char key[] = "auth_jwt_journal_mutex";
+    apr_global_mutex_t *m = NULL;
+    apr_status_t rv;
+
+    apr_pool_userdata_get((void **)&m, key, pp);
+    if (!m) {
+        if ((rv = ap_global_mutex_create(&m, NULL, JOURNAL_MUTEX, NULL, s,
+                                         pp, 0)) != APR_SUCCESS) {
+            return rv;
+        }
+        apr_pool_userdata_set(m, key, apr_pool_cleanup_null, pp);
+    }
+    *out = m;
+    return APR_SUCCESS;
+}
+
+/* A name for this server instance's journal: its host and ServerRoot, so
+ * that servers sharing a state directory keep one file each. */
+static const char *journal_name(apr_pool_t *p)
+{
+    char host[256];
+    const char *root = ap_server_root ? ap_server_root : "-";
+    unsigned char md[APR_MD5_DIGESTSIZE];
+    char *s;
+
+    if (gethostname(host, sizeof(host) - 1) != 0) {
+        apr_cpystrn(host, "localhost", sizeof(host));
+    }
+    host[sizeof(host) - 1] = '\0';
+    for (s = host; *s; s++) {
+        if (!apr_isalnum(*s) && *s != '-' && *s != '.') {
+            *s = '_';
+        }
+    }
+    apr_md5(md, root, strlen(root));
+    return apr_psprintf(p, "revocations-%s-%02x%02x%02x%02x", host, md[0],
+                        md[1], md[2], md[3]);
+}
+
+/* Put a journal record back into a store that lacks it (shm after a full
+ * stop): never over what is there, but a later subject revocation wins. */
+typedef struct {
+    ajwt_store_t *st;
+    apr_int64_t now;
+    apr_uint32_t restored;
+    ajwt_err_t *err;
+} restore_ctx;
+
+static int restore_one(void *data, const char *key, apr_int64_t value,
+                       apr_int64_t expires)
+{
+    restore_ctx *rc = data;
+    apr_int64_t have = 0, exp = 0;
+    int found = 0;
+
+    if (rc->st->ops->get(rc->st, key, &have, &found, rc->now, NULL)
+        == AJWT_OK && found) {
+        value = ajwt_store_merge(key, have, expires, value, expires, &exp);
+        if (value == have) {
+            return 0;
+        }
+    }
+    if (rc->st->ops->put(rc->st, key, value, expires, rc->now, rc->err)) {
+        return 1;
+    }
+    rc->restored++;
+    return 0;
+}
+
+/*
+ * Open the journal and, for the shm store, put back what a full stop or
+ * a reboot emptied. Damaged or foreign files are set aside, never
+ * trusted, and said loudly; the server starts with what could be read.
+ */
+static int journal_post_config(apr_pool_t *pconf, server_rec *s,
+                               const auth_jwt_srv_conf *sc, int kind)
+{
+    ajwt_journal_info_t info;
+    ajwt_err_t err = { 0 };
+    const char *dir;
+    apr_status_t rv;
+
+    journal = NULL;
+    journal_lock = NULL;
+    if (kind == STORE_NONE || sc->state_off) {
+        return OK;
+    }
+    dir = sc->state_dir ? sc->state_dir
+                        : ap_runtime_dir_relative(pconf, "auth_jwt");
+    if ((rv = apr_dir_make_recursive(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                     | APR_FPROT_UEXECUTE, pconf))
+        != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(70055)
+                     "AuthJWTStateDir %s: cannot create it", dir);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if ((rv = journal_mutex(s, &journal_lock)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(70056)
+                     "AuthJWTStateDir %s: cannot create the journal's lock",
+                     dir);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    memset(&info, 0, sizeof(info));
+    if (ajwt_journal_open(&journal, dir, journal_name(pconf), journal_lock,
+                          &info, pconf, &err) != AJWT_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, err.rv, s, APLOGNO(70057)
+                     "AuthJWTStateDir %s: %s", dir, err.text);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!journal) {
+        return OK;
+    }
+    /* the children append as the server's user: theirs, dir and file */
+    if (geteuid() == 0) {
+        if (chown(dir, ap_unixd_config.user_id, ap_unixd_config.group_id)
+            || chown(ajwt_journal_path(journal), ap_unixd_config.user_id,
+                     ap_unixd_config.group_id)) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s, APLOGNO(70058)
+                         "AuthJWTStateDir %s: cannot give it to the server's "
+                         "user", dir);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    if (info.foreign || info.damaged) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APLOGNO(70059)
+                     "revocation journal %s %s: moved to %s; %s",
+                     ajwt_journal_path(journal), info.foreign
+                     ? "is not a journal of this module (or of another "
+                       "version)" : "is damaged",
+                     info.aside_path ? info.aside_path : "-",
+                     info.foreign ? "starting without its records"
+                     : apr_psprintf(pconf, "the %u good records before the "
+                                    "damage are kept", info.records));
+    }
+    else if (info.truncated) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, APLOGNO(70060)
+                     "revocation journal %s: an incomplete last record "
+                     "(never acknowledged) was cut off; %u records kept",
+                     ajwt_journal_path(journal), info.records);
+    }
+    return OK;
+}
+
+/* For the shm store: what the journal holds and the table lacks. */
+static int journal_restore_shm(apr_pool_t *pconf, server_rec *s,
+                               ajwt_store_t *inner)
+{
+    restore_ctx rc;
+    ajwt_err_t err = { 0 };
+
+    rc.st = inner;
+    rc.now = apr_time_sec(apr_time_now());
+    rc.restored = 0;
+    rc.err = &err;
+    if (ajwt_journal_replay(journal, rc.now, restore_one, &rc, &err)
+        != AJWT_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, err.rv, s, APLOGNO(70061)
+                     "revocation journal %s: cannot replay it: %s",
+                     ajwt_journal_path(journal), err.text);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (rc.restored) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, APLOGNO(70062)
+                     "revocation store shm: %u entries restored from %s",
+                     rc.restored, ajwt_journal_path(journal));
+    }
+    return OK;
 }
 
 /*
@@ -1771,6 +2183,24 @@ static void jwks_child_init(apr_pool_t *pchild, server_rec *s)
     }
 }
 
+/*
+ * Rules that involve several directives, so that `apachectl configtest`
+ * fails on them too (check_config runs before -t exits).
+ */
+static int hook_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
+{
+    if (ttl_max > lifetime_max) {
+        /* a token we issue must not outlive a revocation of its subject */
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(70063)
+                     "%s is longer than AuthJWTMaxTokenLifetime (%"
+                     APR_INT64_T_FMT " s): raise the one or lower the other",
+                     ttl_max_where ? ttl_max_where : "a TTL", lifetime_max);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
 static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                             apr_pool_t *ptemp, server_rec *s)
 {
@@ -1782,12 +2212,20 @@ static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
     store = NULL;
     shm_lock = NULL;
+    store_missing_why = NULL;
     /* issuing keeps refresh families and lockouts: a store it must have */
     kind = (sc->store_kind == STORE_NONE && issuing_used) ? STORE_SHM
                                                          : sc->store_kind;
     store_is_shm = kind == STORE_SHM;
+    store_wanted = kind != STORE_NONE;
+    if (sc->max_lifetime != UNSET) {
+        lifetime_max = sc->max_lifetime;
+    }
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;      /* the dry run: nothing shared is made twice */
+    }
+    if (journal_post_config(pconf, s, sc, kind) != OK) {
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (kind == STORE_SHM) {
         if ((rv = shm_segment(s, sc->shm_size ? sc->shm_size
@@ -1804,13 +2242,39 @@ static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                          "AuthJWTRevocationStore shm: %s", err.text);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
+        if (journal && journal_restore_shm(pconf, s, store) != OK) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
     else if (kind == STORE_MC) {
-        if (ajwt_store_mc_create(&store, &sc->mc, pconf, &err) != AJWT_OK) {
+        ajwt_mc_conf_t mc = sc->mc;
+        mc.user = sc->store_user;
+        mc.password = sc->store_password;
+        mc.replay = journal ? ajwt_journal_replay : NULL;
+        mc.replay_src = journal;
+        if (ajwt_store_mc_create(&store, &mc, pconf, &err) != AJWT_OK) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APLOGNO(70025)
                          "AuthJWTRevocationStore memcached: %s", err.text);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
+    }
+    else if (kind == STORE_REDIS) {
+        ajwt_redis_conf_t rc = sc->redis;
+        rc.user = sc->store_user;
+        rc.password = sc->store_password;
+        rc.replay = journal ? ajwt_journal_replay : NULL;
+        rc.replay_src = journal;
+        if (ajwt_store_redis_create(&store, &rc, pconf, &err) != AJWT_OK) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APLOGNO(70064)
+                         "AuthJWTRevocationStore redis: %s", err.text);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    if (store && journal && ajwt_journal_store(&store, store, journal, pconf,
+                                               &err) != AJWT_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APLOGNO(70065)
+                     "revocation journal: %s", err.text);
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     return jwks_post_config(pconf, s);
 }
@@ -1835,11 +2299,40 @@ static void hook_child_init(apr_pool_t *pchild, server_rec *s)
         if (rv != APR_SUCCESS
             || ajwt_store_shm_init(&store, shm_base, shm_size, shm_lock,
                                    pchild, &err) != AJWT_OK) {
+            store_missing_why = apr_psprintf(pchild, "shm attach: %s",
+                                             err.text[0] ? err.text
+                                             : "mutex");
             ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(70026)
                          "revocation store: cannot attach in this child: %s; "
-                         "tokens will be refused with 503", err.text);
+                         "tokens will be refused with 503 (or let through "
+                         "where AuthJWTRevocationFailure allow)", err.text);
             store = NULL;
             shm_lock = NULL;
+        }
+        else if (journal && ajwt_journal_store(&store, store, journal,
+                                               pchild, &err) != AJWT_OK) {
+            store_missing_why = apr_pstrdup(pchild, err.text);
+            store = NULL;
+        }
+    }
+    if (journal && store) {
+        ajwt_err_t err = { 0 };
+        apr_status_t rv = apr_global_mutex_child_init(&journal_lock,
+                              apr_global_mutex_lockfile(journal_lock),
+                              pchild);
+        if (rv != APR_SUCCESS
+            || ajwt_journal_child_init(journal, journal_lock, pchild, &err)
+               != AJWT_OK) {
+            store_missing_why = apr_psprintf(pchild, "journal %s: %s",
+                                             ajwt_journal_path(journal),
+                                             err.text[0] ? err.text
+                                             : "mutex");
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(70066)
+                         "revocation journal %s: cannot open it in this "
+                         "child: %s; tokens will be refused with 503 (or let "
+                         "through where AuthJWTRevocationFailure allow)",
+                         ajwt_journal_path(journal), err.text);
+            store = NULL;
         }
     }
     if (apr_pool_create(&htkeys_pool, pchild) != APR_SUCCESS) {
@@ -1847,6 +2340,10 @@ static void hook_child_init(apr_pool_t *pchild, server_rec *s)
         return;
     }
     apr_pool_tag(htkeys_pool, "auth_jwt_htaccess_keys");
+    if (apr_thread_mutex_create(&dummy_lock, APR_THREAD_MUTEX_DEFAULT,
+                                pchild) != APR_SUCCESS) {
+        dummy_lock = NULL;      /* then only the measured average serves */
+    }
     htkeys = apr_hash_make(htkeys_pool);
     if (apr_thread_mutex_create(&htkeys_lock, APR_THREAD_MUTEX_DEFAULT,
                                 pchild) != APR_SUCCESS) {
@@ -1950,7 +2447,7 @@ static int handler_revoke(request_rec *r)
     const auth_jwt_dir_conf *c;
     const char *body, *answer;
     ajwt_revoke_req_t req;
-    ajwt_verifier_t v;
+    ajwt_revoke_bounds_t bounds_now = { leeway_max, lifetime_max };
     ajwt_err_t err = { 0 };
     ajwt_status_t st;
     apr_size_t len = 0;
@@ -1976,17 +2473,46 @@ static int handler_revoke(request_rec *r)
         return send_json(r, HTTP_BAD_REQUEST, ajwt_revoke_error(
             "invalid_request", err.text, r->pool));
     }
-    if (!store) {
+    if (!store_wanted) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(70028)
                       "jwt-revoke: no AuthJWTRevocationStore is configured "
                       "[id %s]", request_id(r));
         return send_json(r, HTTP_INTERNAL_SERVER_ERROR, ajwt_revoke_error(
             "server_error", "no revocation store", r->pool));
     }
+    if (!store) {
+        st = ajwt_err_set(&err, AJWT_ESTORE, "revocation store not "
+                          "available in this process (%s)", store_missing_why
+                          ? store_missing_why : "attach failed");
+        log_refusal(r, st, &err);
+        apr_table_setn(r->err_headers_out, "Retry-After", RETRY_AFTER);
+        return send_json(r, HTTP_SERVICE_UNAVAILABLE, ajwt_revoke_error(
+            "temporarily_unavailable", "the revocation store cannot be "
+            "reached", r->pool));
+    }
     c = ap_get_module_config(r->per_dir_config, &auth_jwt_module);
-    make_verifier(&v, c);
-    st = ajwt_revoke_run(&answer, &req, store, &v, r->request_time, r->pool,
-                         &err);
+    if (req.kind == AJWT_REVOKE_TOKEN) {
+        /* the token is checked as this location accepts tokens: its
+         * static and fetched keys, its rules, and revocation */
+        ajwt_claims_t *cl = NULL;
+        const char *who = NULL;
+        ajwt_err_t verr = { 0 };
+        req.token_status = verify_claims(r, c, req.token, 0, &cl, &who,
+                                         &verr);
+        req.claims = cl;
+        if (req.token_status == AJWT_ESTORE
+            || req.token_status == AJWT_EFETCH) {
+            log_refusal(r, req.token_status, &verr);
+            apr_table_setn(r->err_headers_out, "Retry-After", RETRY_AFTER);
+            return send_json(r, HTTP_SERVICE_UNAVAILABLE, ajwt_revoke_error(
+                "temporarily_unavailable", "try again later", r->pool));
+        }
+        if (req.token_status != AJWT_OK) {
+            err = verr;
+        }
+    }
+    st = ajwt_revoke_run(&answer, &req, store, &bounds_now, r->request_time,
+                         r->pool, &err);
     if (st == AJWT_ESTORE) {
         log_refusal(r, st, &err);
         apr_table_setn(r->err_headers_out, "Retry-After", RETRY_AFTER);
@@ -2144,6 +2670,63 @@ static int cross_site(request_rec *r, const char *handler)
 static apr_uint32_t check_cost_us;
 
 /*
+ * A hash of the same cost as the provider's, for an unknown user of the
+ * "file" provider (AuthUserFile, the default): the first bcrypt (or other
+ * crypt) hash of the file itself, so that checking the password of an
+ * unknown user against it costs exactly what a wrong password of a real
+ * user costs, in every process and from the very first request (no
+ * measurement to wait for). mod_authn_file keeps AuthUserFile as the one
+ * member of its per-directory record, as it has since httpd 2.1; the file
+ * is read once per process per path and mtime.
+ */
+typedef struct { char *pwfile; } authn_file_conf_peek;
+
+static char dummy_path[1024], dummy_hash[256];
+static apr_time_t dummy_mtime;
+
+static int file_dummy_hash(request_rec *r, char *out, apr_size_t outlen)
+{
+    module *m = ap_find_linked_module("mod_authn_file.c");
+    const authn_file_conf_peek *fc;
+    apr_finfo_t fi;
+    ap_configfile_t *f;
+    char line[MAX_STRING_LEN];
+    int found = 0;
+
+    if (!dummy_lock || !m
+        || !(fc = ap_get_module_config(r->per_dir_config, m))
+        || !fc->pwfile || strlen(fc->pwfile) >= sizeof(dummy_path)
+        || apr_stat(&fi, fc->pwfile, APR_FINFO_MTIME, r->pool)
+           != APR_SUCCESS) {
+        return 0;
+    }
+    apr_thread_mutex_lock(dummy_lock);
+    if (dummy_mtime == fi.mtime && !strcmp(dummy_path, fc->pwfile)) {
+        found = dummy_hash[0] != '\0';
+    }
+    else if (ap_pcfg_openfile(&f, r->pool, fc->pwfile) == APR_SUCCESS) {
+        dummy_hash[0] = '\0';
+        while (!ap_cfg_getline(line, sizeof(line), f)) {
+            const char *h = strchr(line, ':');
+            if (line[0] == '#' || !h || strlen(h + 1) >= sizeof(dummy_hash)) {
+                continue;
+            }
+            apr_cpystrn(dummy_hash, h + 1, sizeof(dummy_hash));
+            break;
+        }
+        ap_cfg_closefile(f);
+        apr_cpystrn(dummy_path, fc->pwfile, sizeof(dummy_path));
+        dummy_mtime = fi.mtime;
+        found = dummy_hash[0] != '\0';
+    }
+    if (found) {
+        apr_cpystrn(out, dummy_hash, outlen);
+    }
+    apr_thread_mutex_unlock(dummy_lock);
+    return found;
+}
+
+/*
  * The password, checked by the configured authn providers, as
  * mod_auth_form does. An unknown user costs as much as a known one.
  */
@@ -2178,7 +2761,17 @@ static authn_status check_password(request_rec *r, const auth_jwt_dir_conf *c,
                          + (apr_uint64_t)spent) / 8) : (apr_uint32_t)spent);
     }
     else if (res == AUTH_USER_NOT_FOUND) {
-        if (!avg) {
+        char hash[sizeof(dummy_hash)];
+        int file = 0;
+        for (i = 0; i < n && !file; i++) {
+            file = !strcmp(c->login_providers ? APR_ARRAY_IDX(
+                c->login_providers, i, const char *) : "file", "file");
+        }
+        if (file && file_dummy_hash(r, hash, sizeof(hash))) {
+            /* the cost of a wrong password, whatever the hash's cost */
+            apr_password_validate(pass, hash);
+        }
+        else if (!avg) {
             apr_password_validate(pass, DUMMY_BCRYPT);
         }
         else if ((apr_time_t)avg > spent) {
@@ -2304,6 +2897,20 @@ static int refresh_failed(request_rec *r, const auth_jwt_dir_conf *c,
         "invalid_grant", "no valid refresh token", r->pool));
 }
 
+/* A verified refresh token as claims for the revocation check. */
+static const ajwt_claims_t *refresh_claims(const ajwt_refresh_t *rt,
+                                           apr_pool_t *p)
+{
+    ajwt_claims_t *cl = apr_pcalloc(p, sizeof(*cl));
+    cl->jti = rt->jti;
+    cl->sub = rt->sub;
+    cl->sid = rt->fam;
+    cl->exp = rt->exp;
+    cl->iat = rt->iat;
+    cl->has_iat = 1;
+    return cl;
+}
+
 static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
 {
     apr_int64_t now = apr_time_sec(r->request_time), next = 0;
@@ -2342,6 +2949,11 @@ static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
     }
     st = ajwt_issue_check_refresh(&rt, token, &is, leeway, now, r->pool,
                                   &err);
+    if (st == AJWT_OK) {
+        /* minting from a refresh token is accepting it: the same jti,
+         * subject and family revocations as any token, always */
+        st = check_revoked(r, c, refresh_claims(&rt, r->pool), 1, &err);
+    }
     if (st == AJWT_OK) {
         st = ajwt_family_rotate(store, rt.fam, rt.gen, &next, &reuse,
                                 now + is.refresh_ttl, now, &err);
@@ -2394,18 +3006,87 @@ static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
                    : send_json(r, HTTP_OK, token_json(r, access, &is));
 }
 
+/*
+ * The optional body of jwt-logout: nothing, or scope=all (form or JSON)
+ * to end every session of the user. *all set; AJWT_EMALFORMED for
+ * anything else.
+ */
+static ajwt_status_t logout_scope(request_rec *r, int *all, ajwt_err_t *err)
+{
+    const char *type = apr_table_get(r->headers_in, "Content-Type");
+    const char *body, *scope = NULL;
+    apr_size_t len = 0;
+    int status, json;
+
+    *all = 0;
+    if (!type && !apr_table_get(r->headers_in, "Content-Length")
+        && !apr_table_get(r->headers_in, "Transfer-Encoding")) {
+        return AJWT_OK;
+    }
+    if (!(body = read_body(r, LOGIN_MAX_BODY, &len, &status))) {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "unreadable or oversized "
+                            "body");
+    }
+    if (len == 0) {
+        return AJWT_OK;
+    }
+    json = type && !strncasecmp(type, "application/json", 16);
+    if (json) {
+        json_t *obj, *v;
+        const char *name;
+        if (ajwt_json_parse_object(&obj, body, len, "body", r->pool, err)) {
+            return AJWT_EMALFORMED;
+        }
+        json_object_foreach(obj, name, v) {
+            if (strcmp(name, "scope") || !json_is_string(v)) {
+                return ajwt_err_set(err, AJWT_EMALFORMED, "only a string "
+                                    "field scope is allowed");
+            }
+            scope = json_string_value(v);
+        }
+    }
+    else if (type && !strncasecmp(type, "application/x-www-form-urlencoded",
+                                  33)) {
+        if (strncmp(body, "scope=", 6) || strchr(body, '&')) {
+            return ajwt_err_set(err, AJWT_EMALFORMED, "only a field scope "
+                                "is allowed");
+        }
+        scope = ajwt_web_query(body, "scope", r->pool);
+    }
+    else {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "send a form or JSON");
+    }
+    if (scope && !strcmp(scope, "all")) {
+        *all = 1;
+    }
+    else if (scope && *scope && strcmp(scope, "session")) {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "scope must be all or "
+                            "session");
+    }
+    return AJWT_OK;
+}
+
+/*
+ * jwt-logout: revoke the refresh family (from the refresh cookie, or the
+ * access token's sid) and the access token, or with scope=all every
+ * token of the user (a subject revocation, on every server sharing the
+ * store). The answer says it worked only once every write did: a store
+ * that fails gets 503 with the cookies kept, so the client can try again
+ * and the user knows the session is not over.
+ */
 static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
 {
     apr_int64_t now = apr_time_sec(r->request_time);
     int leeway = c->leeway == UNSET ? AJWT_DEFAULT_LEEWAY : c->leeway;
     const char *cookies = apr_table_get(r->headers_in, "Cookie");
-    const char *token;
+    const char *token, *who = NULL, *sub = NULL;
     token_from_t from;
     ajwt_issuer_t is;
     ajwt_refresh_t rt;
-    ajwt_claims_t *cl;
-    ajwt_verifier_t v;
-    ajwt_err_t err = { 0 };
+    ajwt_claims_t *cl = NULL;
+    ajwt_err_t err = { 0 }, werr = { 0 };
+    ajwt_status_t st = AJWT_OK, vst;
+    int all = 0, have_rt = 0;
 
     if (r->method_number != M_POST) {
         apr_table_setn(r->err_headers_out, "Allow", "POST");
@@ -2416,48 +3097,100 @@ static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
         return send_json(r, HTTP_FORBIDDEN, ajwt_revoke_error(
             "invalid_request", "cross-site request", r->pool));
     }
-    if (!issuer_of(r, c, &is) || !store) {
+    if (!issuer_of(r, c, &is) || !store_wanted) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(70051)
                       "jwt-logout: needs AuthJWTSignKey here and a "
                       "revocation store [id %s]", request_id(r));
         return send_json(r, HTTP_INTERNAL_SERVER_ERROR, ajwt_revoke_error(
             "server_error", "logout is not configured", r->pool));
     }
+    if (logout_scope(r, &all, &err) != AJWT_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70067)
+                      "jwt-logout: bad request: %s [id %s]", err.text,
+                      request_id(r));
+        return send_json(r, HTTP_BAD_REQUEST, ajwt_revoke_error(
+            "invalid_request", err.text, r->pool));
+    }
     token = ajwt_web_cookie(cookies, refresh_cookie(c), r->pool);
     if (token && !ajwt_issue_check_refresh(&rt, token, &is, leeway, now,
                                            r->pool, NULL)) {
-        ajwt_family_revoke(store, rt.fam, rt.exp + leeway, now, NULL);
+        have_rt = 1;
+        sub = rt.sub;
     }
     token = find_token(r, c, &from);
     if (!token) {
         token = ajwt_web_cookie(cookies, access_cookie(c), r->pool);
     }
-    make_verifier(&v, c);
-    if (token && ajwt_verify(&cl, token, strlen(token), &v, r->request_time,
-                             r->pool, &err) == AJWT_OK) {
+    if (token) {
+        /* the location's one verification path (static and fetched keys);
+         * a token already revoked has nothing more to revoke */
+        vst = verify_claims(r, c, token, 1, &cl, &who, &err);
+        if (vst != AJWT_OK) {
+            cl = NULL;
+        }
+        else {
+            sub = cl->sub;
+        }
+    }
+    if (all && !sub) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70068)
+                      "jwt-logout scope=all without a valid token: nothing "
+                      "revoked [id %s]", request_id(r));
+        note_bearer(r, "invalid_token");
+        return send_json(r, HTTP_UNAUTHORIZED, ajwt_revoke_error(
+            "invalid_token", "log in to log out everywhere", r->pool));
+    }
+    if (!store) {
+        st = ajwt_err_set(&werr, AJWT_ESTORE, "revocation store not "
+                          "available in this process (%s)",
+                          store_missing_why ? store_missing_why
+                                            : "attach failed");
+    }
+    if (!st && have_rt) {
+        st = ajwt_family_revoke(store, rt.fam, rt.exp + leeway_max, now,
+                                &werr);
+    }
+    if (!st && cl && cl->sid) {
         /* the refresh cookie is scoped to the refresh path and may not
          * reach us: the access token names its session (sid) too */
-        json_t *sid = json_object_get(cl->json, "sid");
-        if (json_is_string(sid)) {
-            ajwt_family_revoke(store, json_string_value(sid),
-                               now + (is.refresh_ttl > 0 ? is.refresh_ttl
-                                                         : 0) + leeway,
-                               now, NULL);
-        }
-        if (cl->jti) {
-            ajwt_store_revoke_jti(store, cl->jti, cl->exp, leeway, now, NULL);
-        }
-        r->user = (char *)(cl->sub ? cl->sub : "-");
+        st = ajwt_family_revoke(store, cl->sid, now + (is.refresh_ttl > 0
+                                ? is.refresh_ttl : 0) + leeway_max, now,
+                                &werr);
     }
+    if (!st && cl && cl->jti) {
+        st = ajwt_store_revoke_jti(store, cl->jti, cl->exp, leeway_max, now,
+                                   &werr);
+    }
+    if (!st && all) {
+        st = ajwt_store_revoke_sub(store, sub, lifetime_max, leeway_max, now,
+                                   &werr);
+    }
+    if (st != AJWT_OK) {
+        /* nothing is said done that was not: the cookies stay */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, werr.rv, r, APLOGNO(70069)
+                      "jwt-logout%s of %s failed, the session is NOT ended: "
+                      "%s [id %s]", all ? " scope=all" : "",
+                      sub ? ap_escape_logitem(r->pool, sub) : "-", werr.text,
+                      request_id(r));
+        apr_table_setn(r->err_headers_out, "Retry-After", RETRY_AFTER);
+        return send_json(r, HTTP_SERVICE_UNAVAILABLE, ajwt_revoke_error(
+            "temporarily_unavailable", "logout could not be recorded; you "
+            "are still logged in: try again", r->pool));
+    }
+    if (sub) {
+        r->user = (char *)sub;
+    }
+    note_store_full(r);
     clear_cookies(r, c);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70052)
-                  "jwt-logout: %s logged out [id %s]",
+                  "jwt-logout: %s logged out%s [id %s]",
                   r->user ? ap_escape_logitem(r->pool, r->user) : "-",
-                  request_id(r));
+                  all ? " everywhere (scope=all)" : "", request_id(r));
     if (wants_html(r)) {
         return see_other(r, c->login_url ? c->login_url : "/");
     }
-    return send_json(r, HTTP_OK, "{\"logged_out\":true}");
+    return send_json(r, HTTP_OK, all ? "{\"logged_out\":true,\"scope\":"
+                     "\"all\"}" : "{\"logged_out\":true}");
 }
 
 static int handler_jwks(request_rec *r, const auth_jwt_dir_conf *c)
@@ -2664,6 +3397,7 @@ static void register_hooks(apr_pool_t *p)
                                 APR_HOOK_MIDDLE);
     ap_hook_fixups(hook_fixups, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_pre_config(hook_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(hook_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(hook_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(hook_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(handler_revoke, NULL, NULL, APR_HOOK_MIDDLE);

@@ -132,6 +132,11 @@ ajwt_status_t ajwt_claims_read(ajwt_claims_t **out, json_t *payload,
         || (st = read_string(&cl->iss, payload, "iss", err))) {
         return st;
     }
+    {
+        /* a hint for revocation only: another type is not ours to refuse */
+        json_t *sid = json_object_get(payload, "sid");
+        cl->sid = json_is_string(sid) ? json_string_value(sid) : NULL;
+    }
     /* the "jti X, sub Y" text of messages is made only for a refusal:
      * this runs for every token */
     if ((st = read_date(&cl->exp, &has_exp, payload, "exp", cl, err))
@@ -228,6 +233,21 @@ ajwt_status_t ajwt_claims_check(const ajwt_claims_t *cl,
                                 APR_INT64_T_FMT "s ago, maximum age %"
                                 APR_INT64_T_FMT "s (%s)", t - cl->iat,
                                 pol->max_age,
+                                ids(id, cl->jti, cl->sub, cl->iss));
+        }
+    }
+    if (pol->max_lifetime > 0) {
+        if (!cl->has_iat) {
+            return ajwt_err_set(err, AJWT_ECLAIM, "no iat claim: where "
+                                "revocation is checked a token's lifetime "
+                                "must be known (%s)",
+                                ids(id, cl->jti, cl->sub, cl->iss));
+        }
+        if (cl->exp - cl->iat > pol->max_lifetime) {
+            return ajwt_err_set(err, AJWT_ECLAIM, "lives %" APR_INT64_T_FMT
+                                "s, more than AuthJWTMaxTokenLifetime %"
+                                APR_INT64_T_FMT "s (%s)", cl->exp - cl->iat,
+                                pol->max_lifetime,
                                 ids(id, cl->jti, cl->sub, cl->iss));
         }
     }

@@ -21,6 +21,13 @@ typedef struct {
     const apr_array_header_t *issuers;   /* of const char *; NULL: any */
     const apr_array_header_t *audiences; /* of const char *; NULL: any */
     const apr_array_header_t *required;  /* claim paths that must exist */
+    /*
+     * > 0 where revocation is checked (AuthJWTMaxTokenLifetime): iat is
+     * required and exp - iat may not exceed it, so that every token a
+     * subject revocation covers expires while the revocation still lives
+     * (ajwt_store.h). 0: no bound.
+     */
+    apr_int64_t max_lifetime;
 } ajwt_policy_t;
 
 typedef struct {
@@ -29,6 +36,9 @@ typedef struct {
     apr_int64_t nbf, iat;           /* valid when has_nbf / has_iat */
     int has_nbf, has_iat;
     const char *sub, *jti, *iss;    /* NULL when absent */
+    const char *sid;                /* session (refresh family) of a token
+                                     * we issued, or an IdP's; NULL when
+                                     * absent or not a string */
     /*
      * The revocation store's keys of jti and sub (ajwt_store.h), made once
      * per verified token by ajwt_store_claims_keys() and cached with the
@@ -38,6 +48,7 @@ typedef struct {
      */
     int store_keys;
     char store_jti[AJWT_CLAIMS_KEY_MAX], store_sub[AJWT_CLAIMS_KEY_MAX];
+    char store_sid[AJWT_CLAIMS_KEY_MAX];
 } ajwt_claims_t;
 
 /*
@@ -53,7 +64,8 @@ ajwt_status_t ajwt_claims_read(ajwt_claims_t **out, json_t *payload,
  * Every rule of pol against now, in this order: exp (AJWT_EEXPIRED when
  * now >= exp + leeway), nbf (AJWT_ENOTYET when now + leeway < nbf), iat in
  * the future beyond leeway (AJWT_ENOTYET), max age (AJWT_EMAXAGE; a token
- * without iat fails a max age), iss (AJWT_EISSUER), aud (AJWT_EAUDIENCE;
+ * without iat fails a max age), max lifetime (AJWT_ECLAIM: no iat, or
+ * exp - iat over it), iss (AJWT_EISSUER), aud (AJWT_EAUDIENCE;
  * a token without aud fails a configured audience), required claims
  * (AJWT_ECLAIM).
  */

@@ -17,7 +17,7 @@
 
 #define FAMILY_PREFIX       "ajwt:f:"
 #define FAMILY_CLAIM_PREFIX "ajwt:f:r:"   /* + hash(family key.gen) */
-#define FAMILY_DEAD_PREFIX  "ajwt:f:x:"   /* + hash(family id): revoked */
+#define FAMILY_DEAD_PREFIX  AJWT_STORE_FAMILY_DEAD_PREFIX  /* + hash(fam) */
 #define LOCK_USER_PREFIX    "ajwt:l:u:"
 #define LOCK_ADDR_PREFIX    "ajwt:l:a:"
 #define LOCK_USER_END       "ajwt:l:U:"     /* window end of the user's */

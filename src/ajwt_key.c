@@ -587,30 +587,32 @@ static ajwt_status_t read_file(char **out, apr_size_t *len, const char *path,
     return AJWT_OK;
 }
 
-ajwt_status_t ajwt_keyset_add_secret(ajwt_keyset_t **ks, const char *src,
-                                     const char *kid, apr_pool_t *p,
-                                     ajwt_err_t *err)
+ajwt_status_t ajwt_secret_read(const char **out, apr_size_t *len,
+                               const char *src, apr_pool_t *p,
+                               ajwt_err_t *err)
 {
     char *buf;
-    apr_size_t len;
     ajwt_status_t st;
 
+    *out = NULL;
+    *len = 0;
     if (!src) {
         src = "";
     }
     if (!strncmp(src, "file:", 5)) {
-        if ((st = read_file(&buf, &len, src + 5, MAX_SECRET_FILE, p, err))) {
+        if ((st = read_file(&buf, len, src + 5, MAX_SECRET_FILE, p, err))) {
             return st;
         }
         /* one line ending, as "echo secret > file" leaves */
-        if (len && buf[len - 1] == '\n') {
-            len--;
-            if (len && buf[len - 1] == '\r') {
-                len--;
+        if (*len && buf[*len - 1] == '\n') {
+            (*len)--;
+            if (*len && buf[*len - 1] == '\r') {
+                (*len)--;
             }
         }
-        return ajwt_keyset_add_secret_bytes(ks, (unsigned char *)buf, len,
-                                            kid, src + 5, p, err);
+        buf[*len] = '\0';
+        *out = buf;
+        return AJWT_OK;
     }
     if (!strncmp(src, "env:", 4)) {
         const char *v = getenv(src + 4);
@@ -618,12 +620,29 @@ ajwt_status_t ajwt_keyset_add_secret(ajwt_keyset_t **ks, const char *src,
             return ajwt_err_set(err, AJWT_ECONFIG, "environment variable "
                                 "%s is not set", src + 4);
         }
-        return ajwt_keyset_add_secret_bytes(ks, (const unsigned char *)v,
-                                            strlen(v), kid, src, p, err);
+        *out = v;
+        *len = strlen(v);
+        return AJWT_OK;
     }
     return ajwt_err_set(err, AJWT_ECONFIG, "inline secrets are refused (they "
                         "end up in configuration dumps and process lists): "
                         "use file:PATH or env:NAME");
+}
+
+ajwt_status_t ajwt_keyset_add_secret(ajwt_keyset_t **ks, const char *src,
+                                     const char *kid, apr_pool_t *p,
+                                     ajwt_err_t *err)
+{
+    const char *buf;
+    apr_size_t len;
+    ajwt_status_t st;
+
+    if ((st = ajwt_secret_read(&buf, &len, src, p, err))) {
+        return st;
+    }
+    return ajwt_keyset_add_secret_bytes(ks, (const unsigned char *)buf, len,
+                                        kid, strncmp(src, "file:", 5)
+                                        ? src : src + 5, p, err);
 }
 
 /* ----------------------------------------------------------------- PEM */

@@ -164,4 +164,14 @@ ajwt_status_t ajwt_key_public(ajwt_key_t **out, const ajwt_key_t *k,
 const char *ajwt_keys_public_jwks(const ajwt_key_t *const *keys, int n,
                                   apr_pool_t *p);
 
+/*
+ * The bytes of a secret named file:PATH (its content, one trailing
+ * newline removed; wiped when p is released) or env:NAME (the variable's
+ * value, not copied); anything else is AJWT_ECONFIG (inline secrets are
+ * refused). *out is NUL-terminated, *len its length.
+ */
+ajwt_status_t ajwt_secret_read(const char **out, apr_size_t *len,
+                               const char *src, apr_pool_t *p,
+                               ajwt_err_t *err);
+
 #endif

@@ -190,24 +190,32 @@ const char *ajwt_revoke_error(const char *code, const char *text,
 
 ajwt_status_t ajwt_revoke_run(const char **answer,
                               const ajwt_revoke_req_t *req,
-                              ajwt_store_t *st, const ajwt_verifier_t *v,
+                              ajwt_store_t *st, const ajwt_revoke_bounds_t *b,
                               apr_time_t now, apr_pool_t *p,
                               ajwt_err_t *err)
 {
     apr_int64_t t = apr_time_sec(now);
-    int leeway = v ? v->policy.leeway : AJWT_DEFAULT_LEEWAY;
+    int leeway = b ? b->leeway : AJWT_DEFAULT_LEEWAY;
+    apr_int64_t lifetime = b ? b->lifetime : -1;
     ajwt_status_t rc;
     const char *jti = req->jti;
     apr_int64_t exp = req->exp;
 
     *answer = NULL;
     if (req->kind == AJWT_REVOKE_TOKEN) {
-        ajwt_claims_t *cl;
-        rc = ajwt_verify(&cl, req->token, strlen(req->token), v, now, p,
-                         err);
+        const ajwt_claims_t *cl = req->claims;
+        rc = req->token_status;
+        if (rc == AJWT_OK && !cl) {
+            rc = ajwt_err_set(err, AJWT_EINTERNAL, "token not verified");
+        }
         if (rc == AJWT_EEXPIRED) {
             *answer = dump(json_pack("{s:n,s:s}", "revoked", "reason",
                                      "the token has already expired"), p);
+            return AJWT_OK;
+        }
+        if (rc == AJWT_EREVOKED) {
+            *answer = dump(json_pack("{s:n,s:s}", "revoked", "reason",
+                                     "the token is already revoked"), p);
             return AJWT_OK;
         }
         if (rc) {
@@ -225,8 +233,7 @@ ajwt_status_t ajwt_revoke_run(const char **answer,
         exp = cl->exp;
     }
     if (req->kind == AJWT_REVOKE_SUB) {
-        apr_int64_t max_age = v ? v->policy.max_age : -1;
-        rc = ajwt_store_revoke_sub(st, req->sub, max_age, leeway, t, err);
+        rc = ajwt_store_revoke_sub(st, req->sub, lifetime, leeway, t, err);
         if (rc) {
             *answer = ajwt_revoke_error("temporarily_unavailable",
                                         "the revocation store cannot be "
@@ -235,9 +242,9 @@ ajwt_status_t ajwt_revoke_run(const char **answer,
         }
         *answer = dump(json_pack("{s:s,s:s,s:I,s:I}", "revoked", "sub",
                                  "sub", req->sub, "before", (json_int_t)t,
-                                 "until", (json_int_t)(t + (max_age >= 0
-                                     ? max_age + leeway
-                                     : AJWT_SUB_REVOKE_TTL))), p);
+                                 "until", (json_int_t)(t + (lifetime >= 0
+                                     ? lifetime : AJWT_SUB_REVOKE_TTL)
+                                     + leeway)), p);
         return AJWT_OK;
     }
     if (exp + leeway <= t) {

@@ -23,7 +23,21 @@ typedef struct {
     ajwt_revoke_kind_t kind;
     const char *token, *jti, *sub;
     apr_int64_t exp;
+    /*
+     * For AJWT_REVOKE_TOKEN, set by the caller before ajwt_revoke_run():
+     * the token verified the way the location accepts tokens (its static
+     * and fetched keys, its user claim: the glue's one verification
+     * path), and that verification's status.
+     */
+    const ajwt_claims_t *claims;
+    ajwt_status_t token_status;
 } ajwt_revoke_req_t;
+
+/* How long revocations must live on this server (ajwt_store.h). */
+typedef struct {
+    int leeway;                 /* the largest leeway of any location */
+    apr_int64_t lifetime;       /* AuthJWTMaxTokenLifetime */
+} ajwt_revoke_bounds_t;
 
 /*
  * Parse len bytes of body: JSON when json is true, else a form
@@ -37,9 +51,9 @@ ajwt_status_t ajwt_revoke_parse(ajwt_revoke_req_t *req, const char *body,
                                 ajwt_err_t *err);
 
 /*
- * Carry req out on st. A token is verified with v (signature, then
- * claims) before its jti is trusted; one that already expired is reported
- * and nothing is stored. *answer is the JSON text for the client, from p:
+ * Carry req out on st, with entries living as b says. A token's jti is
+ * trusted only if req->token_status is AJWT_OK; one that already expired
+ * (AJWT_EEXPIRED) is reported and nothing is stored. *answer is the JSON text for the client, from p:
  * {"revoked":"jti","jti":...,"until":N}, {"revoked":"sub","sub":...,
  * "before":N,"until":N}, {"revoked":null,"reason":...} or
  * {"error":...}. Returns AJWT_OK; a token's own status (the token is
@@ -47,7 +61,7 @@ ajwt_status_t ajwt_revoke_parse(ajwt_revoke_req_t *req, const char *body,
  */
 ajwt_status_t ajwt_revoke_run(const char **answer,
                               const ajwt_revoke_req_t *req,
-                              ajwt_store_t *st, const ajwt_verifier_t *v,
+                              ajwt_store_t *st, const ajwt_revoke_bounds_t *b,
                               apr_time_t now, apr_pool_t *p,
                               ajwt_err_t *err);
 

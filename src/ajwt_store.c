@@ -157,12 +157,16 @@ apr_int64_t ajwt_store_merge(const char *key, apr_int64_t a,
 
 void ajwt_store_claims_keys(ajwt_claims_t *cl)
 {
-    cl->store_jti[0] = cl->store_sub[0] = '\0';
+    cl->store_jti[0] = cl->store_sub[0] = cl->store_sid[0] = '\0';
     if (cl->jti) {
         ajwt_store_key_jti(cl->store_jti, cl->jti);
     }
     if (cl->sub) {
         ajwt_store_key_sub(cl->store_sub, cl->sub);
+    }
+    if (cl->sid) {
+        ajwt_store_key_named(cl->store_sid, AJWT_STORE_FAMILY_DEAD_PREFIX,
+                             cl->sid);
     }
     cl->store_keys = 1;
 }
@@ -207,12 +211,13 @@ ajwt_status_t ajwt_store_check(ajwt_store_t *st, const ajwt_claims_t *cl,
                                apr_int64_t now, ajwt_err_t *err)
 {
     char jbuf[AJWT_STORE_KEY_MAX], sbuf[AJWT_STORE_KEY_MAX];
+    char fbuf[AJWT_STORE_KEY_MAX];
     char id[ID_PART + 4];
-    const char *keys[2];
-    apr_int64_t value[2] = { 0, 0 };
-    int state[2], n = 0, j = -1, s = -1;
+    const char *keys[3];
+    apr_int64_t value[3] = { 0, 0, 0 };
+    int state[3], n = 0, j = -1, s = -1, f = -1, first;
     ajwt_err_t serr = { 0 };
-    ajwt_status_t rc;
+    ajwt_status_t rc, rc2;
 
     if (cl->jti) {
         if (!cl->store_keys) {
@@ -226,14 +231,32 @@ ajwt_status_t ajwt_store_check(ajwt_store_t *st, const ajwt_claims_t *cl,
         }
         keys[s = n++] = cl->store_keys ? cl->store_sub : sbuf;
     }
+    if (cl->sid) {
+        if (!cl->store_keys) {
+            ajwt_store_key_named(fbuf, AJWT_STORE_FAMILY_DEAD_PREFIX,
+                                 cl->sid);
+        }
+        keys[f = n++] = cl->store_keys ? cl->store_sid : fbuf;
+    }
     if (n == 0) {
         return AJWT_OK;
     }
     /* the store's failure is kept aside: a revocation found on what did
-     * answer is the better reason */
-    rc = st->ops->get_many ? st->ops->get_many(st, keys, n, value, state,
-                                                now, &serr)
-                           : get_each(st, keys, n, value, state, now, &serr);
+     * answer is the better reason. Backends look up at most two keys at
+     * once; a third (a session's family) is one more get. */
+    first = n > 2 ? 2 : n;
+    rc = st->ops->get_many ? st->ops->get_many(st, keys, first, value,
+                                                state, now, &serr)
+                           : get_each(st, keys, first, value, state, now,
+                                      &serr);
+    if (n > first) {
+        state[2] = AJWT_STORE_UNKNOWN;
+        rc2 = get_each(st, keys + 2, 1, value + 2, state + 2, now,
+                       rc == AJWT_OK ? &serr : NULL);
+        if (rc == AJWT_OK) {
+            rc = rc2;
+        }
+    }
     if (rc != AJWT_OK && rc != AJWT_ESTORE) {
         if (err) {
             *err = serr;
@@ -260,6 +283,12 @@ ajwt_status_t ajwt_store_check(ajwt_store_t *st, const ajwt_claims_t *cl,
                             "(tokens issued up to %" APR_INT64_T_FMT ")",
                             id_text(id, cl->sub), value[s]);
     }
+    if (f >= 0 && (state[f] == AJWT_STORE_FOUND
+                   || state[f] == AJWT_STORE_MALFORMED)) {
+        return ajwt_err_set(err, AJWT_EREVOKED, "session %s is logged out "
+                            "(sub %s)", id_text(id, cl->sid),
+                            cl->sub ? cl->sub : "-");
+    }
     if (rc != AJWT_OK && err) {
         *err = serr;        /* AJWT_ESTORE: the caller decides deny/allow */
     }
@@ -284,7 +313,7 @@ ajwt_status_t ajwt_store_revoke_jti(ajwt_store_t *st, const char *jti,
 }
 
 ajwt_status_t ajwt_store_revoke_sub(ajwt_store_t *st, const char *sub,
-                                    apr_int64_t max_age, int leeway,
+                                    apr_int64_t lifetime, int leeway,
                                     apr_int64_t now, ajwt_err_t *err)
 {
     char key[AJWT_STORE_KEY_MAX];
@@ -294,11 +323,12 @@ ajwt_status_t ajwt_store_revoke_sub(ajwt_store_t *st, const char *sub,
         return ajwt_err_set(err, AJWT_ECLAIM, "no sub to revoke");
     }
     /*
-     * With a max age, a token issued at or before now is refused as too
-     * old from now + max_age + leeway on, so the entry can go then.
+     * A token issued at or before now lives at most lifetime (checked
+     * wherever revocation is) and passes at most leeway after its exp,
+     * so the entry can go then.
      */
-    expires = now + (max_age >= 0 ? max_age + (leeway > 0 ? leeway : 0)
-                                  : AJWT_SUB_REVOKE_TTL);
+    expires = now + (lifetime >= 0 ? lifetime : AJWT_SUB_REVOKE_TTL)
+              + (leeway > 0 ? leeway : 0);
     ajwt_store_key_sub(key, sub);
     return st->ops->put(st, key, now, expires, now, err);
 }

@@ -12,10 +12,12 @@
  * Hashing bounds the key length (50 bytes) and keeps client bytes out of
  * memcached's protocol (no spaces, no control characters).
  *
- * Lifetimes: a jti entry lives until exp + leeway of the token it revokes
- * and never longer; a subject entry lives as long as a token issued before
- * it could still be valid: max_age + leeway when a max age is configured,
- * else AJWT_SUB_REVOKE_TTL.
+ * Lifetimes: a revocation lives at least as long as any token it covers
+ * could still be accepted by any location of the server, and no longer:
+ * a jti entry until exp + the largest leeway in use; a subject entry
+ * until now + AuthJWTMaxTokenLifetime + that leeway (where revocation is
+ * checked, a token must carry iat and live at most that long: ajwt_policy_t
+ * max_lifetime).
  */
 #ifndef AJWT_STORE_H
 #define AJWT_STORE_H
@@ -123,9 +125,13 @@ void ajwt_store_key_sub(char *buf, const char *sub);
 #define AJWT_STORE_PREFIX_MAX  12
 void ajwt_store_key_named(char *buf, const char *prefix, const char *id);
 
+/* The mark of a revoked refresh family (ajwt_issue.h), under this prefix
+ * + hash(family id): what ajwt_store_check() reads for a token's sid. */
+#define AJWT_STORE_FAMILY_DEAD_PREFIX "ajwt:f:x:"
+
 /*
- * The keys of cl's jti and sub into cl->store_jti and cl->store_sub (""
- * for an absent claim), and cl->store_keys set: done once per verified
+ * The keys of cl's jti, sub and sid into cl->store_jti, cl->store_sub and
+ * cl->store_sid ("" for an absent claim), and cl->store_keys set: done once per verified
  * token, before it is cached (ajwt_verify()), so that ajwt_store_check()
  * of a cached token makes no digest.
  */
@@ -142,10 +148,14 @@ int ajwt_store_keys_wanted(void);
 void ajwt_store_note_made(void);
 
 /*
- * Is this verified token revoked? AJWT_EREVOKED (its jti is listed, or its
- * subject was revoked at or after its iat; a token without iat counts as
- * issued before any revocation of its subject; an entry of its jti or sub
- * whose value is not one of ours counts as a revocation), AJWT_ESTORE
+ * Is this verified token revoked? The one check of every door that
+ * accepts a token or mints one from another (AuthType jwt, the Basic
+ * provider, jwt-refresh, jwt-logout, jwt-revoke token=). AJWT_EREVOKED
+ * (its jti is listed, or its subject was revoked at or after its iat, or
+ * its sid names a refresh family that was revoked: a logout ends every
+ * access token of the session; a token without iat counts as issued
+ * before any revocation of its subject; an entry of its jti, sub or
+ * family whose value is not one of ours counts as a revocation), AJWT_ESTORE
  * (store unreachable, and no revocation found on what answered), or
  * AJWT_OK. A token without jti can still be revoked through its subject.
  * Uses cl->store_* when cl->store_keys is set, else makes the keys.
@@ -159,10 +169,15 @@ ajwt_status_t ajwt_store_revoke_jti(ajwt_store_t *st, const char *jti,
                                     apr_int64_t exp, int leeway,
                                     apr_int64_t now, ajwt_err_t *err);
 
-/* Revoke every token of sub issued at or before now. max_age < 0: none
- * configured (AJWT_SUB_REVOKE_TTL is used). */
+/*
+ * Revoke every token of sub issued at or before now. lifetime: the
+ * longest a token accepted anywhere on this server can live (exp - iat,
+ * AuthJWTMaxTokenLifetime), leeway: the largest leeway in use; the entry
+ * lives now + lifetime + leeway, as long as any token it covers could
+ * still pass. lifetime < 0: AJWT_SUB_REVOKE_TTL.
+ */
 ajwt_status_t ajwt_store_revoke_sub(ajwt_store_t *st, const char *sub,
-                                    apr_int64_t max_age, int leeway,
+                                    apr_int64_t lifetime, int leeway,
                                     apr_int64_t now, ajwt_err_t *err);
 
 /* ------------------------------------------------------------ shm */
@@ -222,6 +237,30 @@ ajwt_status_t ajwt_store_mc_create(ajwt_store_t **out,
                                    const ajwt_mc_conf_t *conf,
                                    apr_pool_t *p, ajwt_err_t *err);
 
+/*
+ * What the store of this process did about servers found empty, for the
+ * glue's log (it logs when a count grows). Counted per store object,
+ * shared by the threads of a process; 0 for a store of another kind.
+ *   restores:  a server was written back from the replay source because
+ *              its seed entry was missing or not the one this process
+ *              restored into (restarted, flushed, seed evicted), or its
+ *              evictions count grew; a process's first look at a server
+ *              that still holds a seed is not counted
+ *   evictions: the growth of the servers' own "evictions" counts seen
+ *              (every item memcached pushed out, not only ours)
+ */
+apr_uint64_t ajwt_store_mc_restores(const ajwt_store_t *st);
+apr_uint64_t ajwt_store_mc_evictions(const ajwt_store_t *st);
+
+/*
+ * The last counted restore as one line ("memcached 10.0.0.5:11211 came
+ * back empty: restored 12 of 12 records"), copied into buf (size bytes,
+ * cut to fit, NUL-terminated). Returns its length, 0 when there was none
+ * (or st is not a memcached store).
+ */
+apr_size_t ajwt_store_mc_last_event(const ajwt_store_t *st, char *buf,
+                                    apr_size_t size);
+
 /* ------------------------------------------------------------ redis */
 
 typedef struct {
@@ -250,5 +289,24 @@ ajwt_status_t ajwt_store_redis_create(ajwt_store_t **out,
 
 /* 1 when this build has Redis TLS (hiredis_ssl), else 0. */
 int ajwt_store_redis_has_tls(void);
+
+/*
+ * How many restores this process made since st was made (a fork keeps
+ * the parent's count): a server found empty (no "ajwt:seed": restarted
+ * without persistence, flushed) seeded, or the records of replay written
+ * back into a server whose incarnation this process had not restored yet
+ * (also on a process's first use of each server, when replay is set).
+ * The glue logs when this grows; 0 for a store that is not Redis.
+ */
+apr_uint64_t ajwt_store_redis_restores(const ajwt_store_t *st);
+
+/*
+ * The last restore's text into buf (size bytes, "" when none): server,
+ * cause ("found empty (no seed)", "first use by this process", "seed
+ * changed (restarted or flushed)"), records written back and kept, the
+ * new seed. Safe for the error log (no key bytes, no password).
+ */
+void ajwt_store_redis_last_restore(const ajwt_store_t *st, char *buf,
+                                   apr_size_t size);
 
 #endif

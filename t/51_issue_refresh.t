@@ -233,8 +233,10 @@ $res = req(GET => '/p', token => $la);
 is($res->code, 401, 'after logout: the access token is refused (jti)');
 ($res) = refresh($lr);
 is($res->code, 401, 'after logout: the refresh token is refused (family)');
-is(req(GET => '/p', token => $at_1)->code, 200,
+is(req(GET => '/p', token => $at_b)->code, 200,
    "another session's access token still works");
+is(req(GET => '/p', token => $at_1)->code, 401,
+   'an access token of the family revoked for reuse: 401 (its sid)');
 
 # logout with the access token in the Authorization header
 my ($ha, $hr) = login('bob');

@@ -180,8 +180,8 @@ static void sub_rules(apr_pool_t *p)
     is_int(ajwt_store_revoke_sub(st, "bob", -1, 30, 2000, NULL), AJWT_OK,
            "revoke bob, no max age");
     is_int(f->value[0], 2000, "value is now");
-    is_int(f->expires[0], 2000 + AJWT_SUB_REVOKE_TTL, "lives "
-           "AJWT_SUB_REVOKE_TTL");
+    is_int(f->expires[0], 2000 + AJWT_SUB_REVOKE_TTL + 30, "lives "
+           "AJWT_SUB_REVOKE_TTL + leeway");
     is_int(ajwt_store_check(st, &before, 2100, &err), AJWT_EREVOKED,
            "iat before: revoked");
     ok(strstr(err.text, "bob") != NULL, "reason names the sub: %s",
@@ -203,15 +203,18 @@ static void sub_rules(apr_pool_t *p)
            "neither jti nor sub: good");
     is_int(f->gets, 0, "and no lookup");
     is_int(ajwt_store_check(st, &before,
-                            2000 + AJWT_SUB_REVOKE_TTL, NULL), AJWT_OK,
-           "entry gone after AJWT_SUB_REVOKE_TTL");
+                            2000 + AJWT_SUB_REVOKE_TTL + 29, NULL),
+           AJWT_EREVOKED, "entry still there within the leeway");
+    is_int(ajwt_store_check(st, &before,
+                            2000 + AJWT_SUB_REVOKE_TTL + 30, NULL), AJWT_OK,
+           "entry gone after AJWT_SUB_REVOKE_TTL + leeway");
 
     is_int(ajwt_store_revoke_sub(st, "carol", 3600, 30, 2000, NULL),
-           AJWT_OK, "revoke carol, max age 3600");
+           AJWT_OK, "revoke carol, max lifetime 3600");
     is_int(f->n, 2, "two entries");
-    is_int(f->expires[1], 2000 + 3600 + 30, "lives max age + leeway");
+    is_int(f->expires[1], 2000 + 3600 + 30, "lives max lifetime + leeway");
     is_int(ajwt_store_revoke_sub(st, "carol", 0, 30, 2000, NULL),
-           AJWT_OK, "max age 0 is a max age");
+           AJWT_OK, "max lifetime 0 is a bound");
     is_int(f->expires[1], 2030, "lives leeway only");
     is_int(ajwt_store_revoke_sub(st, "bob", -1, 30, 3000, NULL), AJWT_OK,
            "revoke bob again later");
@@ -220,6 +223,42 @@ static void sub_rules(apr_pool_t *p)
            "so the token issued in between is revoked now");
     is_int(ajwt_store_revoke_sub(st, NULL, -1, 30, 3000, NULL), AJWT_ECLAIM,
            "no sub: ECLAIM");
+}
+
+/* A session's family mark (the token's sid) is the third key. */
+static void sid_rules(apr_pool_t *p)
+{
+    fake_t *f;
+    ajwt_store_t *st = fake(p, &f);
+    ajwt_err_t err = { 0 };
+    ajwt_claims_t cl = claims("j", "fay", 1, 2500);
+    ajwt_claims_t other = claims("k", "fay", 1, 2500);
+    ajwt_claims_t sidonly = claims(NULL, NULL, 0, 0);
+    char mark[AJWT_STORE_KEY_MAX];
+
+    cl.sid = "fam-1";
+    other.sid = "fam-2";
+    sidonly.sid = "fam-1";
+    is_int(ajwt_store_check(st, &cl, 2600, NULL), AJWT_OK,
+           "session not revoked: good");
+    is_int(f->gets, 3, "jti, sub and the session looked up");
+    ajwt_store_key_named(mark, AJWT_STORE_FAMILY_DEAD_PREFIX, "fam-1");
+    f->fail = 0;
+    st->ops->put(st, mark, 1, 9000, 2600, NULL);
+    is_int(ajwt_store_check(st, &cl, 2600, &err), AJWT_EREVOKED,
+           "session revoked (logged out): refused");
+    ok(strstr(err.text, "logged out") != NULL, "says so: %s", err.text);
+    is_int(ajwt_store_check(st, &sidonly, 2600, NULL), AJWT_EREVOKED,
+           "also with the sid alone");
+    is_int(ajwt_store_check(st, &other, 2600, NULL), AJWT_OK,
+           "another session of the same user: good");
+    ajwt_store_claims_keys(&cl);
+    ok(!strcmp(cl.store_sid, mark), "the cached key is the mark's");
+    is_int(ajwt_store_check(st, &cl, 2600, NULL), AJWT_EREVOKED,
+           "revoked through the cached keys too");
+    f->fail = 1;
+    is_int(ajwt_store_check(st, &other, 2600, NULL), AJWT_ESTORE,
+           "store down: ESTORE, never OK");
 }
 
 static void both_listed(apr_pool_t *p)
@@ -308,5 +347,5 @@ static void claims_keys(apr_pool_t *p)
            "without them the keys are made from the claims");
 }
 
-UNIT_MAIN(keys, jti_rules, sub_rules, both_listed, store_failure,
+UNIT_MAIN(sid_rules, keys, jti_rules, sub_rules, both_listed, store_failure,
           error_text, claims_keys)
