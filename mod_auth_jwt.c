@@ -1946,8 +1946,9 @@ static int journal_post_config(apr_pool_t *pconf, server_rec *s,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     memset(&info, 0, sizeof(info));
-    if (ajwt_journal_open(&journal, dir, journal_name(pconf), journal_lock,
-                          &info, pconf, &err) != AJWT_OK) {
+    if (ajwt_journal_open_at(&journal, dir, journal_name(pconf), journal_lock,
+                             apr_time_sec(apr_time_now()), &info, pconf,
+                             &err) != AJWT_OK) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, err.rv, s, APLOGNO(70057)
                      "AuthJWTStateDir %s: %s", dir, err.text);
         return HTTP_INTERNAL_SERVER_ERROR;
