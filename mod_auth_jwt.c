@@ -173,6 +173,11 @@ static const char *store_missing_why;
 /* The durable copy of the store (AuthJWTStateDir), NULL when off. */
 static ajwt_journal_t *journal;
 static apr_global_mutex_t *journal_lock;
+/* The memcached or Redis store under the journal, for its restore counts
+ * (note_store_events); NULL for shm or none. */
+static ajwt_store_t *store_backend;
+static int store_backend_kind;
+static apr_uint64_t restores_seen, backend_evictions_seen;
 
 /*
  * How long revocations must live (ajwt_store.h): the largest leeway of
@@ -1402,6 +1407,55 @@ static ajwt_status_t verify_keys(request_rec *r, const auth_jwt_dir_conf *c,
  * STORE_WARN_EVERY seconds per process (no lock: a lost race only means
  * one more warning).
  */
+/*
+ * A memcached or Redis server that came back empty was refilled from the
+ * journal (or memcached evicted entries): say so once per new event seen
+ * by this process. A few atomic loads per request; races only repeat a
+ * line.
+ */
+static void note_store_events(request_rec *r)
+{
+    apr_uint64_t n, e = 0;
+    char what[256];
+
+    if (!store_backend) {
+        return;
+    }
+    if (store_backend_kind == STORE_MC) {
+        n = ajwt_store_mc_restores(store_backend);
+        e = ajwt_store_mc_evictions(store_backend);
+    }
+    else {
+        n = ajwt_store_redis_restores(store_backend);
+    }
+    if (n == restores_seen && e == backend_evictions_seen) {
+        return;
+    }
+    what[0] = '\0';
+    if (store_backend_kind == STORE_MC) {
+        ajwt_store_mc_last_event(store_backend, what, sizeof(what));
+    }
+    else {
+        ajwt_store_redis_last_restore(store_backend, what, sizeof(what));
+    }
+    if (e != backend_evictions_seen) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70070)
+                      "revocation store memcached evicted %" APR_UINT64_T_FMT
+                      " entries (memory full; run it with -M or more -m): "
+                      "its servers are refilled from the journal [id %s]",
+                      e - backend_evictions_seen, request_id(r));
+        backend_evictions_seen = e;
+    }
+    if (n != restores_seen) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70071)
+                      "revocation store: %s%s [id %s]", what[0] ? what
+                      : "a server was refilled", journal ? ""
+                      : " (no journal: AuthJWTStateDir none, nothing to "
+                        "restore)", request_id(r));
+        restores_seen = n;
+    }
+}
+
 static ajwt_status_t check_revoked(request_rec *r, const auth_jwt_dir_conf *c,
                                    const ajwt_claims_t *cl, int always,
                                    ajwt_err_t *err)
@@ -1422,6 +1476,7 @@ static ajwt_status_t check_revoked(request_rec *r, const auth_jwt_dir_conf *c,
     }
     else {
         st = ajwt_store_check(store, cl, apr_time_sec(r->request_time), &e);
+        note_store_events(r);
     }
     if (st == AJWT_ESTORE && c->revocation_failure == FAIL_ALLOW) {
         apr_uint32_t last = apr_atomic_read32(&store_warned_at);
@@ -2214,6 +2269,8 @@ static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     store = NULL;
     shm_lock = NULL;
     store_missing_why = NULL;
+    store_backend = NULL;
+    store_backend_kind = STORE_NONE;
     /* issuing keeps refresh families and lockouts: a store it must have */
     kind = (sc->store_kind == STORE_NONE && issuing_used) ? STORE_SHM
                                                          : sc->store_kind;
@@ -2270,6 +2327,11 @@ static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                          "AuthJWTRevocationStore redis: %s", err.text);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
+    }
+    if (kind == STORE_MC || kind == STORE_REDIS) {
+        store_backend = store;
+        store_backend_kind = kind;
+        restores_seen = backend_evictions_seen = 0;
     }
     if (store && journal && ajwt_journal_store(&store, store, journal, pconf,
                                                &err) != AJWT_OK) {

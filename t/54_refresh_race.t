@@ -45,10 +45,13 @@ chmod 0755, $aux;
     chmod 0644, "$aux/users";
 }
 
+# t/56 runs this file again with another store (Redis)
+our $RACE_STORE;
+my $store = $RACE_STORE // 'shm';
 my $h = AuthJWT::Instance->new(name => 'race54', children => RACERS,
                                conf => <<"C");
 LoadModule authn_file_module $mods/mod_authn_file.so
-AuthJWTRevocationStore shm
+AuthJWTRevocationStore $store
 <Location "/">
     AuthJWTSignKey $keys/ec256.key ES256 sso1
     AuthJWTIssuer https://sso.test

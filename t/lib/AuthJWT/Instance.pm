@@ -464,6 +464,35 @@ sub memcached {
     return $m;
 }
 
+# A redis-server on 127.0.0.1 (a free port), with its own directory and
+# config: appendonly => 1 for AOF persistence, acl => [lines] for ACL
+# users (e.g. 'user ajwt on >pw ~* +@all', 'user default off'). ->stop,
+# ->start again (same port and directory: an AOF is read back), killed in
+# END.
+sub redis_bin {
+    for my $b ($ENV{AJWT_REDIS} || (), '/usr/bin/redis-server') {
+        return $b if -x $b;
+    }
+    return;
+}
+
+sub redis {
+    my ($class, %o) = @_;
+    my $r = bless { port => $o{port} || free_port(), kind => 'redis',
+                    dir => tempdir('ajwt-redis-XXXXXX', TMPDIR => 1,
+                                   CLEANUP => !$ENV{AJWT_KEEP_TMP}) },
+                  'AuthJWT::Instance::Redis';
+    chmod 0755, $r->{dir};
+    spew("$r->{dir}/redis.conf", join '', map { "$_\n" }
+         "port $r->{port}", 'bind 127.0.0.1', "dir $r->{dir}",
+         'daemonize no', 'save ""',
+         'appendonly ' . ($o{appendonly} ? 'yes' : 'no'),
+         'appendfsync always', "logfile $r->{dir}/redis.log",
+         @{ $o{acl} || [] });
+    $r->start;
+    return $r;
+}
+
 # local $?: stop() waits for its processes, and a wait sets $?, which in
 # an END block becomes the test's exit status: a server that had to be
 # killed (slow to stop under ASan or valgrind) would fail a test file
@@ -520,6 +549,67 @@ sub stop {
 }
 
 sub pid { $_[0]{pid} }
+
+package AuthJWT::Instance::Redis;
+use Carp qw(croak);
+use Time::HiRes qw(sleep time);
+
+sub port { $_[0]{port} }
+sub server { "127.0.0.1:$_[0]{port}" }
+sub dir { $_[0]{dir} }
+
+sub start {
+    my $self = shift;
+    my $bin = AuthJWT::Instance::redis_bin() or croak 'no redis-server';
+    my $pid = fork;
+    croak "fork: $!" unless defined $pid;
+    if (!$pid) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', '/dev/null';
+        exec $bin, "$self->{dir}/redis.conf" or POSIX::_exit(127);
+    }
+    $self->{pid} = $pid;
+    $live{"$self"} = $self;
+    my $end = time + 10;
+    until (AuthJWT::Instance::port_open($self->{port})) {
+        if (time > $end || !AuthJWT::Instance::pid_alive($pid)) {
+            $self->stop;
+            croak "redis-server on port $self->{port} did not start";
+        }
+        sleep 0.02;
+    }
+    return $self;
+}
+
+sub stop {
+    my $self = shift;
+    delete $live{"$self"};
+    my $pid = delete $self->{pid} or return;
+    kill 'TERM', $pid;
+    unless (AuthJWT::Instance::wait_gone($pid, 5)) {
+        kill 'KILL', $pid;
+        AuthJWT::Instance::wait_gone($pid, 2);
+    }
+    waitpid $pid, 0;
+}
+
+sub pid { $_[0]{pid} }
+
+# One command in Redis' inline protocol (no AUTH: tests that need it say
+# so); the first reply line.
+sub command {
+    my ($self, $cmd) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $self->{port}, Proto => 'tcp',
+                                  Timeout => 2) or return undef;
+    print $s "$cmd\r\n";
+    my $l = <$s>;
+    close $s;
+    $l =~ s/\r?\n\z// if defined $l;
+    return $l;
+}
+
+package AuthJWT::Instance::Memcached;
 
 # curr_items from the server's stats (how many keys it holds).
 sub items {
