@@ -571,9 +571,12 @@ static void threads(apr_pool_t *p)
     }
     is_int(w[0].gets + w[1].gets, 600, "600 gets");
     is_int(w[0].errors + w[1].errors, 0, "every get found its value");
-    /* two threads x two servers, plus our own stats connection to each */
-    ok(tc1 - tc0 <= 2 * NSERVERS + NSERVERS, "%lld new connections for 600 "
-       "gets", tc1 - tc0);
+    /* two threads x two servers, plus our own stats connection to each,
+     * plus this store's first look at each server: it reads the server's
+     * evictions count on a connection of its own (once per process and
+     * server, not per thread) */
+    ok(tc1 - tc0 <= 2 * NSERVERS + NSERVERS + NSERVERS, "%lld new "
+       "connections for 600 gets", tc1 - tc0);
     ok(tc1 - tc0 >= 2, "the threads connected (%lld)", tc1 - tc0);
 
     /* the threads have exited: their handles were freed, connections
@@ -715,8 +718,11 @@ static void outage(apr_pool_t *p)
                "put on the dead server: store error");
     }
     /* the live server's keys are not moved, and keep working */
-    is_int(st->ops->get(st, ka, &v, &found, now, NULL), AJWT_OK,
-           "the other server still answers");
+    {
+        ajwt_err_t err = { 0 };
+        is_int(st->ops->get(st, ka, &v, &found, now, &err), AJWT_OK,
+               "the other server still answers %s", err.text);
+    }
     is_int(found, 1, "its key found");
 
     if (!ok(start_server(1, port), "restarted on port %d", port)) {
@@ -860,6 +866,21 @@ static long long read_since(int port, long long *mark)
     return d;
 }
 
+/* One ajwt_store_check() in a thread of its own: a handle, and so a
+ * socket, made for it (and closed, with a quit, when the thread ends). */
+struct trip {
+    ajwt_store_t *st;
+    const ajwt_claims_t *cl;
+    ajwt_status_t rv;
+};
+
+static void *trip_check(void *data)
+{
+    struct trip *t = data;
+    t->rv = ajwt_store_check(t->st, t->cl, now_s(), NULL);
+    return NULL;
+}
+
 static void check_trips(apr_pool_t *p)
 {
     int port = srv[0].port;
@@ -867,26 +888,43 @@ static void check_trips(apr_pool_t *p)
     ajwt_claims_t cl = claims_of(apr_psprintf(p, "trip-%d", (int)getpid()),
                                  "trip-sub", now_s() - 10);
     ajwt_err_t err = { 0 };
+    struct trip t;
+    pthread_t tid;
+    /* one server: the first name tried, n = 0, hashes to it */
+    const char *seed = "ajwt:seed:0";
+    int seedlen = (int)strlen(seed);
     long long mark, idle, first, second;
 
     if (!ok(st != NULL, "store made")) {
         return;
     }
     ajwt_store_claims_keys(&cl);
+    /* the store's first check restores the server for this process (its
+     * evictions count, its seed, the keys read again): not counted */
+    is_int(ajwt_store_check(st, &cl, now_s(), &err), AJWT_OK,
+           "not revoked (%s)", err.text);
+    ok(holds(0, seed), "the server holds its seed %s", seed);
     mark = stat_of(port, "bytes_read");
     idle = read_since(port, &mark);         /* the stats command alone */
     is_int(ajwt_store_check(st, &cl, now_s(), &err), AJWT_OK,
-           "not revoked (%s)", err.text);
-    first = read_since(port, &mark) - idle;
-    is_int(ajwt_store_check(st, &cl, now_s(), &err), AJWT_OK,
            "again not revoked");
     second = read_since(port, &mark) - idle;
-    /* binary protocol: a 24-byte header and the 50-byte key per request;
-     * a GETK per key, or two quiet GETKQ and a NOOP written at once */
-    is_int((int)first, 2 * (24 + 50), "first check: one get per key while "
-           "the socket opens");
-    is_int((int)second, 2 * (24 + 50) + 24, "then one mget: both keys and "
-           "a noop in one round trip");
+    t.st = st;
+    t.cl = &cl;
+    t.rv = AJWT_EINTERNAL;
+    pthread_create(&tid, NULL, trip_check, &t);
+    pthread_join(tid, NULL);
+    is_int(t.rv, AJWT_OK, "a new thread: not revoked");
+    first = read_since(port, &mark) - idle;
+    /* binary protocol: a 24-byte header and the key per request; on an
+     * open socket, three quiet GETKQ (jti, sub, seed) and a NOOP written
+     * at once; on a new one a GETK per key and the seed, then the QUITQ
+     * of the thread's exit; the process's restore is not made again */
+    is_int((int)second, 2 * (24 + 50) + (24 + seedlen) + 24, "one mget: "
+           "both keys, the seed and a noop in one round trip");
+    is_int((int)first, 2 * (24 + 50) + (24 + seedlen) + 24, "a new "
+           "thread's first check: one get per key and the seed while its "
+           "socket opens, no second restore");
     ajwt_store_revoke_sub(st, "trip-sub", -1, 30, now_s(), NULL);
     is_int(ajwt_store_check(st, &cl, now_s(), &err), AJWT_EREVOKED,
            "sub revoked: seen through the mget");
