@@ -506,6 +506,11 @@ static ajwt_status_t lock_file(ajwt_journal_t *j, int repair,
     int tries, same, reopened = 0;
     apr_off_t odd;
 
+    /* no descriptor: child_init could not open the file (and said so) */
+    if (!j->fd && (rv = reopen(j)) != APR_SUCCESS) {
+        return ajwt_err_set_rv(err, st, rv, "journal %s cannot be opened "
+                               "for appending by this process", j->path);
+    }
     for (tries = 0; ; tries++) {
         if ((rv = apr_file_lock(j->fd, APR_FLOCK_EXCLUSIVE))
             != APR_SUCCESS) {

@@ -126,9 +126,11 @@ ajwt_status_t ajwt_journal_put(ajwt_journal_t *j, const char *key,
  * fn called once per key. Files are only read: an incomplete tail is
  * ignored, the sound records around damage are read, a file not of ours
  * is skipped. AJWT_ESTORE: a journal or the directory cannot be read, or
- * fn returned non-zero. fn runs without any lock held (it may put into a
- * store that takes the same mutex). Memory: one entry per distinct key,
- * in a pool freed before returning.
+ * fn returned non-zero. Takes the mutex while it reads our own file, so
+ * never call it with the mutex held; fn runs without it (it may put into
+ * a store that takes the same mutex: the inner store, not the decorator
+ * of ajwt_journal_store(), or every record would be journaled again).
+ * Memory: one entry per distinct key, in a pool freed before returning.
  */
 ajwt_status_t ajwt_journal_replay(void *src, apr_int64_t now,
                                   ajwt_store_rec_fn fn, void *ctx,
