@@ -146,7 +146,7 @@ apr_int64_t ajwt_store_merge(const char *key, apr_int64_t a,
     }
     /* a family entry ("ajwt:f:" + 43 characters), not its marks and
      * claims ("ajwt:f:x:", "ajwt:f:r:"): 0 is revoked, and stays so */
-    if (!strncmp(key, "ajwt:f:", 7) && key[8] != ':') {
+    if (!strncmp(key, "ajwt:f:", 7) && key[7] && key[8] != ':') {
         if (a == 0 || b == 0) {
             return 0;
         }

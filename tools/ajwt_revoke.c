@@ -1,7 +1,9 @@
 /*
  * ajwt-revoke: revoke a token by jti, or every token of a subject, directly
- * in the memcached cluster that mod_auth_jwt's servers share
- * (AuthJWTRevocationStore memcached:...), for when the jwt-revoke web
+ * in the memcached cluster or Redis servers that mod_auth_jwt's servers
+ * share (AuthJWTRevocationStore memcached:... or redis://...), and in
+ * their state directory's journal (--state-dir), so that a store that
+ * comes back empty is refilled with it too, for when the jwt-revoke web
  * endpoint is not the right door (it is down, or the operator has no
  * admin token).
  *
@@ -20,10 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
 #include "ajwt.h"
+#include "ajwt_journal.h"
+#include "ajwt_key.h"
 #include "ajwt_store.h"
 
 #define EXIT_STORE 1
@@ -31,14 +37,16 @@
 #define TIME_MAX   253402300799LL   /* 9999-12-31T23:59:59Z */
 
 static const char usage_text[] =
-"Usage: ajwt-revoke --servers HOST[:PORT][,...] --jti JTI --exp EXP\n"
-"                   [--leeway S] [--timeout MS]\n"
-"       ajwt-revoke --servers HOST[:PORT][,...] --sub SUB\n"
-"                   [--max-age S] [--leeway S] [--timeout MS]\n"
+"Usage: ajwt-revoke --servers STORE --jti JTI --exp EXP [OPTIONS]\n"
+"       ajwt-revoke --servers STORE --sub SUB [OPTIONS]\n"
 "\n"
-"Revoke JWTs in the memcached cluster of AuthJWTRevocationStore memcached:...\n"
+"Revoke JWTs in the store of AuthJWTRevocationStore memcached:... or\n"
+"redis://..., and in the servers' journal (--state-dir)\n"
 "\n"
-"  --servers LIST  the memcached servers, named exactly as in the module's\n"
+"  --servers LIST  memcached:HOST[:PORT],... or redis://HOST[:PORT],...,\n"
+"                  the value of AuthJWTRevocationStore (no scheme:\n"
+"                  memcached); the memcached servers named exactly as in\n"
+"                  the module's\n"
 "                  AuthJWTRevocationStore (consistent hashing uses the\n"
 "                  names: localhost and 127.0.0.1 are different servers\n"
 "                  to it); the port defaults to 11211, and the\n"
@@ -49,9 +57,16 @@ static const char usage_text[] =
 "                  refused as expired anyway; an EXP already past is not\n"
 "                  stored\n"
 "  --sub SUB       revoke every token of this subject issued now or before\n"
-"  --max-age S     the servers' AuthJWTMaxAge, if set: the subject entry then\n"
-"                  lives S + leeway seconds instead of 30 days\n"
-"  --leeway S      the servers' AuthJWTLeeway (default 30)\n"
+"  --max-lifetime S  the servers' AuthJWTMaxTokenLifetime (default 30\n"
+"                  days): the subject entry lives S + leeway seconds\n"
+"                  (--max-age S is an old name for it)\n"
+"  --leeway S      the servers' largest AuthJWTLeeway (default 30)\n"
+"  --auth USER     AuthJWTRevocationStoreAuth's user (SASL, Redis ACL)...\n"
+"  --password SRC  ...and its password, file:PATH or env:NAME\n"
+"  --state-dir DIR the servers' AuthJWTStateDir: the revocation is also\n"
+"                  journaled there (a file ajwt-revoke-HOST.journal owned\n"
+"                  by the directory's owner), so that a store found empty\n"
+"                  is refilled with it\n"
 "  --timeout MS    connect and reply timeout per server (default 300)\n"
 "  --help          this text\n"
 "\n"
@@ -125,6 +140,10 @@ int main(int argc, char **argv)
         { "exp",     required_argument, NULL, 'e' },
         { "sub",     required_argument, NULL, 'u' },
         { "max-age", required_argument, NULL, 'm' },
+        { "max-lifetime", required_argument, NULL, 'm' },
+        { "auth",    required_argument, NULL, 'a' },
+        { "password", required_argument, NULL, 'p' },
+        { "state-dir", required_argument, NULL, 'd' },
         { "leeway",  required_argument, NULL, 'l' },
         { "timeout", required_argument, NULL, 't' },
         { "help",    no_argument,       NULL, 'h' },
@@ -132,10 +151,13 @@ int main(int argc, char **argv)
     };
     const char *servers = NULL, *jti = NULL, *sub = NULL;
     const char *exp_s = NULL, *max_age_s = NULL;
+    const char *user = NULL, *pw_src = NULL, *state_dir = NULL;
     apr_int64_t exp = 0, max_age = -1, leeway = AJWT_DEFAULT_LEEWAY;
     apr_int64_t timeout = 300, now;
     ajwt_mc_conf_t conf;
+    ajwt_redis_conf_t rconf;
     ajwt_store_t *st;
+    int redis = 0;
     ajwt_err_t err = { 0 };
     ajwt_status_t rv;
     apr_pool_t *p;
@@ -149,6 +171,9 @@ int main(int argc, char **argv)
         case 'e': exp_s = optarg; break;
         case 'u': sub = optarg; break;
         case 'm': max_age_s = optarg; break;
+        case 'a': user = optarg; break;
+        case 'p': pw_src = optarg; break;
+        case 'd': state_dir = optarg; break;
         case 'l':
             if (!parse_num(optarg, 86400 * 365, &leeway)) {
                 return usage_error("--leeway: '%s' is not a number of "
@@ -177,6 +202,17 @@ int main(int argc, char **argv)
     }
     if (!strncmp(servers, "memcached:", 10)) {
         servers += 10;          /* the directive's value, pasted */
+    }
+    else if (!strncmp(servers, "redis://", 8)) {
+        servers += 8;
+        redis = 1;
+    }
+    else if (!strncmp(servers, "rediss://", 9)) {
+        return usage_error("%srediss:// is not supported by this build's "
+                           "hiredis", "");
+    }
+    if (!!user != !!pw_src) {
+        return usage_error("%s--auth and --password go together", "");
     }
     if (!!jti == !!sub) {
         return usage_error("%sgive either --jti with --exp, or --sub", "");
@@ -213,15 +249,62 @@ int main(int argc, char **argv)
     apr_initialize();
     atexit(apr_terminate);
     apr_pool_create(&p, NULL);
-    conf.servers = servers;
-    conf.connect_timeout_ms = (int)timeout;
-    conf.poll_timeout_ms = (int)timeout;
-    conf.retry_timeout_s = 0;
-    if ((rv = ajwt_store_mc_create(&st, &conf, p, &err)) != AJWT_OK) {
+    memset(&conf, 0, sizeof(conf));
+    memset(&rconf, 0, sizeof(rconf));
+    if (pw_src) {
+        const char *pw;
+        apr_size_t len;
+        if (ajwt_secret_read(&pw, &len, pw_src, p, &err) != AJWT_OK) {
+            fprintf(stderr, "ajwt-revoke: --password: %s\n", err.text);
+            return EXIT_USAGE;
+        }
+        conf.user = rconf.user = user;
+        conf.password = rconf.password = pw;
+    }
+    now = (apr_int64_t)time(NULL);
+    if (redis) {
+        rconf.servers = servers;
+        rconf.connect_timeout_ms = (int)timeout;
+        rconf.timeout_ms = (int)timeout;
+        rconf.retry_timeout_s = 0;
+        rv = ajwt_store_redis_create(&st, &rconf, p, &err);
+    }
+    else {
+        conf.servers = servers;
+        conf.connect_timeout_ms = (int)timeout;
+        conf.poll_timeout_ms = (int)timeout;
+        conf.retry_timeout_s = 0;
+        rv = ajwt_store_mc_create(&st, &conf, p, &err);
+    }
+    if (rv != AJWT_OK) {
         fprintf(stderr, "ajwt-revoke: %s\n", err.text);
         return rv == AJWT_ECONFIG ? EXIT_USAGE : EXIT_STORE;
     }
-    now = (apr_int64_t)time(NULL);
+    if (state_dir) {
+        /* journaled like the servers' own writes, in a file of ours that
+         * their replay reads: owned by whoever owns the directory (the
+         * server's user), or they could not read it */
+        char host[200], name[256];
+        ajwt_journal_t *j;
+        ajwt_journal_info_t info;
+        struct stat ds;
+        if (gethostname(host, sizeof(host) - 1)) {
+            strcpy(host, "localhost");
+        }
+        host[sizeof(host) - 1] = '\0';
+        apr_snprintf(name, sizeof(name), "ajwt-revoke-%s", host);
+        memset(&info, 0, sizeof(info));
+        if (stat(state_dir, &ds)
+            || ajwt_journal_open_at(&j, state_dir, name, NULL, now, &info, p,
+                                    &err) != AJWT_OK
+            || (geteuid() == 0 && chown(ajwt_journal_path(j), ds.st_uid,
+                                        ds.st_gid))
+            || ajwt_journal_store(&st, st, j, p, &err) != AJWT_OK) {
+            fprintf(stderr, "ajwt-revoke: --state-dir %s: %s\n", state_dir,
+                    err.text[0] ? err.text : strerror(errno));
+            return EXIT_USAGE;
+        }
+    }
     if (jti) {
         rv = ajwt_store_revoke_jti(st, jti, exp, (int)leeway, now, &err);
         if (rv == AJWT_OK && exp + leeway <= now) {
@@ -237,8 +320,8 @@ int main(int argc, char **argv)
     else {
         rv = ajwt_store_revoke_sub(st, sub, max_age, (int)leeway, now, &err);
         if (rv == AJWT_OK) {
-            apr_int64_t ttl = max_age >= 0 ? max_age + leeway
-                                           : AJWT_SUB_REVOKE_TTL;
+            apr_int64_t ttl = (max_age >= 0 ? max_age : AJWT_SUB_REVOKE_TTL)
+                              + leeway;
             printf("ajwt-revoke: every token of sub %s issued at or before "
                    "%s revoked, until %s\n", shown(p, sub), utc(p, now),
                    utc(p, now + ttl));
