@@ -131,6 +131,31 @@ like($A->log_since($mark_a) . $B->log_since(0),
      qr/AH700\d\d: .*memcached.*(empty|restored)/i,
      'the refill is logged');
 
+# --- a revocation made with the ajwt-revoke tool, journaled beside theirs
+my $tool = AuthJWT::Instance::revoke_tool();
+SKIP: {
+    skip 'ajwt-revoke not built', 4 unless $tool && -x $tool;
+    my $cli = tok(jti => 'cli-1');
+    my $exp = int(time) + 600;
+    my $out = `$tool --servers memcached:$servers --jti cli-1 --exp $exp --state-dir $aux/state 2>&1`;
+    is($? >> 8, 0, 'ajwt-revoke --state-dir: exit 0') or diag($out);
+    ok(glob("$aux/state/ajwt-revoke-*.journal"), '... its journal file');
+    $_->stop for @m;
+    $_->start for @m;
+    my %n;
+    $n{ $A->get('/p', token => $cli)->code }++ for 1 .. 3;
+    ok(!$n{200}, 'both memcached restarted: the tool\'s revocation is '
+                 . 'never let through');
+    my $end = time + 10;
+    my $c = 0;
+    while (time < $end) {
+        $c = $B->get('/p', token => $cli)->code;
+        last if $c == 401;
+        sleep 0.3;
+    }
+    is($c, 401, '... refilled from the tool\'s journal: 401 on B');
+}
+
 $A->stop;
 $B->stop;
 $_->stop for @m;
