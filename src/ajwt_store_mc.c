@@ -579,6 +579,12 @@ static ajwt_status_t read_evictions(ajwt_store_t *st, uint32_t s,
         if (rc == MEMCACHED_SUCCESS) {
             stats = memcached_stat(one, NULL, &rc);
             e = memcached_last_error_errno(one);
+            if (rc == MEMCACHED_SOME_ERRORS) {
+                rc = memcached_last_error(one);     /* the server's */
+                if (rc == MEMCACHED_SUCCESS) {
+                    rc = MEMCACHED_SOME_ERRORS;
+                }
+            }
         }
     }
     if (stats && rc == MEMCACHED_SUCCESS) {
@@ -806,9 +812,10 @@ static ajwt_status_t restore(ajwt_store_t *st, mc_handle_t *h, uint32_t s,
     c.s = s;
     c.now = now;
     c.err = &ferr;
-    /* the count first: what is evicted during the replay is seen later */
-    if ((rv = read_evictions(st, s, &count, &ferr)) == AJWT_OK
-        && (rv = take_seed(st, h, s, &seed, now, &ferr)) == AJWT_OK
+    /* the count before the replay: what is evicted during it is seen
+     * later */
+    if ((rv = take_seed(st, h, s, &seed, now, &ferr)) == AJWT_OK
+        && (rv = read_evictions(st, s, &count, &ferr)) == AJWT_OK
         && impl->conf.replay) {
         ajwt_err_t rerr = { 0 };
         rv = impl->conf.replay(impl->conf.replay_src, now, restore_rec, &c,
@@ -832,6 +839,13 @@ static ajwt_status_t restore(ajwt_store_t *st, mc_handle_t *h, uint32_t s,
         STORE(sv->retry_at, now + impl->retry_s);
         apr_cpystrn(sv->why, ferr.text, sizeof(sv->why));
         pthread_mutex_unlock(&sv->lock);
+        if (!strncmp(ferr.text, "memcached ", 10)
+            && !strncmp(ferr.text + 10, sv->where, strlen(sv->where))
+            && ferr.text[10 + strlen(sv->where)] == ':') {
+            /* names the server already ("... authentication failed") */
+            return ajwt_err_set(err, AJWT_ESTORE, "%s; not restored",
+                                ferr.text);
+        }
         return ajwt_err_set(err, AJWT_ESTORE, "memcached %s: not restored: "
                             "%s", sv->where, ferr.text);
     }
