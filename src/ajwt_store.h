@@ -293,18 +293,19 @@ int ajwt_store_redis_has_tls(void);
 /*
  * How many restores this process made since st was made (a fork keeps
  * the parent's count): a server found empty (no "ajwt:seed": restarted
- * without persistence, flushed) seeded, or the records of replay written
- * back into a server whose incarnation this process had not restored yet
- * (also on a process's first use of each server, when replay is set).
+ * without persistence, flushed, evicted) seeded and the records of replay
+ * written back, or written back because its seed was not the one this
+ * process restored into. A process's first look at a server that holds a
+ * seed replays too, but is not counted (as ajwt_store_mc_restores()).
  * The glue logs when this grows; 0 for a store that is not Redis.
  */
 apr_uint64_t ajwt_store_redis_restores(const ajwt_store_t *st);
 
 /*
- * The last restore's text into buf (size bytes, "" when none): server,
- * cause ("found empty (no seed)", "first use by this process", "seed
- * changed (restarted or flushed)"), records written back and kept, the
- * new seed. Safe for the error log (no key bytes, no password).
+ * The last counted restore's text into buf (size bytes, "" when none):
+ * server, cause ("found empty (no seed)", "seed changed (restarted or
+ * flushed)", "found with a seed not ours"), records written back and
+ * kept, the seed. Safe for the error log (no key bytes, no password).
  */
 void ajwt_store_redis_last_restore(const ajwt_store_t *st, char *buf,
                                    apr_size_t size);

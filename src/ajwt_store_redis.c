@@ -87,7 +87,8 @@
  *      before the restore); else the server changed during the replay, and
  *      all of it is tried once more.
  *   A process that sees a server for the first time replays into it too:
- *   it cannot tell whether that incarnation ever received its records. A
+ *   it cannot tell whether that incarnation ever received its records
+ *   (that replay is not counted as a restore: it is no event). A
  *   failed restore leaves the server's keys at AJWT_ESTORE until a later
  *   try (at most one per retry_timeout_s per process) succeeds.
  *   Limits: with persistence (AOF everysec, RDB) a crash can lose the
@@ -1147,7 +1148,11 @@ static ajwt_status_t restore(ajwt_store_t *st, rd_handle_t *h, int i,
                      APR_UINT64_T_HEX_FMT "), no replay source", s->name,
                      cause, seed);
     }
-    note_restore(impl, text);
+    if (known || have != 1) {
+        /* as ajwt_store_mc_restores(): a process's first look at a server
+         * that holds a seed is a replay, not an event for the log */
+        note_restore(impl, text);
+    }
     return AJWT_OK;
 }
 

@@ -876,8 +876,19 @@ static void spread(apr_pool_t *p)
     if (!ok(st != NULL, "store made")) {
         return;
     }
+    /* nothing left by the cases before (short-lived keys would expire
+     * while we count), then seeds on both */
+    ok(flushall(S0) && flushall(S1), "servers emptied");
+    for (i = 0; i < 20; i++) {
+        char k[AJWT_STORE_KEY_MAX];
+        apr_int64_t v;
+        int found;
+        ajwt_store_key_jti(k, apr_psprintf(p, "spread-warm-%d", i));
+        st->ops->get(st, k, &v, &found, now, NULL);
+    }
     for (i = 0; i < 2; i++) {
         before[i] = dbsize(S0 + i);
+        is_int(before[i], 1, "server %d holds its seed only", i);
     }
     for (i = 0; i < 200; i++) {
         char k[AJWT_STORE_KEY_MAX];
@@ -1039,6 +1050,7 @@ static void forked(apr_pool_t *p)
         int rc = st->ops->get(st, k, &v, &found, now, &err) == AJWT_OK
                  && found && v == 5 ? 0 : 1;
         rc |= st->ops->put(st, k, 6, now + 600, now, NULL) ? 2 : 0;
+        apr_pool_destroy(p);    /* the child's handle too (valgrind) */
         _exit(rc);
     }
     waitpid(pid, &status, 0);
@@ -1090,14 +1102,15 @@ static void incr_race(apr_pool_t *p)
         for (n = 0; n < 8; n++) {
             if ((pids[n] = fork()) == 0) {
                 char c;
+                int rc;
                 close(go[1]);
                 while (read(go[0], &c, 1) < 0 && errno == EINTR) {
                 }
                 v = 0;
-                if (st->ops->incr(st, k, &v, now_s() + 10, now_s(), NULL)) {
-                    _exit(100);
-                }
-                _exit(v > 0 && v < 100 ? (int)v : 101);
+                rc = st->ops->incr(st, k, &v, now_s() + 10, now_s(), NULL)
+                     ? 100 : v > 0 && v < 100 ? (int)v : 101;
+                apr_pool_destroy(p);
+                _exit(rc);
             }
         }
         close(go[0]);
@@ -1359,9 +1372,10 @@ static void restore_first_use(apr_pool_t *p)
         rst->ops->get(rst, src.rec[k].key, &v, &found, now, NULL);
     }
     is_int(src.calls, 2, "first use of each server replays (2 calls)");
-    is_int(ajwt_store_redis_restores(rst), 2, "2 restores counted");
+    is_int(ajwt_store_redis_restores(rst), 0, "not counted: the servers "
+           "had their seeds");
     ajwt_store_redis_last_restore(rst, last, sizeof(last));
-    ok(strstr(last, "first use by this process") != NULL, "last: %s", last);
+    is_int(last[0], 0, "no restore text");
     is_int(check_recs(&src, -1, now, NULL), 0, "every live record on its "
            "server, the expired one nowhere");
     for (k = 0; k < src.n; k++) {
