@@ -86,7 +86,7 @@
  *   socket), so a lookup pays for a connect every 10 s, not every time.
  * Limits: a restore writes one record per round trip, in the request that
  * found the server empty (the time it takes is that request's, and the
- * waiting threads'); a server that evicts all the time (memory too small,
+ * waiting threads'); a server that never stops evicting (too small, or
  * shared with a busy cache) is restored every 10 s; an eviction within
  * the last 10 s is not seen yet; records that are in no replay source
  * (written by a server without a journal) cannot come back.
