@@ -855,6 +855,9 @@ static int replay_one(void *ctx, const char *key, apr_int64_t value,
     const char *mode = "n";
     size_t klen;
 
+    if (r->why[0]) {
+        return -1;              /* a batch failed: stop the replay */
+    }
     if (!key_ok(key, &klen) || server_of(r->impl, key) != r->i
         || expires <= r->now) {
         return 0;

@@ -28,7 +28,7 @@
 #include "unit.h"
 #include "ajwt_store.h"
 
-enum { S0, S1, SAOF, SACL, SPASS, NSERVERS };
+enum { S0, S1, SAOF, SACL, SPASS, STLS, NSERVERS };
 
 static struct {
     int port;
@@ -550,6 +550,97 @@ static void tls_refused(apr_pool_t *p)
     ok(st == NULL, "no store");
     ok(strstr(err.text, "this build's hiredis has no TLS (hiredis_ssl >= "
               "1.0)") != NULL, "says why: %s", err.text);
+}
+
+/*
+ * rediss:// (only in a build with hiredis_ssl): a CA and a certificate for
+ * "localhost" made here with openssl(1); the server also listens in clear
+ * for the test's own connection.
+ */
+static int sh(apr_pool_t *p, const char *cmdline)
+{
+    fflush(stdout);
+    return system(apr_psprintf(p, "%s >/dev/null 2>&1", cmdline));
+}
+
+static ajwt_status_t tls_try(apr_pool_t *p, const char *host, int port,
+                             const char *ca, ajwt_err_t *err)
+{
+    ajwt_redis_conf_t conf = { 0 };
+    ajwt_store_t *st;
+    char k[AJWT_STORE_KEY_MAX];
+    apr_int64_t v = 0, now = now_s();
+    ajwt_status_t rv;
+    int found = 0;
+
+    conf.servers = apr_psprintf(p, "%s:%d", host, port);
+    conf.tls = 1;
+    conf.ca_file = ca;
+    if ((rv = ajwt_store_redis_create(&st, &conf, p, err))) {
+        return rv;
+    }
+    ajwt_store_key_jti(k, "tls");
+    if ((rv = st->ops->put(st, k, 21, now + 60, now, err))
+        || (rv = st->ops->get(st, k, &v, &found, now, err))) {
+        return rv;
+    }
+    return found && v == 21 ? AJWT_OK : AJWT_EINTERNAL;
+}
+
+static void tls(apr_pool_t *p)
+{
+    const char *d = apr_psprintf(p, "%s/tls", top_dir), *ca, *ca2;
+    int tport = free_port();
+    ajwt_err_t err = { 0 };
+
+    if (!ajwt_store_redis_has_tls()) {
+        ok(1, "# SKIP this build's hiredis has no TLS");
+        return;
+    }
+    if (access("/usr/bin/openssl", X_OK) != 0) {
+        ok(1, "# SKIP no openssl(1) to make certificates");
+        return;
+    }
+    mkdir(d, 0700);
+    ca = apr_psprintf(p, "%s/ca.pem", d);
+    ca2 = apr_psprintf(p, "%s/ca2.pem", d);
+    if (!ok(!sh(p, apr_psprintf(p, "cd %s && "
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=ca "
+        "-keyout ca.key -out ca.pem && "
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=ca2 "
+        "-keyout ca2.key -out ca2.pem && "
+        "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost "
+        "-keyout srv.key -out srv.csr && "
+        "printf 'subjectAltName=DNS:localhost\\n' > ext && "
+        "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -days 2 -extfile ext -out srv.pem", d)),
+            "certificates made")) {
+        return;
+    }
+    srv[STLS].extra = apr_psprintf(cases_pool, "tls-port %d\n"
+                                   "tls-cert-file %s/srv.pem\n"
+                                   "tls-key-file %s/srv.key\n"
+                                   "tls-ca-cert-file %s\n"
+                                   "tls-auth-clients no\n", tport, d, d, ca);
+    if (!ok(start_server(STLS, 0, "no"), "TLS server started (port %d)",
+            tport)) {
+        return;
+    }
+    is_int(tls_try(p, "localhost", tport, ca, &err), AJWT_OK,
+           "rediss://localhost with our CA: put and get (%s)", err.text);
+    memset(&err, 0, sizeof(err));
+    is_int(tls_try(p, "127.0.0.1", tport, ca, &err), AJWT_ESTORE,
+           "an address the certificate does not name: refused");
+    ok(strstr(err.text, "TLS") != NULL, "%s", err.text);
+    memset(&err, 0, sizeof(err));
+    is_int(tls_try(p, "localhost", tport, ca2, &err), AJWT_ESTORE,
+           "another CA: refused");
+    ok(strstr(err.text, "TLS") != NULL, "%s", err.text);
+    memset(&err, 0, sizeof(err));
+    is_int(tls_try(p, "localhost", tport, apr_psprintf(p, "%s/none.pem", d),
+                   &err), AJWT_ECONFIG, "a CA file that is not there: %s",
+           err.text);
+    stop_server(STLS, SIGKILL);
 }
 
 static void round_trip(apr_pool_t *p)
@@ -1790,7 +1881,7 @@ static void bounce(apr_pool_t *p)
 static void cases_main(apr_pool_t *p)
 {
     static const struct { const char *name; unit_fn fn; } cases[] = {
-        { "tls_refused", tls_refused },
+        { "tls_refused", tls_refused }, { "tls", tls },
         { "round_trip", round_trip }, { "expiry", expiry },
         { "counter", counter }, { "bad_values", bad_values },
         { "bad_keys", bad_keys }, { "check_trips", check_trips },
