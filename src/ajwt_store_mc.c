@@ -776,10 +776,11 @@ static ajwt_status_t take_seed(ajwt_store_t *st, mc_handle_t *h, uint32_t s,
 }
 
 /*
- * Restore server s for this process (see the top): under its lock; a
- * thread that waited for another's restore finds restored changed from
- * seen and is done. force: restore even a server whose seed is known (its
- * evictions count changed). AJWT_OK: the caller reads its keys again.
+ * Restore server s for this process (see the top), under its lock. seen:
+ * the incarnation the caller found remembered (and found wrong, or whose
+ * evictions count changed); a thread that waited for another's restore
+ * finds it changed, and not to 0 (that restore failed), and is done.
+ * AJWT_OK: the caller reads its keys again.
  */
 static ajwt_status_t restore(ajwt_store_t *st, mc_handle_t *h, uint32_t s,
                              apr_int64_t seen, int why, apr_uint64_t evicted,
@@ -795,10 +796,11 @@ static ajwt_status_t restore(ajwt_store_t *st, mc_handle_t *h, uint32_t s,
     int state;
 
     pthread_mutex_lock(&sv->lock);
-    if (LOAD(sv->restored) != seen) {
+    if (LOAD(sv->restored) != seen && LOAD(sv->restored) != 0) {
         pthread_mutex_unlock(&sv->lock);
         return AJWT_OK;         /* another thread restored it meanwhile */
     }
+    /* (0: another thread's restore failed, so this one must not trust) */
     if (now < LOAD(sv->retry_at)) {
         rv = ajwt_err_set(err, AJWT_ESTORE, "memcached %s: not restored, "
                           "next attempt in %" APR_INT64_T_FMT " s (%s)",

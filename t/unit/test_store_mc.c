@@ -1213,6 +1213,7 @@ struct rec {
 struct journal {
     struct rec r[64];
     int n, fail, calls;
+    int delay_ms;               /* before failing */
 };
 
 static ajwt_status_t journal_replay(void *src, apr_int64_t now,
@@ -1221,8 +1222,9 @@ static ajwt_status_t journal_replay(void *src, apr_int64_t now,
 {
     struct journal *j = src;
     int i;
-    j->calls++;
+    __atomic_add_fetch(&j->calls, 1, __ATOMIC_RELAXED);
     if (j->fail) {
+        msleep(j->delay_ms);
         return ajwt_err_set(err, AJWT_ESTORE, "journal unreadable (test)");
     }
     for (i = 0; i < j->n; i++) {
@@ -1575,6 +1577,20 @@ static void restore_merge(apr_pool_t *p)
     }
 }
 
+struct racer {
+    ajwt_store_t *st;
+    const struct rec *r;
+    apr_int64_t now;
+    ajwt_status_t rv;
+};
+
+static void *race_check(void *data)
+{
+    struct racer *r = data;
+    r->rv = check_jti(r->st, r->r, r->now, NULL);
+    return NULL;
+}
+
 /* A replay source that fails: that server's keys answer AJWT_ESTORE
  * (UNKNOWN), the other's still answer, and a later success restores. */
 static void restore_fails(apr_pool_t *p)
@@ -1625,12 +1641,39 @@ static void restore_fails(apr_pool_t *p)
     j->fail = 0;
     memset(&err, 0, sizeof(err));
     t0 = apr_time_now();
-    rv = check_jti(st, jb, now + 2, &err);      /* past retry_timeout_s */
+    rv = check_jti(st, jb, now + 6, &err);      /* past retry_timeout_s */
     is_int(rv, AJWT_EREVOKED, "the journal readable again: restored, "
            "revoked (%s)", err.text);
     ok(since(t0) < 2.0, "in %.3f s", since(t0));
     good = records_back(j, 1, &of);
     is_int(good, of, "every record of server 1 back (%d of %d)", good, of);
+    /* trusted, then emptied again, and two threads look: the first one's
+     * restore fails while the second waits for it; the second must not
+     * take the failed restore for a done one */
+    ok(flush(1), "server 1 flushed again");
+    j->fail = 1;
+    {
+        struct racer r[2];
+        pthread_t t[2];
+        int i;
+        j->delay_ms = 300;
+        for (i = 0; i < 2; i++) {
+            r[i].st = st;
+            r[i].r = jb;
+            r[i].now = now + 10;
+            r[i].rv = AJWT_EINTERNAL;
+            pthread_create(&t[i], NULL, race_check, &r[i]);
+            msleep(100);
+        }
+        for (i = 0; i < 2; i++) {
+            pthread_join(t[i], NULL);
+            is_int(r[i].rv, AJWT_ESTORE, "thread %d, during a failing "
+                   "restore: store error, never OK", i);
+        }
+        j->delay_ms = 0;
+    }
+
+    j->fail = 0;
 }
 
 /* ---- evictions: memcached pushes items out under memory pressure and
