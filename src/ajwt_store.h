@@ -230,8 +230,14 @@ typedef struct {
  * binary protocol, short timeouts; one connection set per thread, made on
  * first use and reused (never one per request); a server that went away is
  * retried after retry_timeout_s without any restart. Parsing errors in
- * servers are AJWT_ECONFIG. Nothing is connected here. Allocated from p,
- * with a cleanup that closes the calling thread's connections.
+ * servers are AJWT_ECONFIG, and so is a user without a password, or a
+ * user with a libmemcached built without SASL. Nothing is connected here.
+ * Allocated from p, with a cleanup that closes the calling thread's
+ * connections and wipes the kept copy of the password. Every server gets
+ * a seed entry ("ajwt:seed:<n>", never expiring) on first use; a server
+ * found without this process's seed is restored from replay before its
+ * keys answer (ajwt_store_mc.c says how). A refused SASL login is
+ * AJWT_ESTORE, "memcached HOST:PORT: authentication failed".
  */
 ajwt_status_t ajwt_store_mc_create(ajwt_store_t **out,
                                    const ajwt_mc_conf_t *conf,
