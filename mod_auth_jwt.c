@@ -3188,6 +3188,11 @@ static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
         /* the location's one verification path (static and fetched keys);
          * a token already revoked has nothing more to revoke */
         vst = verify_claims(r, c, token, 1, &cl, &who, &err);
+        if (vst == AJWT_ESTORE || vst == AJWT_EFETCH) {
+            /* whether the token is good is unknown (the store or the
+             * keys are away): its session cannot be said ended */
+            st = ajwt_err_set(&werr, vst, "%s", err.text);
+        }
         if (vst != AJWT_OK) {
             cl = NULL;
         }
@@ -3195,7 +3200,7 @@ static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
             sub = cl->sub;
         }
     }
-    if (all && !sub) {
+    if (all && !sub && !st) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70068)
                       "jwt-logout scope=all without a valid token: nothing "
                       "revoked [id %s]", request_id(r));
@@ -3203,7 +3208,7 @@ static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
         return send_json(r, HTTP_UNAUTHORIZED, ajwt_revoke_error(
             "invalid_token", "log in to log out everywhere", r->pool));
     }
-    if (!store) {
+    if (!st && !store) {
         st = ajwt_err_set(&werr, AJWT_ESTORE, "revocation store not "
                           "available in this process (%s)",
                           store_missing_why ? store_missing_why

@@ -281,7 +281,7 @@ $bad->stop;
 
 # ====================================================== memcached store
 SKIP: {
-    skip 'no memcached', 14 unless AuthJWT::Instance::memcached_bin();
+    skip 'no memcached', 15 unless AuthJWT::Instance::memcached_bin();
     my $m = AuthJWT::Instance->memcached;
     my $proxy = AuthJWT::Faults->proxy(to => $m->port);
     # A reaches memcached through the proxy (to take it away), B directly
@@ -306,6 +306,9 @@ SKIP: {
          '... JSON says so');
     like($A->log_since($mark), qr/AH70069: jwt-logout of alice failed, the session is NOT ended/,
          '... logged (AH70069)');
+    $res = req($A, POST => '/auth/refresh/logout', cookie => "jwt=$la");
+    is($res->code, 503, 'logout with the access token alone, store down: '
+                        . '503 too (its check could not run: not "done")');
     $proxy->mode('pass');
     sleep 2.5;      # the store's retry period
     my ($rr, $na) = refresh($A, $lr);
