@@ -11,7 +11,7 @@ out=${1:-${AJWT_FUZZ_BUILD:-$(dirname "$top")/build-fuzz-lf}}
 CC=${CC:-clang}
 mkdir -p "$out/obj"
 
-pkgs="apr-1 apr-util-1 openssl jansson libmemcached libcurl"
+pkgs="apr-1 apr-util-1 openssl jansson libmemcached libcurl hiredis"
 deps_cflags=$(pkg-config --cflags $pkgs)
 deps_libs=$(pkg-config --libs $pkgs)
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"

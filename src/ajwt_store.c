@@ -285,9 +285,9 @@ ajwt_status_t ajwt_store_check(ajwt_store_t *st, const ajwt_claims_t *cl,
     }
     if (f >= 0 && (state[f] == AJWT_STORE_FOUND
                    || state[f] == AJWT_STORE_MALFORMED)) {
-        return ajwt_err_set(err, AJWT_EREVOKED, "session %s is logged out "
-                            "(sub %s)", id_text(id, cl->sid),
-                            cl->sub ? cl->sub : "-");
+        return ajwt_err_set(err, AJWT_EREVOKED, "refresh family (session) "
+                            "%s revoked: logged out (sub %s)",
+                            id_text(id, cl->sid), cl->sub ? cl->sub : "-");
     }
     if (rc != AJWT_OK && err) {
         *err = serr;        /* AJWT_ESTORE: the caller decides deny/allow */
