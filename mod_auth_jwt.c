@@ -145,7 +145,6 @@ typedef struct {
     const char *store_password;
     const char *state_dir;      /* AuthJWTStateDir; NULL: the default */
     int state_off;              /* AuthJWTStateDir none */
-    int max_lifetime;           /* AuthJWTMaxTokenLifetime; UNSET */
     int verify_cache;           /* AuthJWTVerifyCache entries; UNSET */
     int jwks_startup;           /* AuthJWTJwksStartup; UNSET = continue */
 } auth_jwt_srv_conf;
@@ -568,7 +567,6 @@ static void *create_srv_conf(apr_pool_t *p, server_rec *s)
     auth_jwt_srv_conf *sc = apr_pcalloc(p, sizeof(*sc));
     sc->verify_cache = UNSET;
     sc->jwks_startup = UNSET;
-    sc->max_lifetime = UNSET;
     return sc;
 }
 
@@ -721,12 +719,11 @@ static const char *cmd_state_dir(cmd_parms *cmd, void *dconf,
 static const char *cmd_max_lifetime(cmd_parms *cmd, void *dconf,
                                     const char *arg)
 {
-    auth_jwt_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
-                                                 &auth_jwt_module);
     const char *why = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    if (!why && !(why = parse_int(cmd, arg, 60, 366 * 86400,
-                                  &sc->max_lifetime))) {
-        lifetime_max = sc->max_lifetime;
+    int secs = 0;
+    /* kept where every door reads it (lifetime_max), set once here */
+    if (!why && !(why = parse_int(cmd, arg, 60, 366 * 86400, &secs))) {
+        lifetime_max = secs;
     }
     return why;
 }
@@ -1978,7 +1975,9 @@ static int journal_post_config(apr_pool_t *pconf, server_rec *s,
     ajwt_journal_info_t info;
     ajwt_err_t err = { 0 };
     const char *dir;
+    apr_finfo_t fi;
     apr_status_t rv;
+    int created;
 
     journal = NULL;
     journal_lock = NULL;
@@ -1987,12 +1986,32 @@ static int journal_post_config(apr_pool_t *pconf, server_rec *s,
     }
     dir = sc->state_dir ? sc->state_dir
                         : ap_runtime_dir_relative(pconf, "auth_jwt");
+    created = apr_stat(&fi, dir, APR_FINFO_TYPE, pconf) != APR_SUCCESS;
     if ((rv = apr_dir_make_recursive(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
                                      | APR_FPROT_UEXECUTE, pconf))
         != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(70055)
                      "AuthJWTStateDir %s: cannot create it", dir);
         return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    /*
+     * Whoever can write the directory can drop revocations at the next
+     * start: it must be the server's own. One that existed before is
+     * never given away (AuthJWTStateDir /etc must not chown /etc); it must
+     * already belong to the server's user and be closed to others.
+     */
+    if (geteuid() == 0 && !created) {
+        if ((rv = apr_stat(&fi, dir, APR_FINFO_TYPE | APR_FINFO_OWNER
+                           | APR_FINFO_PROT, pconf)) != APR_SUCCESS
+            || fi.filetype != APR_DIR || fi.user != ap_unixd_config.user_id
+            || (fi.protection & (APR_FPROT_GWRITE | APR_FPROT_WWRITE))) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(70072)
+                         "AuthJWTStateDir %s: an existing directory must be a "
+                         "directory of the server's user (User), writable by "
+                         "it alone: give it one of its own (it is made so "
+                         "when it does not exist)", dir);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
     if ((rv = journal_mutex(s, &journal_lock)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(70056)
@@ -2008,12 +2027,11 @@ static int journal_post_config(apr_pool_t *pconf, server_rec *s,
                      "AuthJWTStateDir %s: %s", dir, err.text);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (!journal) {
-        return OK;
-    }
-    /* the children append as the server's user: theirs, dir and file */
+    /* the children append as the server's user: theirs, dir (if made
+     * here) and file */
     if (geteuid() == 0) {
-        if (chown(dir, ap_unixd_config.user_id, ap_unixd_config.group_id)
+        if ((created && chown(dir, ap_unixd_config.user_id,
+                              ap_unixd_config.group_id))
             || chown(ajwt_journal_path(journal), ap_unixd_config.user_id,
                      ap_unixd_config.group_id)) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s, APLOGNO(70058)
@@ -2276,9 +2294,6 @@ static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                                          : sc->store_kind;
     store_is_shm = kind == STORE_SHM;
     store_wanted = kind != STORE_NONE;
-    if (sc->max_lifetime != UNSET) {
-        lifetime_max = sc->max_lifetime;
-    }
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;      /* the dry run: nothing shared is made twice */
     }

@@ -186,4 +186,18 @@ SKIP: {
     is(code($h, '/p', $ta), 401, 'journal readable again: a is 401 again');
 }
 $h->stop;
+
+# --- an existing directory that is not the server's is never taken over
+SKIP: {
+    skip 'needs root (ownership of the state directory)', 2 unless $> == 0;
+    my $d = tempdir('ajwt-notours-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    chmod 0755, $d;                         # root's, as /etc would be
+    (my $c = conf()) =~ s/^AuthJWTStateDir .*$/AuthJWTStateDir $d/m;
+    my $x = AuthJWT::Instance->new(name => 'notours', conf => $c);
+    ok(!eval { $x->start; 1 }, 'AuthJWTStateDir naming a root-owned '
+                               . 'directory: start-up refused');
+    my @st = stat $d;
+    is($st[4], 0, '... and the directory still belongs to root');
+    $x->stop;
+}
 done_testing();
