@@ -213,11 +213,11 @@ ajwt_status_t ajwt_store_check(ajwt_store_t *st, const ajwt_claims_t *cl,
     char jbuf[AJWT_STORE_KEY_MAX], sbuf[AJWT_STORE_KEY_MAX];
     char fbuf[AJWT_STORE_KEY_MAX];
     char id[ID_PART + 4];
-    const char *keys[3];
-    apr_int64_t value[3] = { 0, 0, 0 };
-    int state[3], n = 0, j = -1, s = -1, f = -1, first;
+    const char *keys[AJWT_STORE_MANY_MAX];
+    apr_int64_t value[AJWT_STORE_MANY_MAX] = { 0 };
+    int state[AJWT_STORE_MANY_MAX], n = 0, j = -1, s = -1, f = -1;
     ajwt_err_t serr = { 0 };
-    ajwt_status_t rc, rc2;
+    ajwt_status_t rc;
 
     if (cl->jti) {
         if (!cl->store_keys) {
@@ -242,21 +242,11 @@ ajwt_status_t ajwt_store_check(ajwt_store_t *st, const ajwt_claims_t *cl,
         return AJWT_OK;
     }
     /* the store's failure is kept aside: a revocation found on what did
-     * answer is the better reason. Backends look up at most two keys at
-     * once; a third (a session's family) is one more get. */
-    first = n > 2 ? 2 : n;
-    rc = st->ops->get_many ? st->ops->get_many(st, keys, first, value,
-                                                state, now, &serr)
-                           : get_each(st, keys, first, value, state, now,
-                                      &serr);
-    if (n > first) {
-        state[2] = AJWT_STORE_UNKNOWN;
-        rc2 = get_each(st, keys + 2, 1, value + 2, state + 2, now,
-                       rc == AJWT_OK ? &serr : NULL);
-        if (rc == AJWT_OK) {
-            rc = rc2;
-        }
-    }
+     * answer is the better reason. All the keys in one get_many: one
+     * round trip per server where the backend can. */
+    rc = st->ops->get_many ? st->ops->get_many(st, keys, n, value, state,
+                                                now, &serr)
+                           : get_each(st, keys, n, value, state, now, &serr);
     if (rc != AJWT_OK && rc != AJWT_ESTORE) {
         if (err) {
             *err = serr;

@@ -34,6 +34,9 @@
 
 typedef struct ajwt_store_t ajwt_store_t;
 
+/* Keys of one get_many: a token's jti, sub and session (sid). */
+#define AJWT_STORE_MANY_MAX   3
+
 /* What a lookup of several keys at once learnt of each (get_many). */
 #define AJWT_STORE_UNKNOWN    (-1)  /* not looked up: the store failed */
 #define AJWT_STORE_ABSENT     0
@@ -68,7 +71,7 @@ typedef struct {
                           apr_int64_t now, ajwt_err_t *err);
     /*
      * Optional (NULL: ajwt_store_check() calls get per key). Look up n
-     * keys (1 or 2) at once, in one round trip where the backend can:
+     * keys (1 to AJWT_STORE_MANY_MAX) at once, in one round trip where the backend can:
      * state[i] is one of AJWT_STORE_*, value[i] set when FOUND. Unlike
      * get, a value that does not parse is reported (MALFORMED), not
      * taken for a failure. AJWT_ESTORE when the store could not be

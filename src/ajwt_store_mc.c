@@ -114,7 +114,7 @@
 #define MC_SEED_TRIES           1000000     /* names tried per server */
 #define MC_STATS_EVERY          10          /* s between evictions reads */
 #define MC_CAS_TRIES            8
-#define MC_MANY_MAX             3           /* keys of one mget: 2 + seed */
+#define MC_MANY_MAX             (AJWT_STORE_MANY_MAX + 1)   /* + seed */
 
 #if defined(LIBMEMCACHED_WITH_SASL_SUPPORT) && LIBMEMCACHED_WITH_SASL_SUPPORT
 #define MC_SASL 1
@@ -1035,24 +1035,25 @@ static ajwt_status_t lookup(ajwt_store_t *st, mc_handle_t *h,
                             int n, apr_int64_t *value, int *state,
                             apr_int64_t now, ajwt_err_t *err)
 {
-    uint32_t srv[2];
+    uint32_t srv[AJWT_STORE_MANY_MAX];
     ajwt_status_t rv = AJWT_OK, r;
-    int i, j;
+    int i, j, done[AJWT_STORE_MANY_MAX] = { 0 };
 
     for (i = 0; i < n; i++) {
         srv[i] = server_index(h, keys[i], klen[i]);
     }
     for (i = 0; i < n; i++) {
-        const char *gk[2];
-        size_t gl[2];
-        apr_int64_t gv[2] = { 0, 0 };
-        int gs[2], idx[2], m = 0;
+        const char *gk[AJWT_STORE_MANY_MAX];
+        size_t gl[AJWT_STORE_MANY_MAX];
+        apr_int64_t gv[AJWT_STORE_MANY_MAX] = { 0 };
+        int gs[AJWT_STORE_MANY_MAX], idx[AJWT_STORE_MANY_MAX], m = 0;
 
-        if (i > 0 && srv[i] == srv[0]) {
-            continue;           /* read with key 0 */
+        if (done[i]) {
+            continue;           /* read with an earlier key of its server */
         }
         for (j = i; j < n; j++) {
             if (srv[j] == srv[i]) {
+                done[j] = 1;
                 idx[m] = j;
                 gk[m] = keys[j];
                 gl[m] = klen[j];
@@ -1190,13 +1191,13 @@ static ajwt_status_t mc_get_many(ajwt_store_t *st, const char *const *keys,
                                  apr_int64_t now, ajwt_err_t *err)
 {
     mc_handle_t *h;
-    size_t klen[2];
+    size_t klen[AJWT_STORE_MANY_MAX];
     int i;
 
     for (i = 0; i < n; i++) {
         state[i] = AJWT_STORE_UNKNOWN;
     }
-    if (n < 1 || n > 2) {
+    if (n < 1 || n > AJWT_STORE_MANY_MAX) {
         return ajwt_err_set(err, AJWT_EINTERNAL, "memcached: %d keys at "
                             "once", n);
     }
