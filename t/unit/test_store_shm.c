@@ -9,6 +9,7 @@
 #endif
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <apr_shm.h>
 #include <apr_thread_proc.h>
 #include <apr_file_io.h>
@@ -277,10 +278,11 @@ typedef struct {
     const char *lockfile;
     char *dir;
     ajwt_store_t *st;
-    /* threads race (one process): the writer goes on past RACE_US until
-     * the reader has seen enough, so that a reader scheduled late (under
-     * valgrind, one thread at a time) still meets a live writer */
-    int follow_reader, reader_done;
+    /* races: the writer goes on past RACE_US until the reader has seen
+     * enough, so that a reader scheduled late (under valgrind, one thread
+     * at a time; a loaded CI machine) still meets a live writer. A word of
+     * its own shared memory, so that a forked writer sees it too. */
+    int *reader_done;
 } shared_t;
 
 static int shared(shared_t *s, apr_size_t size, apr_pool_t *p)
@@ -293,6 +295,13 @@ static int shared(shared_t *s, apr_size_t size, apr_pool_t *p)
     }
     s->dir = apr_pstrdup(p, tmpl);
     s->lockfile = apr_pstrcat(p, tmpl, "/lock", NULL);
+    s->reader_done = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
+                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (!ok(s->reader_done != MAP_FAILED, "control word in shared memory")) {
+        s->reader_done = NULL;
+        return 0;
+    }
+    *s->reader_done = 0;
     rv = apr_shm_create(&s->shm, size, NULL, p);
     if (!ok(rv == APR_SUCCESS, "anonymous shm of %lu bytes", (unsigned long)
             size)) {
@@ -322,6 +331,9 @@ static void unshared(shared_t *s)
     }
     if (s->dir) {
         rmdir(s->dir);
+    }
+    if (s->reader_done) {
+        munmap(s->reader_done, sizeof(int));
     }
 }
 
@@ -428,8 +440,7 @@ static int child_race_writer(shared_t *s, int unused)
         jkey(hot[i], "hot%d", i);
     }
     for (n = 1; apr_time_now() < end
-                || (s->follow_reader
-                    && !__atomic_load_n(&s->reader_done, __ATOMIC_ACQUIRE)
+                || (!__atomic_load_n(s->reader_done, __ATOMIC_ACQUIRE)
                     && apr_time_now() < end + 30 * RACE_US); n++) {
         i = (int)(n % HOT);
         if (put(s->st, hot[i], race_value(n, i, 1), 1, 2)
@@ -507,7 +518,7 @@ static void race(apr_pool_t *p)
         return;
     }
     ok(spawn(&proc, &s, child_race_writer, 0, p), "writer started");
-    race_reader(s.st, "processes", NULL);
+    race_reader(s.st, "processes", s.reader_done);
     is_int(reap(&proc), 0, "writer: every put OK");
     ok(ajwt_store_shm_evictions(s.st) > 0, "slots changed hands: %lu",
        (unsigned long)ajwt_store_shm_evictions(s.st));
@@ -531,11 +542,9 @@ static void race_threads(apr_pool_t *p)
         unshared(&s);
         return;
     }
-    s.follow_reader = 1;
-    s.reader_done = 0;
     ok(apr_thread_create(&t, NULL, thread_race_writer, &s, p)
        == APR_SUCCESS, "writer thread started");
-    race_reader(s.st, "threads", &s.reader_done);
+    race_reader(s.st, "threads", s.reader_done);
     apr_thread_join(&rv, t);
     is_int(rv, 0, "writer thread: every put OK");
     unshared(&s);
