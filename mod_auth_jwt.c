@@ -56,17 +56,13 @@
 #include "ajwt_verify.h"
 #include "ajwt_web.h"
 
-module AP_MODULE_DECLARE_DATA auth_jwt_module;
+#include "mod_auth_jwt.h"
 
-
-#define UNSET (-1)
 #define AUTH_TYPE_JWT "jwt"
-#define NOTE_DENIED "auth_jwt_denied"   /* our Require said no */
 #define MAX_LEEWAY 86400
 #define MIN_TOKEN_SIZE 256
 #define MAX_TOKEN_SIZE (1024 * 1024)
 #define SHM_MUTEX "auth-jwt-shm"
-#define RETRY_AFTER "5"                 /* seconds, on 503 */
 #define STORE_WARN_EVERY 10             /* seconds between "allow" warnings */
 #define HANDLER_REVOKE "jwt-revoke"
 #define HANDLER_LOGIN "jwt-login"
@@ -87,67 +83,8 @@ module AP_MODULE_DECLARE_DATA auth_jwt_module;
 #define DUMMY_BCRYPT \
     "$2y$05$QGyHY.7bvbBlvhxMQEMyLOL5aAhylQTfZdPdb1S8YQTt35vMlIBoK"
 
-enum { FAIL_DENY = 0, FAIL_ALLOW = 1 };
-enum { STORE_NONE = 0, STORE_SHM, STORE_MC, STORE_REDIS };
 #define DEFAULT_MAX_LIFETIME (30 * 86400)   /* AuthJWTMaxTokenLifetime */
 #define JOURNAL_MUTEX "auth-jwt-journal"
-
-typedef enum { FROM_HEADER, FROM_COOKIE, FROM_QUERY } token_from_t;
-
-typedef struct {
-    token_from_t from;
-    const char *name;           /* cookie or query parameter name */
-} token_source;
-
-typedef struct {
-    const char *path;           /* claim path */
-    const char *header;         /* request header set for the backend */
-} claim_header;
-
-typedef struct {
-    ajwt_keyset_t *keys;        /* AuthJWTKey/Secret; a child's set replaces */
-    unsigned algs;              /* AuthJWTAlgorithms mask; 0 = unset */
-    apr_array_header_t *issuers;    /* of const char * */
-    apr_array_header_t *audiences;  /* of const char * */
-    apr_array_header_t *required;   /* of const char * */
-    apr_array_header_t *sources;    /* of token_source */
-    apr_array_header_t *headers;    /* of claim_header */
-    const char *user_claim;
-    const char *role_claim;
-    int leeway;
-    int max_age;
-    int max_size;
-    int claims_env;
-    int revocation;             /* AuthJWTRevocation; UNSET = On */
-    int revocation_failure;     /* FAIL_DENY (default) or FAIL_ALLOW */
-    struct jwks_source *jwks;   /* AuthJWTJwksURL/DiscoveryURL, or NULL */
-    const char *jwks_ca;        /* AuthJWTJwksCA of this section */
-    ajwt_key_t *sign_key;       /* AuthJWTSignKey: signs issued tokens */
-    int access_ttl;             /* AuthJWTAccessTTL; UNSET = 900 */
-    int refresh_ttl;            /* AuthJWTRefreshTTL; UNSET = 1209600 */
-    apr_array_header_t *login_providers;    /* of const char * */
-    ajwt_roles_t *roles;        /* AuthJWTRoleFile */
-    const char *cookie;         /* AuthJWTCookie */
-    const char *refresh_cookie; /* AuthJWTRefreshCookie NAME */
-    const char *refresh_path;   /* AuthJWTRefreshCookie ... PATH */
-    const char *login_url;      /* AuthJWTLoginURL */
-    int lockout_attempts;       /* AuthJWTLockout; UNSET = none */
-    int lockout_window;
-} auth_jwt_dir_conf;
-
-/* Server-wide: the revocation store (main server only). */
-typedef struct {
-    int store_kind;             /* STORE_NONE, STORE_SHM, STORE_MC... */
-    apr_size_t shm_size;
-    ajwt_mc_conf_t mc;
-    ajwt_redis_conf_t redis;
-    const char *store_user;     /* AuthJWTRevocationStoreAuth */
-    const char *store_password;
-    const char *state_dir;      /* AuthJWTStateDir; NULL: the default */
-    int state_off;              /* AuthJWTStateDir none */
-    int verify_cache;           /* AuthJWTVerifyCache entries; UNSET */
-    int jwks_startup;           /* AuthJWTJwksStartup; UNSET = continue */
-} auth_jwt_srv_conf;
 
 /*
  * The store of this generation, made in post_config (before the children
@@ -194,18 +131,6 @@ static apr_thread_mutex_t *dummy_lock;
 
 /* This process's verified-token cache (child_init), NULL when off. */
 static ajwt_cache_t *verify_cache;
-
-/* What a successful verification leaves in r->request_config. */
-typedef struct {
-    ajwt_claims_t *claims;
-    const auth_jwt_dir_conf *conf;  /* the configuration that verified */
-} auth_jwt_rec;
-
-/* Words of a Require line, split once at configuration time. */
-typedef struct {
-    const char *path;           /* jwt-claim only */
-    apr_array_header_t *words;  /* of const char * */
-} require_words;
 
 /* ------------------------------------------------------------------ */
 /* Configuration                                                       */
@@ -744,25 +669,6 @@ static const char *cmd_failure(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
-/*
- * Keys from an identity provider (AuthJWTJwksURL, AuthJWTDiscoveryURL).
- * Every URL of the configuration is registered here at start-up, once
- * per URL whatever the number of sections naming it, so that one shared
- * memory region per URL can be made in post_config and one fetch serves
- * every section and every process. Not in .htaccess: the server must know
- * every URL before the children are forked.
- */
-typedef struct jwks_source {
-    ajwt_jwks_conf_t conf;
-    int index;                  /* in jwks_sources and jwks_live */
-    const char *directive;      /* for log lines */
-    char *region;               /* its shared memory (post_config) */
-    apr_array_header_t *servers;/* of server_rec *: the servers naming it */
-    const char *ca_default;     /* their server-level AuthJWTJwksCA */
-} jwks_source;
-
-enum { JWKS_CONTINUE = 0, JWKS_FAIL = 1 };
-
 static apr_array_header_t *jwks_sources;    /* of jwks_source *, pconf */
 static ajwt_jwks_t **jwks_live;             /* this process, by index */
 static int jwks_nlive;
@@ -1140,90 +1046,6 @@ static const command_rec auth_jwt_cmds[] = {
     { NULL }
 };
 
-/* ------------------------------------------------------------------ */
-/* Errors: one table from core status to HTTP answer and log line      */
-
-static const struct outcome {
-    int http;
-    const char *bearer;     /* RFC 6750 error code, NULL: no challenge */
-    int level;
-    const char *tag;
-} outcomes[AJWT_NSTATUS] = {
-    [AJWT_EINTERNAL]  = { 500, NULL,            APLOG_ERR,     APLOGNO(70001) },
-    [AJWT_ENOTOKEN]   = { 401, "invalid_token", APLOG_INFO,    APLOGNO(70002) },
-    [AJWT_EOVERSIZE]  = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70003) },
-    [AJWT_EMALFORMED] = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70004) },
-    [AJWT_EALG]       = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70005) },
-    [AJWT_EHEADER]    = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70006) },
-    [AJWT_EKEY]       = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70007) },
-    [AJWT_ESIG]       = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70008) },
-    [AJWT_ECLAIM]     = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70009) },
-    [AJWT_EEXPIRED]   = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70010) },
-    [AJWT_ENOTYET]    = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70011) },
-    [AJWT_EMAXAGE]    = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70012) },
-    [AJWT_EISSUER]    = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70013) },
-    [AJWT_EAUDIENCE]  = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70014) },
-    [AJWT_ECONFIG]    = { 500, NULL,            APLOG_ERR,     APLOGNO(70015) },
-    [AJWT_EREVOKED]   = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70016) },
-    [AJWT_ESTORE]     = { 503, NULL,            APLOG_ERR,     APLOGNO(70017) },
-    [AJWT_EFETCH]     = { 503, NULL,            APLOG_ERR,     APLOGNO(70032) },
-    [AJWT_ELOCKED]    = { 429, NULL,            APLOG_WARNING, APLOGNO(70042) },
-};
-
-static const char *request_id(request_rec *r)
-{
-    if (!r->log_id) {
-        const char *id = NULL;
-        ap_run_generate_log_id(r->connection, r, &id);
-        r->log_id = id;
-    }
-    return r->log_id ? r->log_id : "-";
-}
-
-static const struct outcome *outcome_of(ajwt_status_t st)
-{
-    if (st <= AJWT_OK || st >= AJWT_NSTATUS || !outcomes[st].http) {
-        return &outcomes[AJWT_EINTERNAL];   /* no row for st: fail closed */
-    }
-    return &outcomes[st];
-}
-
-static void log_refusal(request_rec *r, ajwt_status_t st,
-                        const ajwt_err_t *err)
-{
-    const struct outcome *o = outcome_of(st);
-    ap_log_rerror(APLOG_MARK, o->level, err->rv, r,
-                  "%stoken refused (%s): %s [id %s]", o->tag,
-                  ajwt_status_name(st), err->text[0] ? err->text : "-",
-                  request_id(r));
-}
-
-static void note_bearer(request_rec *r, const char *error)
-{
-    const char *realm = ap_auth_name(r);
-    apr_table_setn(r->err_headers_out,
-                   (PROXYREQ_PROXY == r->proxyreq) ? "Proxy-Authenticate"
-                                                   : "WWW-Authenticate",
-                   apr_psprintf(r->pool, "Bearer realm=\"%s\", error=\"%s\"",
-                                ap_escape_quotes(r->pool,
-                                                 realm ? realm : "jwt"),
-                                error));
-}
-
-static int reject(request_rec *r, ajwt_status_t st, const ajwt_err_t *err)
-{
-    const struct outcome *o = outcome_of(st);
-    log_refusal(r, st, err);
-    if (o->bearer) {
-        note_bearer(r, o->bearer);
-    }
-    if (o->http == HTTP_SERVICE_UNAVAILABLE) {
-        apr_table_setn(r->err_headers_out, "Retry-After", RETRY_AFTER);
-    }
-    return o->http;
-}
-
-/* ------------------------------------------------------------------ */
 /* Verification, shared by AuthType jwt and AuthBasicProvider jwt      */
 
 static const char *user_claim(const auth_jwt_dir_conf *c)
@@ -1313,7 +1135,7 @@ static ajwt_jwks_result_t jwks_refresh(request_rec *r, const jwks_source *js,
                       "%s %s: refresh failed, %s: %s [id %s]", js->directive,
                       js->conf.url, ajwt_jwks_generation(src)
                       ? "keeping the last good keys" : "no keys yet",
-                      e.text, request_id(r));
+                      e.text, auth_jwt_log_request_id(r));
     }
     else if (what == AJWT_JWKS_UPDATED) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70034)
@@ -1321,7 +1143,7 @@ static ajwt_jwks_result_t jwks_refresh(request_rec *r, const jwks_source *js,
                       "[id %s]", js->directive, js->conf.url,
                       ajwt_jwks_nkeys(src), ajwt_jwks_generation(src),
                       unknown_kid ? ", fetched for an unknown kid" : "",
-                      request_id(r));
+                      auth_jwt_log_request_id(r));
     }
     return what;
 }
@@ -1440,7 +1262,7 @@ static void note_store_events(request_rec *r)
                       "revocation store memcached evicted %" APR_UINT64_T_FMT
                       " entries (memory full; run it with -M or more -m): "
                       "its servers are refilled from the journal [id %s]",
-                      e - backend_evictions_seen, request_id(r));
+                      e - backend_evictions_seen, auth_jwt_log_request_id(r));
         backend_evictions_seen = e;
     }
     if (n != restores_seen) {
@@ -1448,7 +1270,7 @@ static void note_store_events(request_rec *r)
                       "revocation store: %s%s [id %s]", what[0] ? what
                       : "a server was refilled", journal ? ""
                       : " (no journal: AuthJWTStateDir none, nothing to "
-                        "restore)", request_id(r));
+                        "restore)", auth_jwt_log_request_id(r));
         restores_seen = n;
     }
 }
@@ -1482,7 +1304,7 @@ static ajwt_status_t check_revoked(request_rec *r, const auth_jwt_dir_conf *c,
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, e.rv, r, APLOGNO(70022)
                           "revocation store unreachable, token let through "
                           "(AuthJWTRevocationFailure allow): %s [id %s]",
-                          e.text, request_id(r));
+                          e.text, auth_jwt_log_request_id(r));
         }
         return AJWT_OK;
     }
@@ -1579,7 +1401,7 @@ static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
 
 /* The claims verified for this request, a subrequest's parent or an
  * internal redirect's original. */
-static const auth_jwt_rec *find_rec(const request_rec *r)
+const auth_jwt_rec *auth_jwt_authn_find_rec(const request_rec *r)
 {
     for (; r; r = r->main ? r->main : r->prev) {
         const auth_jwt_rec *rec = ap_get_module_config(r->request_config,
@@ -1707,7 +1529,7 @@ static int hook_check_authn(request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70043)
                       "token refused (cross-site): a cookie token on %s "
                       "without a same-origin Origin or Sec-Fetch-Site "
-                      "[id %s]", r->method, request_id(r));
+                      "[id %s]", r->method, auth_jwt_log_request_id(r));
         return HTTP_FORBIDDEN;
     }
     else {
@@ -1715,11 +1537,11 @@ static int hook_check_authn(request_rec *r)
     }
     if (st != AJWT_OK) {
         if (c->login_url && wants_html(r) && is_safe_method(r) && !r->main
-            && outcome_of(st)->http == HTTP_UNAUTHORIZED) {
-            log_refusal(r, st, &err);
+            && auth_jwt_log_http_status(st) == HTTP_UNAUTHORIZED) {
+            auth_jwt_log_refusal(r, st, &err);
             return redirect_to_login(r, c);
         }
-        return reject(r, st, &err);
+        return auth_jwt_log_reject(r, st, &err);
     }
     /* as mod_auth_basic does: what CGI sees as AUTH_TYPE */
     r->ap_auth_type = (char *)ap_auth_type(r);
@@ -1735,9 +1557,9 @@ static authn_status authn_jwt_check_password(request_rec *r,
     ajwt_err_t err = { 0 };
     ajwt_status_t st = verify_token(r, c, password, &err);
     if (st != AJWT_OK) {
-        log_refusal(r, st, &err);
-        return outcome_of(st)->http >= 500 ? AUTH_GENERAL_ERROR
-                                           : AUTH_DENIED;
+        auth_jwt_log_refusal(r, st, &err);
+        return auth_jwt_log_http_status(st) >= 500 ? AUTH_GENERAL_ERROR
+                                                   : AUTH_DENIED;
     }
     return AUTH_GRANTED;
 }
@@ -1747,7 +1569,8 @@ static int hook_note_auth_failure(request_rec *r, const char *auth_type)
     if (strcasecmp(auth_type, AUTH_TYPE_JWT)) {
         return DECLINED;
     }
-    note_bearer(r, find_rec(r) ? "insufficient_scope" : "invalid_token");
+    auth_jwt_log_note_bearer(r, auth_jwt_authn_find_rec(r)
+                                ? "insufficient_scope" : "invalid_token");
     return OK;
 }
 
@@ -1756,8 +1579,9 @@ static int hook_note_auth_failure(request_rec *r, const char *auth_type)
 static void hook_insert_error_filter(request_rec *r)
 {
     if (r->status == HTTP_FORBIDDEN && is_jwt_type(r)
-        && apr_table_get(r->notes, NOTE_DENIED) && find_rec(r)) {
-        note_bearer(r, "insufficient_scope");
+        && apr_table_get(r->notes, NOTE_DENIED)
+        && auth_jwt_authn_find_rec(r)) {
+        auth_jwt_log_note_bearer(r, "insufficient_scope");
     }
 }
 
@@ -1841,7 +1665,7 @@ static int hook_fixups(request_rec *r)
     if (!c->headers) {
         return DECLINED;
     }
-    rec = find_rec(r);
+    rec = auth_jwt_authn_find_rec(r);
     underscores = any_underscore_name(r);
     for (i = 0; i < c->headers->nelts; i++) {
         const claim_header *h = &APR_ARRAY_IDX(c->headers, i, claim_header);
@@ -2514,7 +2338,7 @@ static void note_store_full(request_rec *r)
                       "entries pushed out so far (%u slots); older "
                       "revocations no longer hold: raise "
                       "AuthJWTRevocationStore shm:BYTES [id %s]", n,
-                      ajwt_store_shm_slots(store), request_id(r));
+                      ajwt_store_shm_slots(store), auth_jwt_log_request_id(r));
         evictions_seen = n;
     }
 }
@@ -2547,14 +2371,14 @@ static int handler_revoke(request_rec *r)
     if ((st = ajwt_revoke_parse(&req, body, len, json, r->pool, &err))) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70027)
                       "jwt-revoke: bad request: %s [id %s]", err.text,
-                      request_id(r));
+                      auth_jwt_log_request_id(r));
         return send_json(r, HTTP_BAD_REQUEST, ajwt_revoke_error(
             "invalid_request", err.text, r->pool));
     }
     if (!store_wanted) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(70028)
                       "jwt-revoke: no AuthJWTRevocationStore is configured "
-                      "[id %s]", request_id(r));
+                      "[id %s]", auth_jwt_log_request_id(r));
         return send_json(r, HTTP_INTERNAL_SERVER_ERROR, ajwt_revoke_error(
             "server_error", "no revocation store", r->pool));
     }
@@ -2562,7 +2386,7 @@ static int handler_revoke(request_rec *r)
         st = ajwt_err_set(&err, AJWT_ESTORE, "revocation store not "
                           "available in this process (%s)", store_missing_why
                           ? store_missing_why : "attach failed");
-        log_refusal(r, st, &err);
+        auth_jwt_log_refusal(r, st, &err);
         apr_table_setn(r->err_headers_out, "Retry-After", RETRY_AFTER);
         return send_json(r, HTTP_SERVICE_UNAVAILABLE, ajwt_revoke_error(
             "temporarily_unavailable", "the revocation store cannot be "
@@ -2580,7 +2404,7 @@ static int handler_revoke(request_rec *r)
         req.claims = cl;
         if (req.token_status == AJWT_ESTORE
             || req.token_status == AJWT_EFETCH) {
-            log_refusal(r, req.token_status, &verr);
+            auth_jwt_log_refusal(r, req.token_status, &verr);
             apr_table_setn(r->err_headers_out, "Retry-After", RETRY_AFTER);
             return send_json(r, HTTP_SERVICE_UNAVAILABLE, ajwt_revoke_error(
                 "temporarily_unavailable", "try again later", r->pool));
@@ -2592,19 +2416,20 @@ static int handler_revoke(request_rec *r)
     st = ajwt_revoke_run(&answer, &req, store, &bounds_now, r->request_time,
                          r->pool, &err);
     if (st == AJWT_ESTORE) {
-        log_refusal(r, st, &err);
+        auth_jwt_log_refusal(r, st, &err);
         apr_table_setn(r->err_headers_out, "Retry-After", RETRY_AFTER);
         return send_json(r, HTTP_SERVICE_UNAVAILABLE, answer);
     }
     if (st != AJWT_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70029)
                       "jwt-revoke: token to revoke refused (%s): %s [id %s]",
-                      ajwt_status_name(st), err.text, request_id(r));
+                      ajwt_status_name(st), err.text,
+                      auth_jwt_log_request_id(r));
         return send_json(r, HTTP_BAD_REQUEST, answer);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, APLOGNO(70030)
                   "jwt-revoke by %s: %s [id %s]", r->user ? r->user : "-",
-                  answer, request_id(r));
+                  answer, auth_jwt_log_request_id(r));
     note_store_full(r);
     return send_json(r, HTTP_OK, answer);
 }
@@ -2731,7 +2556,7 @@ static int cross_site(request_rec *r, const char *handler)
                       "Sec-Fetch-Site %s) [id %s]", handler,
                       origin ? ap_escape_logitem(r->pool, origin) : "-",
                       site ? ap_escape_logitem(r->pool, site) : "-",
-                      request_id(r));
+                      auth_jwt_log_request_id(r));
         return 1;
     }
     return 0;
@@ -2823,7 +2648,7 @@ static authn_status check_password(request_rec *r, const auth_jwt_dir_conf *c,
         if (!prov || !prov->check_password) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(70044)
                           "jwt-login: no authn provider '%s' (is its module "
-                          "loaded?) [id %s]", name, request_id(r));
+                          "loaded?) [id %s]", name, auth_jwt_log_request_id(r));
             return AUTH_GENERAL_ERROR;
         }
         apr_table_setn(r->notes, AUTHN_PROVIDER_NAME_NOTE, name);
@@ -2912,7 +2737,7 @@ static int handler_login(request_rec *r, const auth_jwt_dir_conf *c)
     if (!issuer_of(r, c, &is) || !store) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(70046)
                       "jwt-login: needs AuthJWTSignKey here and a "
-                      "revocation store [id %s]", request_id(r));
+                      "revocation store [id %s]", auth_jwt_log_request_id(r));
         return login_failed(r, c, json, ret, HTTP_INTERNAL_SERVER_ERROR,
                             "server_error", "login is not configured");
     }
@@ -2920,7 +2745,7 @@ static int handler_login(request_rec *r, const auth_jwt_dir_conf *c)
         && ajwt_lockout_check(store, user, r->useragent_ip,
                               c->lockout_attempts, now, &retry, &err)
            == AJWT_ELOCKED) {
-        log_refusal(r, AJWT_ELOCKED, &err);
+        auth_jwt_log_refusal(r, AJWT_ELOCKED, &err);
         apr_table_setn(r->err_headers_out, "Retry-After",
                        apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
                                     retry > 0 ? retry : 1));
@@ -2940,7 +2765,8 @@ static int handler_login(request_rec *r, const auth_jwt_dir_conf *c)
         }
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70047)
                       "jwt-login: failed login for user \"%s\" [id %s]",
-                      ap_escape_logitem(r->pool, user), request_id(r));
+                      ap_escape_logitem(r->pool, user),
+                      auth_jwt_log_request_id(r));
         return login_failed(r, c, json, ret, HTTP_UNAUTHORIZED,
                             "invalid_grant", "wrong user name or password");
     }
@@ -2950,14 +2776,15 @@ static int handler_login(request_rec *r, const auth_jwt_dir_conf *c)
     fam = ajwt_issue_new_id(r->pool);
     if (ajwt_family_start(store, fam, now + is.refresh_ttl, now, &err)
         || issue_session(r, c, &is, user, fam, 1, &access, &err)) {
-        log_refusal(r, err.status ? err.status : AJWT_EINTERNAL, &err);
-        return login_failed(r, c, json, ret, outcome_of(err.status)->http,
+        auth_jwt_log_refusal(r, err.status ? err.status : AJWT_EINTERNAL, &err);
+        return login_failed(r, c, json, ret,
+                            auth_jwt_log_http_status(err.status),
                             "server_error", "login is not available");
     }
     r->user = (char *)user;
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70048)
                   "jwt-login: user \"%s\" logged in [id %s]",
-                  ap_escape_logitem(r->pool, user), request_id(r));
+                  ap_escape_logitem(r->pool, user), auth_jwt_log_request_id(r));
     return json ? send_json(r, HTTP_OK, token_json(r, access, &is))
                 : see_other(r, ret);
 }
@@ -3016,7 +2843,7 @@ static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
     if (!issuer_of(r, c, &is) || !store) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(70049)
                       "jwt-refresh: needs AuthJWTSignKey here and a "
-                      "revocation store [id %s]", request_id(r));
+                      "revocation store [id %s]", auth_jwt_log_request_id(r));
         return send_json(r, HTTP_INTERNAL_SERVER_ERROR, ajwt_revoke_error(
             "server_error", "refresh is not configured", r->pool));
     }
@@ -3037,7 +2864,7 @@ static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
                                 now + is.refresh_ttl, now, &err);
     }
     if (st == AJWT_ESTORE) {
-        log_refusal(r, st, &err);
+        auth_jwt_log_refusal(r, st, &err);
         apr_table_setn(r->err_headers_out, "Retry-After", RETRY_AFTER);
         return send_json(r, HTTP_SERVICE_UNAVAILABLE, ajwt_revoke_error(
             "temporarily_unavailable", "try again later", r->pool));
@@ -3054,7 +2881,7 @@ static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70053)
                       "jwt-refresh: refused, rotated a moment ago by a "
                       "concurrent request: %s [id %s]", err.text,
-                      request_id(r));
+                      auth_jwt_log_request_id(r));
         if (browser) {
             return see_other(r, ret);
         }
@@ -3067,15 +2894,16 @@ static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
                       "jwt-refresh: reuse of an already rotated refresh "
                       "token (sub %s, jti %s): its whole family is revoked "
                       "[id %s]", ap_escape_logitem(r->pool, rt.sub),
-                      ap_escape_logitem(r->pool, rt.jti), request_id(r));
+                      ap_escape_logitem(r->pool, rt.jti),
+                      auth_jwt_log_request_id(r));
         return refresh_failed(r, c, browser, ret);
     }
     if (st != AJWT_OK) {
-        log_refusal(r, st, &err);
+        auth_jwt_log_refusal(r, st, &err);
         return refresh_failed(r, c, browser, ret);
     }
     if (issue_session(r, c, &is, rt.sub, rt.fam, next, &access, &err)) {
-        log_refusal(r, err.status, &err);
+        auth_jwt_log_refusal(r, err.status, &err);
         return send_json(r, HTTP_INTERNAL_SERVER_ERROR, ajwt_revoke_error(
             "server_error", "refresh is not available", r->pool));
     }
@@ -3178,14 +3006,14 @@ static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
     if (!issuer_of(r, c, &is) || !store_wanted) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(70051)
                       "jwt-logout: needs AuthJWTSignKey here and a "
-                      "revocation store [id %s]", request_id(r));
+                      "revocation store [id %s]", auth_jwt_log_request_id(r));
         return send_json(r, HTTP_INTERNAL_SERVER_ERROR, ajwt_revoke_error(
             "server_error", "logout is not configured", r->pool));
     }
     if (logout_scope(r, &all, &err) != AJWT_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70067)
                       "jwt-logout: bad request: %s [id %s]", err.text,
-                      request_id(r));
+                      auth_jwt_log_request_id(r));
         return send_json(r, HTTP_BAD_REQUEST, ajwt_revoke_error(
             "invalid_request", err.text, r->pool));
     }
@@ -3218,8 +3046,8 @@ static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
     if (all && !sub && !st) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70068)
                       "jwt-logout scope=all without a valid token: nothing "
-                      "revoked [id %s]", request_id(r));
-        note_bearer(r, "invalid_token");
+                      "revoked [id %s]", auth_jwt_log_request_id(r));
+        auth_jwt_log_note_bearer(r, "invalid_token");
         return send_json(r, HTTP_UNAUTHORIZED, ajwt_revoke_error(
             "invalid_token", "log in to log out everywhere", r->pool));
     }
@@ -3254,7 +3082,7 @@ static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
                       "jwt-logout%s of %s failed, the session is NOT ended: "
                       "%s [id %s]", all ? " scope=all" : "",
                       sub ? ap_escape_logitem(r->pool, sub) : "-", werr.text,
-                      request_id(r));
+                      auth_jwt_log_request_id(r));
         apr_table_setn(r->err_headers_out, "Retry-After", RETRY_AFTER);
         return send_json(r, HTTP_SERVICE_UNAVAILABLE, ajwt_revoke_error(
             "temporarily_unavailable", "logout could not be recorded; you "
@@ -3268,7 +3096,8 @@ static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70052)
                   "jwt-logout: %s logged out%s [id %s]",
                   r->user ? ap_escape_logitem(r->pool, r->user) : "-",
-                  all ? " everywhere (scope=all)" : "", request_id(r));
+                  all ? " everywhere (scope=all)" : "",
+                  auth_jwt_log_request_id(r));
     if (wants_html(r)) {
         return see_other(r, c->login_url ? c->login_url : "/");
     }
@@ -3315,144 +3144,9 @@ static int handler_issue(request_rec *r)
     return DECLINED;
 }
 
-/* ------------------------------------------------------------------ */
-/* Authorization: Require jwt-role / jwt-claim / jwt-scope / valid-jwt */
-
-static const char *authz_words_parse(cmd_parms *cmd, const char *line,
-                                     const void **parsed, int with_path)
-{
-    require_words *w = apr_pcalloc(cmd->pool, sizeof(*w));
-    const char *word;
-    w->words = apr_array_make(cmd->pool, 4, sizeof(const char *));
-    while (*line && (word = ap_getword_conf(cmd->pool, &line)) && *word) {
-        if (with_path && !w->path) {
-            w->path = word;
-        }
-        else {
-            APR_ARRAY_PUSH(w->words, const char *) = word;
-        }
-    }
-    if (!w->words->nelts) {
-        return apr_psprintf(cmd->pool, "Require %s: needs %s",
-                            (const char *)cmd->info, with_path
-                            ? "a claim path and at least one value"
-                            : "at least one value");
-    }
-    *parsed = w;
-    return NULL;
-}
-
-static const char *authz_role_parse(cmd_parms *cmd, const char *line,
-                                    const void **parsed)
-{
-    cmd->info = "jwt-role";
-    return authz_words_parse(cmd, line, parsed, 0);
-}
-
-static const char *authz_scope_parse(cmd_parms *cmd, const char *line,
-                                     const void **parsed)
-{
-    cmd->info = "jwt-scope";
-    return authz_words_parse(cmd, line, parsed, 0);
-}
-
-static const char *authz_claim_parse(cmd_parms *cmd, const char *line,
-                                     const void **parsed)
-{
-    cmd->info = "jwt-claim";
-    return authz_words_parse(cmd, line, parsed, 1);
-}
-
-static const char *authz_valid_parse(cmd_parms *cmd, const char *line,
-                                     const void **parsed)
-{
-    if (*line) {
-        return "Require valid-jwt: takes no arguments";
-    }
-    return NULL;
-}
-
-typedef int (*word_test)(const ajwt_claims_t *cl, const char *path,
-                         const char *word);
-
-static int scope_test(const ajwt_claims_t *cl, const char *path,
-                      const char *word)
-{
-    return ajwt_claims_has_scope(cl, word);
-}
-
-/* The common shape of our Require checks. */
-static authz_status authz_words_check(request_rec *r, const char *what,
-                                      const require_words *w,
-                                      const char *path, word_test test)
-{
-    const auth_jwt_rec *rec = find_rec(r);
-    int i;
-    if (!rec) {
-        /* no token verified (yet): let authn run and answer 401 */
-        return r->user ? AUTHZ_DENIED : AUTHZ_DENIED_NO_USER;
-    }
-    for (i = 0; i < w->words->nelts; i++) {
-        if (test(rec->claims, path, APR_ARRAY_IDX(w->words, i,
-                                                  const char *))) {
-            return AUTHZ_GRANTED;
-        }
-    }
-    apr_table_setn(r->notes, NOTE_DENIED, "1");
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(70021)
-                  "Require %s: user %s does not qualify [id %s]", what,
-                  r->user, request_id(r));
-    return AUTHZ_DENIED;
-}
-
-static authz_status authz_role_check(request_rec *r, const char *line,
-                                     const void *parsed)
-{
-    const auth_jwt_rec *rec = find_rec(r);
-    const char *path = (rec && rec->conf->role_claim) ? rec->conf->role_claim
-                                                      : "roles";
-    return authz_words_check(r, "jwt-role", parsed, path,
-                             ajwt_claims_has_word);
-}
-
-static authz_status authz_claim_check(request_rec *r, const char *line,
-                                      const void *parsed)
-{
-    const require_words *w = parsed;
-    return authz_words_check(r, "jwt-claim", w, w->path, ajwt_claims_equals);
-}
-
-static authz_status authz_scope_check(request_rec *r, const char *line,
-                                      const void *parsed)
-{
-    return authz_words_check(r, "jwt-scope", parsed, NULL, scope_test);
-}
-
-static authz_status authz_valid_check(request_rec *r, const char *line,
-                                      const void *parsed)
-{
-    if (find_rec(r)) {
-        return AUTHZ_GRANTED;
-    }
-    return r->user ? AUTHZ_DENIED : AUTHZ_DENIED_NO_USER;
-}
-
 static const authn_provider authn_jwt_provider = {
     &authn_jwt_check_password,
     NULL
-};
-
-static const authz_provider authz_role_provider = {
-    &authz_role_check, &authz_role_parse
-};
-static const authz_provider authz_claim_provider = {
-    &authz_claim_check, &authz_claim_parse
-};
-static const authz_provider authz_scope_provider = {
-    &authz_scope_check, &authz_scope_parse
-};
-static const authz_provider authz_valid_provider = {
-    &authz_valid_check, &authz_valid_parse
 };
 
 static void register_hooks(apr_pool_t *p)
@@ -3460,18 +3154,7 @@ static void register_hooks(apr_pool_t *p)
     ap_register_auth_provider(p, AUTHN_PROVIDER_GROUP, "jwt",
                               AUTHN_PROVIDER_VERSION, &authn_jwt_provider,
                               AP_AUTH_INTERNAL_PER_CONF);
-    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "jwt-role",
-                              AUTHZ_PROVIDER_VERSION, &authz_role_provider,
-                              AP_AUTH_INTERNAL_PER_CONF);
-    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "jwt-claim",
-                              AUTHZ_PROVIDER_VERSION, &authz_claim_provider,
-                              AP_AUTH_INTERNAL_PER_CONF);
-    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "jwt-scope",
-                              AUTHZ_PROVIDER_VERSION, &authz_scope_provider,
-                              AP_AUTH_INTERNAL_PER_CONF);
-    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "valid-jwt",
-                              AUTHZ_PROVIDER_VERSION, &authz_valid_provider,
-                              AP_AUTH_INTERNAL_PER_CONF);
+    auth_jwt_authz_register(p);
     ap_hook_check_authn(hook_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(hook_note_auth_failure, NULL, NULL,
@@ -3487,7 +3170,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_handler(handler_issue, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
-AP_DECLARE_MODULE(auth_jwt) = {
+module AP_MODULE_DECLARE_DATA auth_jwt_module = {
     STANDARD20_MODULE_STUFF,
     create_dir_conf,
     merge_dir_conf,

@@ -2,7 +2,8 @@
 # Guards run by `make check`: rules of the code base that a compiler does not
 # enforce. TAP output. AJWT_SRCDIR is the source tree (set by make check).
 top=${AJWT_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-glue="$top/mod_auth_jwt.c"
+# The glue: mod_auth_jwt.c, mod_auth_jwt_<role>.c and mod_auth_jwt.h. Each
+# guard on it reads all of them (a glob, so a new file is covered too).
 n=0 failed=0
 
 check() {   # check "description" command...
@@ -31,17 +32,39 @@ no_clock_in_core() {
     [ -z "$bad" ] || { echo "$bad"; return 1; }
 }
 
-# Every APLOGNO is used once.
+# Every glue .c includes mod_auth_jwt.h and no other glue file; the header
+# includes only httpd, APR and core (src/) headers: no cycles.
+glue_includes() {
+    bad=""
+    for f in "$top"/mod_auth_jwt*.c; do
+        grep -q '^#include "mod_auth_jwt\.h"$' "$f" ||
+            bad="$bad ${f##*/}:no-mod_auth_jwt.h"
+        inc=$(grep -nE '^#[[:space:]]*include[[:space:]]*"mod_auth_jwt' "$f" |
+              grep -v ':#include "mod_auth_jwt\.h"$')
+        [ -z "$inc" ] || bad="$bad ${f##*/}:$inc"
+    done
+    inc=$(grep -nE '^#[[:space:]]*include' "$top/mod_auth_jwt.h" |
+          grep -vE '"(httpd|http_[a-z_]+|ap_[a-z_]+|apr[a-z_]*|apu[a-z_]*|ajwt[a-z_]*)\.h"$')
+    [ -z "$inc" ] || bad="$bad mod_auth_jwt.h:$inc"
+    [ -z "$bad" ] || { echo "$bad"; return 1; }
+}
+
+# Every APLOGNO is used once, across all the glue files.
 unique_aplogno() {
-    dup=$(grep -o 'APLOGNO([0-9]*)' "$glue" | sort | uniq -d)
+    all=$(grep -ho 'APLOGNO([0-9]*)' "$top"/mod_auth_jwt*.c "$top"/mod_auth_jwt*.h)
+    [ -n "$all" ] || { echo "no APLOGNO found"; return 1; }
+    dup=$(printf '%s\n' "$all" | sort | uniq -d)
     [ -z "$dup" ] || { echo "used twice: $dup"; return 1; }
 }
 
 # Every directive the module declares is documented in README.md.
 directives_documented() {
     missing=""
-    for d in $(grep -oE 'AP_INIT_[A-Z0-9_]+\("[A-Za-z]+"' "$glue" |
-               sed 's/.*("//; s/"$//'); do
+    all=$(grep -ohE 'AP_INIT_[A-Z0-9_]+\("[A-Za-z]+"' \
+              "$top"/mod_auth_jwt*.c "$top"/mod_auth_jwt*.h |
+          sed 's/.*("//; s/"$//')
+    [ -n "$all" ] || { echo "no AP_INIT_* directive found"; return 1; }
+    for d in $all; do
         grep -q "$d" "$top/README.md" || missing="$missing $d"
     done
     [ -z "$missing" ] || { echo "not in README.md:$missing"; return 1; }
@@ -58,25 +81,29 @@ spec_documented() {
     [ -z "$missing" ] || { echo "not in README.md:$missing"; return 1; }
 }
 
-# Every field of auth_jwt_dir_conf is merged in merge_dir_conf.
+# Every field of auth_jwt_dir_conf (mod_auth_jwt.h) is merged in the
+# dir merge function (mod_auth_jwt_config.c), wherever the two are.
 fields_merged() {
-    fields=$(awk '/^typedef struct \{/ { block = "" } { block = block "\n" $0 }
-                  /^\} auth_jwt_dir_conf;/ { print block; exit }' "$glue" |
+    fields=$(cat "$top"/mod_auth_jwt*.h "$top"/mod_auth_jwt*.c |
+             awk '/^typedef struct \{/ { block = "" } { block = block "\n" $0 }
+                  /^\} auth_jwt_dir_conf;/ { print block; exit }' |
              sed 's,/\*.*,,' | grep -oE '\*?[a-z_]+;' | grep -v auth_jwt_dir_conf | tr -d '*;')
-    merge=$(sed -n '/^static void \*merge_dir_conf/,/^}/p' "$glue")
+    merge=$(cat "$top"/mod_auth_jwt*.c |
+            sed -n '/^[a-z ]*void \*[a-z_]*merge_dir[a-z_]*(/,/^}/p')
     missing=""
     for f in $fields; do
         printf '%s\n' "$merge" | grep -qE "(MERGE_[A-Z]+\($f\)|c->$f =)" ||
             missing="$missing $f"
     done
-    [ -n "$fields" ] && [ -z "$missing" ] || { echo "not merged:$missing"; return 1; }
+    [ -n "$fields" ] && [ -n "$merge" ] && [ -z "$missing" ] ||
+        { echo "not merged:$missing"; return 1; }
 }
 
-# The only exported symbol of the module is auth_jwt_module.
 check "no httpd header under src/" no_httpd_in_core
 check "the core neither logs nor reads the clock" no_clock_in_core
+check "the glue files share mod_auth_jwt.h, and only it" glue_includes
 check "no APLOGNO used twice" unique_aplogno
-check "every directive of mod_auth_jwt.c is in README.md" directives_documented
+check "every directive of mod_auth_jwt*.c is in README.md" directives_documented
 check "every directive of SPEC.md is in README.md" spec_documented
 check "every auth_jwt_dir_conf field is merged" fields_merged
 echo "1..$n"

@@ -1,0 +1,148 @@
+/*
+ * mod_auth_jwt.h: what the glue files of mod_auth_jwt share, and only
+ * that: the configuration types, a few constants, and the functions one
+ * glue file calls in another, named auth_jwt_<role>_<verb> for the file
+ * mod_auth_jwt_<role>.c that has them. Not installed; src/ never sees it.
+ */
+#ifndef MOD_AUTH_JWT_H
+#define MOD_AUTH_JWT_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+
+#include "apr_tables.h"
+
+#include "ajwt.h"
+#include "ajwt_claims.h"
+#include "ajwt_jwks.h"
+#include "ajwt_key.h"
+#include "ajwt_roles.h"
+#include "ajwt_store.h"
+
+/* Every glue file logs as auth_jwt (LogLevel auth_jwt:debug). */
+APLOG_USE_MODULE(auth_jwt);
+extern module AP_MODULE_DECLARE_DATA auth_jwt_module;
+
+#define UNSET (-1)
+#define NOTE_DENIED "auth_jwt_denied"   /* our Require said no */
+#define RETRY_AFTER "5"                 /* seconds, on 503 */
+
+enum { FAIL_DENY = 0, FAIL_ALLOW = 1 };
+enum { STORE_NONE = 0, STORE_SHM, STORE_MC, STORE_REDIS };
+enum { JWKS_CONTINUE = 0, JWKS_FAIL = 1 };
+
+typedef enum { FROM_HEADER, FROM_COOKIE, FROM_QUERY } token_from_t;
+
+typedef struct {
+    token_from_t from;
+    const char *name;           /* cookie or query parameter name */
+} token_source;
+
+typedef struct {
+    const char *path;           /* claim path */
+    const char *header;         /* request header set for the backend */
+} claim_header;
+
+/*
+ * Keys from an identity provider (AuthJWTJwksURL, AuthJWTDiscoveryURL).
+ * Every URL of the configuration is registered here at start-up, once
+ * per URL whatever the number of sections naming it, so that one shared
+ * memory region per URL can be made in post_config and one fetch serves
+ * every section and every process. Not in .htaccess: the server must know
+ * every URL before the children are forked.
+ */
+typedef struct jwks_source {
+    ajwt_jwks_conf_t conf;
+    int index;                  /* in jwks_sources and jwks_live */
+    const char *directive;      /* for log lines */
+    char *region;               /* its shared memory (post_config) */
+    apr_array_header_t *servers;/* of server_rec *: the servers naming it */
+    const char *ca_default;     /* their server-level AuthJWTJwksCA */
+} jwks_source;
+
+typedef struct {
+    ajwt_keyset_t *keys;        /* AuthJWTKey/Secret; a child's set replaces */
+    unsigned algs;              /* AuthJWTAlgorithms mask; 0 = unset */
+    apr_array_header_t *issuers;    /* of const char * */
+    apr_array_header_t *audiences;  /* of const char * */
+    apr_array_header_t *required;   /* of const char * */
+    apr_array_header_t *sources;    /* of token_source */
+    apr_array_header_t *headers;    /* of claim_header */
+    const char *user_claim;
+    const char *role_claim;
+    int leeway;
+    int max_age;
+    int max_size;
+    int claims_env;
+    int revocation;             /* AuthJWTRevocation; UNSET = On */
+    int revocation_failure;     /* FAIL_DENY (default) or FAIL_ALLOW */
+    struct jwks_source *jwks;   /* AuthJWTJwksURL/DiscoveryURL, or NULL */
+    const char *jwks_ca;        /* AuthJWTJwksCA of this section */
+    ajwt_key_t *sign_key;       /* AuthJWTSignKey: signs issued tokens */
+    int access_ttl;             /* AuthJWTAccessTTL; UNSET = 900 */
+    int refresh_ttl;            /* AuthJWTRefreshTTL; UNSET = 1209600 */
+    apr_array_header_t *login_providers;    /* of const char * */
+    ajwt_roles_t *roles;        /* AuthJWTRoleFile */
+    const char *cookie;         /* AuthJWTCookie */
+    const char *refresh_cookie; /* AuthJWTRefreshCookie NAME */
+    const char *refresh_path;   /* AuthJWTRefreshCookie ... PATH */
+    const char *login_url;      /* AuthJWTLoginURL */
+    int lockout_attempts;       /* AuthJWTLockout; UNSET = none */
+    int lockout_window;
+} auth_jwt_dir_conf;
+
+/* Server-wide: the revocation store (main server only). */
+typedef struct {
+    int store_kind;             /* STORE_NONE, STORE_SHM, STORE_MC... */
+    apr_size_t shm_size;
+    ajwt_mc_conf_t mc;
+    ajwt_redis_conf_t redis;
+    const char *store_user;     /* AuthJWTRevocationStoreAuth */
+    const char *store_password;
+    const char *state_dir;      /* AuthJWTStateDir; NULL: the default */
+    int state_off;              /* AuthJWTStateDir none */
+    int verify_cache;           /* AuthJWTVerifyCache entries; UNSET */
+    int jwks_startup;           /* AuthJWTJwksStartup; UNSET = continue */
+} auth_jwt_srv_conf;
+
+/* What a successful verification leaves in r->request_config. */
+typedef struct {
+    ajwt_claims_t *claims;
+    const auth_jwt_dir_conf *conf;  /* the configuration that verified */
+} auth_jwt_rec;
+
+/* ------------------------------------------------ mod_auth_jwt_log.c */
+
+/* r->log_id, generated first if still NULL; "-" when there is none. */
+const char *auth_jwt_log_request_id(request_rec *r);
+
+/* The HTTP status of a core status; any status without a row of its own
+ * (AJWT_OK too) answers as AJWT_EINTERNAL: 500. */
+int auth_jwt_log_http_status(ajwt_status_t st);
+
+/* The "token refused" line of st (its APLOGNO and level) with err's
+ * text and the request id; nothing is sent. */
+void auth_jwt_log_refusal(request_rec *r, ajwt_status_t st,
+                          const ajwt_err_t *err);
+
+/* An RFC 6750 Bearer challenge with error code "error" (on r->pool). */
+void auth_jwt_log_note_bearer(request_rec *r, const char *error);
+
+/* Log the refusal, add the challenge or Retry-After its row asks for,
+ * and return its HTTP status for the hook to answer with. */
+int auth_jwt_log_reject(request_rec *r, ajwt_status_t st,
+                        const ajwt_err_t *err);
+
+/* ---------------------------------------------- mod_auth_jwt_authn.c */
+
+/* The claims verified for this request, a subrequest's parent or an
+ * internal redirect's original (in their request pools); NULL if none. */
+const auth_jwt_rec *auth_jwt_authn_find_rec(const request_rec *r);
+
+/* ---------------------------------------------- mod_auth_jwt_authz.c */
+
+/* Register Require jwt-role, jwt-claim, jwt-scope and valid-jwt. */
+void auth_jwt_authz_register(apr_pool_t *p);
+
+#endif /* MOD_AUTH_JWT_H */
