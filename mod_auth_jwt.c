@@ -59,9 +59,6 @@
 #include "mod_auth_jwt.h"
 
 #define AUTH_TYPE_JWT "jwt"
-#define MAX_LEEWAY 86400
-#define MIN_TOKEN_SIZE 256
-#define MAX_TOKEN_SIZE (1024 * 1024)
 #define SHM_MUTEX "auth-jwt-shm"
 #define STORE_WARN_EVERY 10             /* seconds between "allow" warnings */
 #define HANDLER_REVOKE "jwt-revoke"
@@ -69,11 +66,6 @@
 #define HANDLER_REFRESH "jwt-refresh"
 #define HANDLER_LOGOUT "jwt-logout"
 #define HANDLER_JWKS "jwt-jwks"
-#define DEFAULT_ACCESS_TTL 900
-#define DEFAULT_REFRESH_TTL 1209600
-#define DEFAULT_COOKIE "jwt"
-#define DEFAULT_REFRESH_COOKIE "jwt_refresh"
-#define DEFAULT_REFRESH_PATH "/auth/refresh"
 #define LOGIN_MAX_BODY 4096
 /*
  * A bcrypt hash of a random password at htpasswd -B's default cost (5):
@@ -83,7 +75,6 @@
 #define DUMMY_BCRYPT \
     "$2y$05$QGyHY.7bvbBlvhxMQEMyLOL5aAhylQTfZdPdb1S8YQTt35vMlIBoK"
 
-#define DEFAULT_MAX_LIFETIME (30 * 86400)   /* AuthJWTMaxTokenLifetime */
 #define JOURNAL_MUTEX "auth-jwt-journal"
 
 /*
@@ -97,7 +88,6 @@ static void *shm_base;
 static apr_size_t shm_size;
 static apr_uint32_t store_warned_at;    /* seconds, for rate limiting */
 static int store_is_shm;
-static int issuing_used;                /* an AuthJWTSignKey was seen */
 static apr_uint64_t evictions_seen;     /* this process's last look */
 /*
  * A store is configured (store_wanted) but this process has none: its
@@ -115,943 +105,18 @@ static ajwt_store_t *store_backend;
 static int store_backend_kind;
 static apr_uint64_t restores_seen, backend_evictions_seen;
 
-/*
- * How long revocations must live (ajwt_store.h): the largest leeway of
- * any section of the configuration (.htaccess files may not go above it)
- * and AuthJWTMaxTokenLifetime. Set while the configuration is read, in
- * the parent, before any child exists; reset by pre_config.
- */
-static int leeway_max = AJWT_DEFAULT_LEEWAY;
-static apr_int64_t lifetime_max = DEFAULT_MAX_LIFETIME;
-static int ttl_max;                     /* longest AuthJWT*TTL seen */
-static const char *ttl_max_where;
-
 /* Guards the unknown-user dummy hash (file_dummy_hash), per process. */
 static apr_thread_mutex_t *dummy_lock;
 
 /* This process's verified-token cache (child_init), NULL when off. */
 static ajwt_cache_t *verify_cache;
 
-/* ------------------------------------------------------------------ */
-/* Configuration                                                       */
-
-static void *create_dir_conf(apr_pool_t *p, char *dir)
-{
-    auth_jwt_dir_conf *c = apr_pcalloc(p, sizeof(*c));
-    c->leeway = UNSET;
-    c->max_age = UNSET;
-    c->max_size = UNSET;
-    c->claims_env = UNSET;
-    c->revocation = UNSET;
-    c->revocation_failure = UNSET;
-    c->access_ttl = UNSET;
-    c->refresh_ttl = UNSET;
-    c->lockout_attempts = UNSET;
-    c->lockout_window = UNSET;
-    return c;
-}
-
-#define MERGE_PTR(f) c->f = add->f ? add->f : base->f
-#define MERGE_INT(f) c->f = (add->f != UNSET) ? add->f : base->f
-
-static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
-{
-    const auth_jwt_dir_conf *base = basev, *add = addv;
-    auth_jwt_dir_conf *c = apr_pcalloc(p, sizeof(*c));
-    /* runs per request for nested sections: pointer copies only */
-    MERGE_PTR(keys);
-    c->algs = add->algs ? add->algs : base->algs;
-    MERGE_PTR(issuers);
-    MERGE_PTR(audiences);
-    MERGE_PTR(required);
-    MERGE_PTR(sources);
-    MERGE_PTR(headers);
-    MERGE_PTR(user_claim);
-    MERGE_PTR(role_claim);
-    MERGE_INT(leeway);
-    MERGE_INT(max_age);
-    MERGE_INT(max_size);
-    MERGE_INT(claims_env);
-    MERGE_INT(revocation);
-    MERGE_INT(revocation_failure);
-    MERGE_PTR(jwks);
-    MERGE_PTR(jwks_ca);
-    MERGE_PTR(sign_key);
-    MERGE_INT(access_ttl);
-    MERGE_INT(refresh_ttl);
-    MERGE_PTR(login_providers);
-    MERGE_PTR(roles);
-    MERGE_PTR(cookie);
-    MERGE_PTR(refresh_cookie);
-    MERGE_PTR(refresh_path);
-    MERGE_PTR(login_url);
-    MERGE_INT(lockout_attempts);
-    MERGE_INT(lockout_window);
-    return c;
-}
-
-#define IN_HTACCESS(cmd) ((cmd)->pool == (cmd)->temp_pool)
-
-/*
- * httpd parses .htaccess files on every request, into the request pool.
- * Keys named there are loaded once per process and kept here, by source,
- * kid and mtime, so a request never re-reads or re-parses a key file.
- * The lock is taken only while an .htaccess file is being parsed.
- */
-static apr_pool_t *htkeys_pool;
-static apr_hash_t *htkeys;
-static apr_thread_mutex_t *htkeys_lock;
-
-typedef ajwt_status_t (*key_loader)(ajwt_keyset_t **ks, const char *src,
-                                    const char *kid, apr_pool_t *p,
-                                    ajwt_err_t *err);
-
-static ajwt_status_t load_keys(cmd_parms *cmd, auth_jwt_dir_conf *c,
-                               key_loader load, const char *src,
-                               const char *kid, ajwt_err_t *err)
-{
-    apr_finfo_t fi;
-    const char *id;
-    ajwt_keyset_t *set;
-    ajwt_status_t st;
-
-    if (!IN_HTACCESS(cmd) || !htkeys) {
-        return load(&c->keys, src, kid, cmd->pool, err);
-    }
-    fi.mtime = 0;
-    if (strncmp(src, "env:", 4)) {
-        apr_stat(&fi, strncmp(src, "file:", 5) ? src : src + 5,
-                 APR_FINFO_MTIME, cmd->temp_pool);
-    }
-    id = apr_psprintf(cmd->temp_pool, "%s|%s|%" APR_TIME_T_FMT,
-                      src, kid ? kid : "", fi.mtime);
-    if (htkeys_lock) {
-        apr_thread_mutex_lock(htkeys_lock);
-    }
-    set = apr_hash_get(htkeys, id, APR_HASH_KEY_STRING);
-    st = AJWT_OK;
-    if (!set) {
-        st = load(&set, src, kid, htkeys_pool, err);
-        if (st == AJWT_OK) {
-            /* a replaced file leaves its old keys here: bounded by edits */
-            apr_hash_set(htkeys, apr_pstrdup(htkeys_pool, id),
-                         APR_HASH_KEY_STRING, set);
-        }
-    }
-    if (htkeys_lock) {
-        apr_thread_mutex_unlock(htkeys_lock);
-    }
-    if (st != AJWT_OK) {
-        return st;
-    }
-    return ajwt_keyset_add_keys(&c->keys, set, cmd->pool, err);
-}
-
-/* Every key added since index "from" must fit an allowed algorithm. */
-static const char *check_keys_fit(cmd_parms *cmd, const auth_jwt_dir_conf *c,
-                                  int from)
-{
-    int i;
-    if (!c->algs || !c->keys) {
-        return NULL;
-    }
-    for (i = from; i < c->keys->keys->nelts; i++) {
-        const ajwt_key_t *k = APR_ARRAY_IDX(c->keys->keys, i, ajwt_key_t *);
-        if (!(k->algs & c->algs)) {
-            return apr_psprintf(cmd->pool, "%s: the key %s%s%s from %s "
-                                "fits none of the allowed algorithms (%s); "
-                                "it could only be used with %s",
-                                cmd->cmd->name, k->kid ? "'" : "",
-                                k->kid ? k->kid : "(no kid)",
-                                k->kid ? "'" : "", k->source,
-                                ajwt_alg_mask_str(c->algs, cmd->temp_pool),
-                                ajwt_alg_mask_str(k->algs, cmd->temp_pool));
-        }
-    }
-    return NULL;
-}
-
-static const char *add_keys(cmd_parms *cmd, auth_jwt_dir_conf *c,
-                            key_loader load, const char *src,
-                            const char *kid)
-{
-    ajwt_err_t err = { 0 };
-    int before = ajwt_keyset_count(c->keys);
-    if (load_keys(cmd, c, load, src, kid, &err) != AJWT_OK) {
-        char why[120];
-        return apr_psprintf(cmd->pool, "%s: %s%s%s", cmd->cmd->name,
-                            err.text, err.rv ? ": " : "",
-                            err.rv ? apr_strerror(err.rv, why, sizeof(why))
-                                   : "");
-    }
-    return check_keys_fit(cmd, c, before);
-}
-
-static ajwt_status_t load_key_file(ajwt_keyset_t **ks, const char *path,
-                                   const char *kid, apr_pool_t *p,
-                                   ajwt_err_t *err)
-{
-    return ajwt_keyset_add_file(ks, path, kid, p, err);
-}
-
-static const char *cmd_key(cmd_parms *cmd, void *dconf, const char *path,
-                           const char *kid)
-{
-    const char *full = ap_server_root_relative(cmd->temp_pool, path);
-    if (!full) {
-        return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
-                            cmd->cmd->name, path);
-    }
-    return add_keys(cmd, dconf, load_key_file,
-                    apr_pstrdup(cmd->pool, full), kid);
-}
-
-static const char *cmd_secret(cmd_parms *cmd, void *dconf, const char *src,
-                              const char *kid)
-{
-    if (!strncmp(src, "file:", 5)) {
-        const char *full = ap_server_root_relative(cmd->temp_pool, src + 5);
-        if (!full) {
-            return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
-                                cmd->cmd->name, src + 5);
-        }
-        src = apr_pstrcat(cmd->pool, "file:", full, NULL);
-    }
-    return add_keys(cmd, dconf, ajwt_keyset_add_secret, src, kid);
-}
-
-static const char *cmd_algorithms(cmd_parms *cmd, void *dconf, int argc,
-                                  char *const argv[])
-{
-    auth_jwt_dir_conf *c = dconf;
-    ajwt_err_t err = { 0 };
-    unsigned mask = 0;
-    int i;
-    if (argc < 1) {
-        return apr_psprintf(cmd->pool, "%s: name at least one algorithm",
-                            cmd->cmd->name);
-    }
-    for (i = 0; i < argc; i++) {
-        if (ajwt_alg_mask_add(&mask, argv[i], &err) != AJWT_OK) {
-            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name,
-                                err.text);
-        }
-    }
-    c->algs = mask;
-    return check_keys_fit(cmd, c, 0);
-}
-
-static const char *cmd_strings(cmd_parms *cmd, void *dconf, int argc,
-                               char *const argv[])
-{
-    apr_array_header_t **field =
-        (apr_array_header_t **)((char *)dconf + (apr_size_t)cmd->info);
-    int i;
-    if (argc < 1) {
-        return apr_psprintf(cmd->pool, "%s: needs at least one value",
-                            cmd->cmd->name);
-    }
-    if (!*field) {
-        *field = apr_array_make(cmd->pool, argc, sizeof(const char *));
-    }
-    for (i = 0; i < argc; i++) {
-        if (!*argv[i]) {
-            return apr_psprintf(cmd->pool, "%s: empty value",
-                                cmd->cmd->name);
-        }
-        APR_ARRAY_PUSH(*field, const char *) = apr_pstrdup(cmd->pool,
-                                                           argv[i]);
-    }
-    return NULL;
-}
-
-/* A whole number in [lo, hi], or an error naming the directive. */
-static const char *parse_int(cmd_parms *cmd, const char *arg, int lo, int hi,
-                             int *out)
-{
-    char *end;
-    apr_int64_t v;
-    errno = 0;
-    v = apr_strtoi64(arg, &end, 10);
-    if (errno || end == arg || *end || v < lo || v > hi) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a whole number "
-                            "from %d to %d", cmd->cmd->name, arg, lo, hi);
-    }
-    *out = (int)v;
-    return NULL;
-}
-
-static const char *cmd_int(cmd_parms *cmd, void *dconf, const char *arg)
-{
-    auth_jwt_dir_conf *c = dconf;
-    int which = (int)(apr_size_t)cmd->info;
-    const char *why;
-    switch (which) {
-    case 0:
-        if ((why = parse_int(cmd, arg, 0, MAX_LEEWAY, &c->leeway))) {
-            return why;
-        }
-        if (!IN_HTACCESS(cmd)) {
-            if (c->leeway > leeway_max) {
-                leeway_max = c->leeway;
-            }
-        }
-        else if (c->leeway > leeway_max) {
-            /* revocations are written to outlive the server's largest
-             * leeway; a larger one here would outlive them */
-            return apr_psprintf(cmd->pool, "%s: %d is more than the "
-                                "largest leeway of the server configuration "
-                                "(%d): revocations would end before the "
-                                "tokens they cover", cmd->cmd->name,
-                                c->leeway, leeway_max);
-        }
-        return NULL;
-    case 1:
-        return parse_int(cmd, arg, 1, INT_MAX, &c->max_age);
-    default:
-        return parse_int(cmd, arg, MIN_TOKEN_SIZE, MAX_TOKEN_SIZE,
-                         &c->max_size);
-    }
-}
-
-static const char *cmd_token_from(cmd_parms *cmd, void *dconf, int argc,
-                                  char *const argv[])
-{
-    auth_jwt_dir_conf *c = dconf;
-    int i;
-    if (argc < 1) {
-        return apr_psprintf(cmd->pool, "%s: name at least one source: "
-                            "header, cookie=NAME or query=NAME",
-                            cmd->cmd->name);
-    }
-    c->sources = apr_array_make(cmd->pool, argc, sizeof(token_source));
-    for (i = 0; i < argc; i++) {
-        token_source *s = apr_array_push(c->sources);
-        const char *a = argv[i];
-        if (!strcasecmp(a, "header")) {
-            s->from = FROM_HEADER;
-        }
-        else if (!strncasecmp(a, "cookie=", 7) && a[7]) {
-            s->from = FROM_COOKIE;
-            s->name = apr_pstrdup(cmd->pool, a + 7);
-        }
-        else if (!strncasecmp(a, "query=", 6) && a[6]) {
-            s->from = FROM_QUERY;
-            s->name = apr_pstrdup(cmd->pool, a + 6);
-        }
-        else {
-            return apr_psprintf(cmd->pool, "%s: '%s' is not header, "
-                                "cookie=NAME or query=NAME",
-                                cmd->cmd->name, a);
-        }
-    }
-    return NULL;
-}
-
-static const char *cmd_claim_path(cmd_parms *cmd, void *dconf,
-                                  const char *path)
-{
-    const char **field = (const char **)((char *)dconf
-                                         + (apr_size_t)cmd->info);
-    if (!*path || *path == '.' || path[strlen(path) - 1] == '.') {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a claim path",
-                            cmd->cmd->name, path);
-    }
-    *field = path;
-    return NULL;
-}
-
-static const char *cmd_claim_header(cmd_parms *cmd, void *dconf,
-                                    const char *path, const char *header)
-{
-    auth_jwt_dir_conf *c = dconf;
-    claim_header *h;
-    const char *s;
-    for (s = header; *s; s++) {
-        /* an HTTP token (RFC 9110 5.6.2); no CR/LF/colon can sneak in */
-        if (!apr_isalnum(*s) && !strchr("!#$%&'*+-.^_`|~", *s)) {
-            return apr_psprintf(cmd->pool, "%s: '%s' is not a valid "
-                                "header name", cmd->cmd->name, header);
-        }
-    }
-    if (!*header || !*path) {
-        return apr_psprintf(cmd->pool, "%s: needs a claim path and a "
-                            "header name", cmd->cmd->name);
-    }
-    if (!c->headers) {
-        c->headers = apr_array_make(cmd->pool, 2, sizeof(claim_header));
-    }
-    h = apr_array_push(c->headers);
-    h->path = path;
-    h->header = header;
-    return NULL;
-}
-
-static void *create_srv_conf(apr_pool_t *p, server_rec *s)
-{
-    auth_jwt_srv_conf *sc = apr_pcalloc(p, sizeof(*sc));
-    sc->verify_cache = UNSET;
-    sc->jwks_startup = UNSET;
-    return sc;
-}
-
-static const char *cmd_verify_cache(cmd_parms *cmd, void *dconf,
-                                    const char *arg)
-{
-    auth_jwt_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
-                                                 &auth_jwt_module);
-    const char *why = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    return why ? why : parse_int(cmd, arg, 0, AJWT_CACHE_MAX,
-                                 &sc->verify_cache);
-}
-
-/* AuthJWTRevocationStore shm[:BYTES] | memcached:HOST:PORT[,HOST:PORT] */
-static const char *cmd_store(cmd_parms *cmd, void *dconf, const char *arg)
-{
-    auth_jwt_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
-                                                 &auth_jwt_module);
-    const char *why = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    if (why) {
-        return why;
-    }
-    if (!strcasecmp(arg, "shm") || !strncasecmp(arg, "shm:", 4)) {
-        int bytes = AJWT_SHM_DEFAULT_SIZE;
-        if (arg[3] && (why = parse_int(cmd, arg + 4, AJWT_SHM_MIN_SIZE,
-                                       1024 * 1024 * 1024, &bytes))) {
-            return why;
-        }
-        sc->store_kind = STORE_SHM;
-        sc->shm_size = (apr_size_t)bytes;
-        return NULL;
-    }
-    if (!strncasecmp(arg, "memcached:", 10) && arg[10]) {
-        ajwt_store_t *probe;
-        ajwt_err_t err = { 0 };
-        sc->store_kind = STORE_MC;
-        sc->mc.servers = arg + 10;
-        sc->mc.connect_timeout_ms = 300;
-        sc->mc.poll_timeout_ms = 300;
-        sc->mc.retry_timeout_s = 2;
-        /* parse the server list now, so that a typo stops start-up */
-        if (ajwt_store_mc_create(&probe, &sc->mc, cmd->temp_pool, &err)) {
-            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name,
-                                err.text);
-        }
-        return NULL;
-    }
-    if ((!strncasecmp(arg, "redis://", 8) && arg[8])
-        || (!strncasecmp(arg, "rediss://", 9) && arg[9])) {
-        ajwt_store_t *probe;
-        ajwt_err_t err = { 0 };
-        int tls = arg[5] == 's' || arg[5] == 'S';
-        const char *list = arg + (tls ? 9 : 8);
-        if (list[strlen(list) - 1] == '/') {
-            list = apr_pstrndup(cmd->pool, list, strlen(list) - 1);
-        }
-        if (tls && !ajwt_store_redis_has_tls()) {
-            return apr_psprintf(cmd->pool, "%s: rediss:// needs a hiredis "
-                                "with TLS (hiredis_ssl >= 1.0), which this "
-                                "build does not have (configure said so); "
-                                "use redis:// over a trusted network or a "
-                                "TLS tunnel", cmd->cmd->name);
-        }
-        sc->store_kind = STORE_REDIS;
-        sc->redis.servers = list;
-        sc->redis.tls = tls;
-        sc->redis.connect_timeout_ms = 300;
-        sc->redis.timeout_ms = 300;
-        sc->redis.retry_timeout_s = 2;
-        if (ajwt_store_redis_create(&probe, &sc->redis, cmd->temp_pool,
-                                    &err)) {
-            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name,
-                                err.text);
-        }
-        return NULL;
-    }
-    return apr_psprintf(cmd->pool, "%s: '%s' is neither shm[:BYTES], "
-                        "memcached:HOST:PORT[,HOST:PORT...] nor "
-                        "redis://HOST:PORT[,HOST:PORT...]",
-                        cmd->cmd->name, arg);
-}
-
-/* AuthJWTRevocationStoreAuth USER file:PATH|env:NAME: memcached SASL or
- * a Redis ACL user. Never inline, as for AuthJWTSecret. */
-static const char *cmd_store_auth(cmd_parms *cmd, void *dconf,
-                                  const char *user, const char *src)
-{
-    auth_jwt_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
-                                                 &auth_jwt_module);
-    const char *why = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    ajwt_err_t err = { 0 };
-    const char *pw;
-    apr_size_t len = 0;
-
-    if (why) {
-        return why;
-    }
-    if (!*user || ajwt_json_has_ctl(user) || strchr(user, ' ')) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a user name",
-                            cmd->cmd->name, user);
-    }
-    if (!strncmp(src, "file:", 5)) {
-        const char *full = ap_server_root_relative(cmd->temp_pool, src + 5);
-        if (!full) {
-            return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
-                                cmd->cmd->name, src + 5);
-        }
-        src = apr_pstrcat(cmd->temp_pool, "file:", full, NULL);
-    }
-    else if (strncmp(src, "env:", 4)) {
-        return apr_psprintf(cmd->pool, "%s: the password must come from "
-                            "file:PATH or env:NAME, never inline",
-                            cmd->cmd->name);
-    }
-    if (ajwt_secret_read(&pw, &len, src, cmd->pool, &err) != AJWT_OK) {
-        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err.text);
-    }
-    if (!len || memchr(pw, '\0', len) || ajwt_json_has_ctl(pw)) {
-        return apr_psprintf(cmd->pool, "%s: the password from %s is empty "
-                            "or holds control characters", cmd->cmd->name,
-                            src);
-    }
-    sc->store_user = apr_pstrdup(cmd->pool, user);
-    sc->store_password = pw;
-    return NULL;
-}
-
-/* AuthJWTStateDir DIR|none: where the revocation journal lives. */
-static const char *cmd_state_dir(cmd_parms *cmd, void *dconf,
-                                 const char *arg)
-{
-    auth_jwt_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
-                                                 &auth_jwt_module);
-    const char *why = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    if (why) {
-        return why;
-    }
-    if (!strcasecmp(arg, "none")) {
-        sc->state_off = 1;
-        return NULL;
-    }
-    if (!(sc->state_dir = ap_server_root_relative(cmd->pool, arg))) {
-        return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
-                            cmd->cmd->name, arg);
-    }
-    return NULL;
-}
-
-/* AuthJWTMaxTokenLifetime SECONDS */
-static const char *cmd_max_lifetime(cmd_parms *cmd, void *dconf,
-                                    const char *arg)
-{
-    const char *why = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    int secs = 0;
-    /* kept where every door reads it (lifetime_max), set once here */
-    if (!why && !(why = parse_int(cmd, arg, 60, 366 * 86400, &secs))) {
-        lifetime_max = secs;
-    }
-    return why;
-}
-
-static const char *cmd_failure(cmd_parms *cmd, void *dconf, const char *arg)
-{
-    auth_jwt_dir_conf *c = dconf;
-    if (!strcasecmp(arg, "deny")) {
-        c->revocation_failure = FAIL_DENY;
-    }
-    else if (!strcasecmp(arg, "allow")) {
-        c->revocation_failure = FAIL_ALLOW;
-    }
-    else {
-        return apr_psprintf(cmd->pool, "%s: '%s' is neither deny nor allow",
-                            cmd->cmd->name, arg);
-    }
-    return NULL;
-}
-
-static apr_array_header_t *jwks_sources;    /* of jwks_source *, pconf */
+/* The key URLs of the configuration, as this process sees them. */
 static ajwt_jwks_t **jwks_live;             /* this process, by index */
 static int jwks_nlive;
 
-static const char *jwks_set_ca(cmd_parms *cmd, jwks_source *js,
-                               const char *ca)
-{
-    if (js->conf.fetch.ca_file && ca && strcmp(js->conf.fetch.ca_file, ca)) {
-        return apr_psprintf(cmd->pool, "%s: %s is already configured with "
-                            "another AuthJWTJwksCA (%s)", cmd->cmd->name,
-                            js->conf.url, js->conf.fetch.ca_file);
-    }
-    if (ca) {
-        js->conf.fetch.ca_file = ca;
-    }
-    return NULL;
-}
-
-/* AuthJWTJwksURL URL [REFRESH] and AuthJWTDiscoveryURL URL [REFRESH] */
-static const char *cmd_jwks_url(cmd_parms *cmd, void *dconf, const char *url,
-                                const char *refresh)
-{
-    auth_jwt_dir_conf *c = dconf;
-    int discovery = cmd->info != NULL, secs = 0, i;
-    jwks_source *js = NULL;
-    const char *why = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
-
-    if (why) {
-        return why;
-    }
-    if (strncasecmp(url, "https://", 8) || !url[8]
-        || strlen(url) >= AJWT_JWKS_URL_MAX) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not an https:// URL",
-                            cmd->cmd->name, url);
-    }
-    if (refresh && (why = parse_int(cmd, refresh, AJWT_JWKS_REFRESH_MIN,
-                                    AJWT_JWKS_REFRESH_MAX, &secs))) {
-        return why;
-    }
-    if (!jwks_sources) {
-        jwks_sources = apr_array_make(cmd->pool, 4, sizeof(jwks_source *));
-    }
-    for (i = 0; i < jwks_sources->nelts; i++) {
-        jwks_source *o = APR_ARRAY_IDX(jwks_sources, i, jwks_source *);
-        if (o->conf.discovery == discovery && !strcmp(o->conf.url, url)) {
-            js = o;
-            break;
-        }
-    }
-    if (!js) {
-        js = apr_pcalloc(cmd->pool, sizeof(*js));
-        js->conf.url = apr_pstrdup(cmd->pool, url);
-        js->conf.discovery = discovery;
-        js->directive = cmd->cmd->name;
-        js->servers = apr_array_make(cmd->pool, 2, sizeof(server_rec *));
-        js->index = jwks_sources->nelts;
-        APR_ARRAY_PUSH(jwks_sources, jwks_source *) = js;
-    }
-    if (secs && js->conf.refresh && js->conf.refresh != secs) {
-        return apr_psprintf(cmd->pool, "%s: %s is already configured with "
-                            "a refresh of %d seconds", cmd->cmd->name, url,
-                            js->conf.refresh);
-    }
-    if (secs) {
-        js->conf.refresh = secs;
-    }
-    for (i = 0; i < js->servers->nelts; i++) {
-        if (APR_ARRAY_IDX(js->servers, i, server_rec *) == cmd->server) {
-            break;
-        }
-    }
-    if (i == js->servers->nelts) {
-        APR_ARRAY_PUSH(js->servers, server_rec *) = cmd->server;
-    }
-    if ((why = jwks_set_ca(cmd, js, c->jwks_ca))) {
-        return why;
-    }
-    c->jwks = js;
-    return NULL;
-}
-
-/* AuthJWTJwksCA PATH: for the URL of the same section. */
-static const char *cmd_jwks_ca(cmd_parms *cmd, void *dconf, const char *path)
-{
-    auth_jwt_dir_conf *c = dconf;
-    const char *full, *why = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
-    apr_finfo_t fi;
-    apr_status_t rv;
-
-    if (why) {
-        return why;
-    }
-    if (!(full = ap_server_root_relative(cmd->pool, path))) {
-        return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
-                            cmd->cmd->name, path);
-    }
-    if ((rv = apr_stat(&fi, full, APR_FINFO_TYPE, cmd->temp_pool))
-        != APR_SUCCESS || fi.filetype != APR_REG) {
-        char buf[120];
-        return apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, full,
-                            rv ? apr_strerror(rv, buf, sizeof(buf))
-                               : "not a file");
-    }
-    c->jwks_ca = full;
-    return c->jwks ? jwks_set_ca(cmd, c->jwks, full) : NULL;
-}
-
-/* AuthJWTJwksStartup continue|fail */
-static const char *cmd_jwks_startup(cmd_parms *cmd, void *dconf,
-                                    const char *arg)
-{
-    auth_jwt_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
-                                                 &auth_jwt_module);
-    const char *why = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    if (why) {
-        return why;
-    }
-    if (!strcasecmp(arg, "continue")) {
-        sc->jwks_startup = JWKS_CONTINUE;
-    }
-    else if (!strcasecmp(arg, "fail")) {
-        sc->jwks_startup = JWKS_FAIL;
-    }
-    else {
-        return apr_psprintf(cmd->pool, "%s: '%s' is neither continue nor "
-                            "fail", cmd->cmd->name, arg);
-    }
-    return NULL;
-}
-
-/* ---------------------------------------------------------- issuing */
-
-/* AuthJWTSignKey PATH|file:PATH|env:NAME ALG [kid] */
-static const char *cmd_sign_key(cmd_parms *cmd, void *dconf, int argc,
-                                char *const argv[])
-{
-    auth_jwt_dir_conf *c = dconf;
-    ajwt_err_t err = { 0 };
-    ajwt_key_t *k, *pub;
-    ajwt_keyset_t one;
-    const char *src, *why = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
-
-    if (why) {
-        return why;
-    }
-    if (argc < 2 || argc > 3) {
-        return apr_psprintf(cmd->pool, "%s: takes a key (PATH, file:PATH or "
-                            "env:NAME), an algorithm and an optional kid",
-                            cmd->cmd->name);
-    }
-    src = argv[0];
-    if (strncmp(src, "env:", 4)) {
-        int file = !strncmp(src, "file:", 5);
-        const char *full = ap_server_root_relative(cmd->temp_pool,
-                                                   file ? src + 5 : src);
-        if (!full) {
-            return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
-                                cmd->cmd->name, src);
-        }
-        src = apr_pstrcat(cmd->pool, file ? "file:" : "", full, NULL);
-    }
-    if (ajwt_key_load_signing(&k, src, argv[1], argc > 2 ? argv[2] : NULL,
-                              cmd->pool, &err)
-        || ajwt_key_public(&pub, k, cmd->pool, &err)) {
-        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err.text);
-    }
-    /* what this section issues, it also accepts */
-    one.keys = apr_array_make(cmd->temp_pool, 1, sizeof(ajwt_key_t *));
-    APR_ARRAY_PUSH(one.keys, ajwt_key_t *) = pub;
-    one.algs = pub->algs;
-    one.id = 0;
-    if (ajwt_keyset_add_keys(&c->keys, &one, cmd->pool, &err)) {
-        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err.text);
-    }
-    c->sign_key = k;
-    issuing_used = 1;
-    return NULL;
-}
-
-static const char *cmd_ttl(cmd_parms *cmd, void *dconf, const char *arg)
-{
-    int *field = (int *)((char *)dconf + (apr_size_t)cmd->info);
-    const char *why = parse_int(cmd, arg, 10, 366 * 86400, field);
-    if (!why && *field > ttl_max) {
-        /* checked against AuthJWTMaxTokenLifetime in post_config */
-        ttl_max = *field;
-        ttl_max_where = apr_psprintf(cmd->pool, "%s %d (line %d of %s)",
-                                     cmd->cmd->name, *field,
-                                     cmd->config_file
-                                     ? cmd->config_file->line_number : 0,
-                                     cmd->config_file
-                                     ? cmd->config_file->name : "-");
-    }
-    return why;
-}
-
-static const char *cmd_role_file(cmd_parms *cmd, void *dconf,
-                                 const char *path)
-{
-    auth_jwt_dir_conf *c = dconf;
-    ajwt_err_t err = { 0 };
-    const char *full = ap_server_root_relative(cmd->temp_pool, path);
-    if (!full || ajwt_roles_load(&c->roles, full, cmd->pool, &err)) {
-        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name,
-                            full ? err.text : "invalid path");
-    }
-    return NULL;
-}
-
-/* A cookie name: an RFC 6265 token. */
-static const char *check_cookie_name(cmd_parms *cmd, const char *name)
-{
-    const char *s;
-    for (s = name; *s; s++) {
-        if (!apr_isalnum(*s) && !strchr("!#$%&'*+-.^_`|~", *s)) {
-            break;
-        }
-    }
-    if (!*name || *s) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid cookie name",
-                            cmd->cmd->name, name);
-    }
-    return NULL;
-}
-
-static const char *cmd_cookie(cmd_parms *cmd, void *dconf, const char *name)
-{
-    auth_jwt_dir_conf *c = dconf;
-    const char *why = check_cookie_name(cmd, name);
-    if (!why) {
-        c->cookie = name;
-    }
-    return why;
-}
-
-/* AuthJWTRefreshCookie NAME [PATH]: PATH is where jwt-refresh answers. */
-static const char *cmd_refresh_cookie(cmd_parms *cmd, void *dconf,
-                                      const char *name, const char *path)
-{
-    auth_jwt_dir_conf *c = dconf;
-    const char *why = check_cookie_name(cmd, name);
-    if (why) {
-        return why;
-    }
-    if (path && !ajwt_web_return_ok(path)) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a local path "
-                            "(/...)", cmd->cmd->name, path);
-    }
-    c->refresh_cookie = name;
-    c->refresh_path = path;
-    return NULL;
-}
-
-static const char *cmd_login_url(cmd_parms *cmd, void *dconf,
-                                 const char *url)
-{
-    auth_jwt_dir_conf *c = dconf;
-    if (!ajwt_web_return_ok(url)) {
-        return apr_psprintf(cmd->pool, "%s: '%s' must be a local path on "
-                            "this site (/login...)", cmd->cmd->name, url);
-    }
-    c->login_url = url;
-    return NULL;
-}
-
-static const char *cmd_lockout(cmd_parms *cmd, void *dconf,
-                               const char *attempts, const char *secs)
-{
-    auth_jwt_dir_conf *c = dconf;
-    const char *why = parse_int(cmd, attempts, 1, 1000, &c->lockout_attempts);
-    return why ? why : parse_int(cmd, secs, 1, 86400, &c->lockout_window);
-}
-
-/* Where most directives go: sections, .htaccess (AllowOverride AuthConfig)
- * and the server level, whose settings every section inherits. */
-#define AUTHCFG (OR_AUTHCFG | RSRC_CONF)
-
-static const command_rec auth_jwt_cmds[] = {
-    AP_INIT_TAKE12("AuthJWTKey", cmd_key, NULL, AUTHCFG,
-        "a verification key file (PEM public key, X.509 certificate, JWK "
-        "or JWKS) and an optional kid"),
-    AP_INIT_TAKE12("AuthJWTSecret", cmd_secret, NULL, AUTHCFG,
-        "an HMAC secret, file:PATH or env:NAME, and an optional kid"),
-    AP_INIT_TAKE_ARGV("AuthJWTAlgorithms", cmd_algorithms, NULL, AUTHCFG,
-        "the algorithms accepted (default: every one that fits a key)"),
-    AP_INIT_TAKE_ARGV("AuthJWTIssuer", cmd_strings,
-        (void *)APR_OFFSETOF(auth_jwt_dir_conf, issuers), AUTHCFG,
-        "accepted values of the iss claim"),
-    AP_INIT_TAKE_ARGV("AuthJWTAudience", cmd_strings,
-        (void *)APR_OFFSETOF(auth_jwt_dir_conf, audiences), AUTHCFG,
-        "values of which the aud claim must contain one"),
-    AP_INIT_TAKE_ARGV("AuthJWTRequireClaim", cmd_strings,
-        (void *)APR_OFFSETOF(auth_jwt_dir_conf, required), AUTHCFG,
-        "claims that must be present"),
-    AP_INIT_TAKE1("AuthJWTLeeway", cmd_int, (void *)0, AUTHCFG,
-        "seconds of clock skew allowed on exp, nbf and iat (default 30)"),
-    AP_INIT_TAKE1("AuthJWTMaxAge", cmd_int, (void *)1, AUTHCFG,
-        "refuse tokens whose iat is older than this many seconds"),
-    AP_INIT_TAKE1("AuthJWTMaxTokenSize", cmd_int, (void *)2, AUTHCFG,
-        "longer tokens are refused before parsing (default 8192)"),
-    AP_INIT_TAKE_ARGV("AuthJWTTokenFrom", cmd_token_from, NULL, AUTHCFG,
-        "where to look for the token, in order: header, cookie=NAME, "
-        "query=NAME"),
-    AP_INIT_TAKE1("AuthJWTUserClaim", cmd_claim_path,
-        (void *)APR_OFFSETOF(auth_jwt_dir_conf, user_claim), AUTHCFG,
-        "the claim that becomes REMOTE_USER (default sub)"),
-    AP_INIT_TAKE1("AuthJWTRoleClaim", cmd_claim_path,
-        (void *)APR_OFFSETOF(auth_jwt_dir_conf, role_claim), AUTHCFG,
-        "the claim holding roles (default roles)"),
-    AP_INIT_FLAG("AuthJWTClaimsEnv", ap_set_flag_slot,
-        (void *)APR_OFFSETOF(auth_jwt_dir_conf, claims_env), AUTHCFG,
-        "export claims as JWT_CLAIM_* and the token as JWT_TOKEN "
-        "(default On)"),
-    AP_INIT_TAKE2("AuthJWTClaimHeader", cmd_claim_header, NULL, AUTHCFG,
-        "a claim path and the request header that carries it to a "
-        "backend"),
-    AP_INIT_TAKE_ARGV("AuthJWTSignKey", cmd_sign_key, NULL,
-        RSRC_CONF | ACCESS_CONF,
-        "the key that signs issued tokens (PATH to a PEM private key, or "
-        "file:PATH / env:NAME for an HMAC secret), its algorithm, and an "
-        "optional kid"),
-    AP_INIT_TAKE1("AuthJWTAccessTTL", cmd_ttl,
-        (void *)APR_OFFSETOF(auth_jwt_dir_conf, access_ttl), AUTHCFG,
-        "lifetime of issued access tokens in seconds (default 900)"),
-    AP_INIT_TAKE1("AuthJWTRefreshTTL", cmd_ttl,
-        (void *)APR_OFFSETOF(auth_jwt_dir_conf, refresh_ttl), AUTHCFG,
-        "lifetime of refresh tokens in seconds (default 1209600)"),
-    AP_INIT_TAKE_ARGV("AuthJWTLoginProvider", cmd_strings,
-        (void *)APR_OFFSETOF(auth_jwt_dir_conf, login_providers), AUTHCFG,
-        "authn providers that check passwords at jwt-login (default file)"),
-    AP_INIT_TAKE1("AuthJWTRoleFile", cmd_role_file, NULL, AUTHCFG,
-        "roles of issued tokens, in AuthGroupFile format"),
-    AP_INIT_TAKE1("AuthJWTCookie", cmd_cookie, NULL, AUTHCFG,
-        "name of the access token cookie (also a token source)"),
-    AP_INIT_TAKE12("AuthJWTRefreshCookie", cmd_refresh_cookie, NULL,
-        AUTHCFG, "name of the refresh token cookie, and the path of the "
-        "jwt-refresh handler it is scoped to (default /auth/refresh)"),
-    AP_INIT_TAKE1("AuthJWTLoginURL", cmd_login_url, NULL, AUTHCFG,
-        "where browsers without a valid token are sent (a local path)"),
-    AP_INIT_TAKE2("AuthJWTLockout", cmd_lockout, NULL, AUTHCFG,
-        "failed logins per account and per client address, and the "
-        "seconds they are counted over and locked for"),
-    AP_INIT_TAKE1("AuthJWTVerifyCache", cmd_verify_cache, NULL, RSRC_CONF,
-        "entries of the per-process cache of verified tokens (default "
-        "1024; 0 turns it off)"),
-    AP_INIT_TAKE1("AuthJWTRevocationStore", cmd_store, NULL, RSRC_CONF,
-        "shm[:BYTES] (this server), memcached:HOST:PORT[,HOST:PORT...] or "
-        "redis://HOST:PORT[,HOST:PORT...]"),
-    AP_INIT_TAKE2("AuthJWTRevocationStoreAuth", cmd_store_auth, NULL,
-        RSRC_CONF, "a user and its password (file:PATH or env:NAME) for the "
-        "memcached (SASL) or Redis (ACL) revocation store"),
-    AP_INIT_TAKE1("AuthJWTStateDir", cmd_state_dir, NULL, RSRC_CONF,
-        "directory of the revocation journal, the durable copy of the store "
-        "(default: DefaultRuntimeDir), or none"),
-    AP_INIT_TAKE1("AuthJWTMaxTokenLifetime", cmd_max_lifetime, NULL,
-        RSRC_CONF, "longest lifetime (exp - iat) of a token accepted where "
-        "revocation is checked, in seconds (default 2592000, 30 days)"),
-    AP_INIT_FLAG("AuthJWTRevocation", ap_set_flag_slot,
-        (void *)APR_OFFSETOF(auth_jwt_dir_conf, revocation), AUTHCFG,
-        "check the revocation store here (default On with a store)"),
-    AP_INIT_TAKE1("AuthJWTRevocationFailure", cmd_failure, NULL, AUTHCFG,
-        "store unreachable: deny (503, default) or allow"),
-    AP_INIT_TAKE12("AuthJWTJwksURL", cmd_jwks_url, NULL, OR_AUTHCFG,
-        "an https URL of a JWK Set, fetched and refreshed (optional "
-        "refresh period in seconds, default 3600)"),
-    AP_INIT_TAKE12("AuthJWTDiscoveryURL", cmd_jwks_url, (void *)1,
-        OR_AUTHCFG, "an https URL of an OpenID discovery document: its "
-        "jwks_uri and issuer are used (optional refresh period)"),
-    AP_INIT_TAKE1("AuthJWTJwksCA", cmd_jwks_ca, NULL, AUTHCFG,
-        "CA bundle (PEM) for the JWKS and discovery URL of this section, "
-        "or at server level for every URL of the server without one"),
-    AP_INIT_TAKE1("AuthJWTJwksStartup", cmd_jwks_startup, NULL, RSRC_CONF,
-        "no keys at start-up: continue (answer 503 until they arrive, "
-        "default) or fail (refuse to start)"),
-    { NULL }
-};
-
+/* ------------------------------------------------------------------ */
 /* Verification, shared by AuthType jwt and AuthBasicProvider jwt      */
-
-static const char *user_claim(const auth_jwt_dir_conf *c)
-{
-    return c->user_claim ? c->user_claim : "sub";
-}
 
 /* JWT_CLAIM_<name>: every byte outside [A-Za-z0-9_] becomes '_'. */
 static void export_claims(request_rec *r, const ajwt_claims_t *cl,
@@ -1090,14 +155,14 @@ static void make_verifier(ajwt_verifier_t *v, const auth_jwt_dir_conf *c)
     v->algs = c->algs;
     v->max_len = c->max_size == UNSET ? AJWT_DEFAULT_MAX_TOKEN
                                       : (apr_size_t)c->max_size;
-    v->policy.leeway = c->leeway == UNSET ? AJWT_DEFAULT_LEEWAY : c->leeway;
+    v->policy.leeway = auth_jwt_config_leeway(c);
     v->policy.max_age = c->max_age == UNSET ? -1 : c->max_age;
     v->policy.issuers = c->issuers;
     v->policy.audiences = c->audiences;
     v->policy.required = c->required;
     /* where revocation is checked, no token may outlive its revocation */
     v->policy.max_lifetime = (store_wanted && c->revocation != 0)
-                             ? lifetime_max : 0;
+                             ? auth_jwt_config_lifetime_max() : 0;
     v->cache = verify_cache;
 }
 
@@ -1344,14 +409,18 @@ static ajwt_status_t verify_claims(request_rec *r, const auth_jwt_dir_conf *c,
     if (st != AJWT_OK) {
         return st;
     }
-    user = ajwt_json_text(ajwt_json_path(cl->json, user_claim(c)), r->pool);
+    user = ajwt_json_text(ajwt_json_path(cl->json,
+                                         auth_jwt_config_user_claim(c)),
+                          r->pool);
     if (!user || !*user) {
         return ajwt_err_set(err, AJWT_ECLAIM, "no user claim '%s' (jti %s)",
-                            user_claim(c), cl->jti ? cl->jti : "-");
+                            auth_jwt_config_user_claim(c),
+                            cl->jti ? cl->jti : "-");
     }
     if (ajwt_json_has_ctl(user)) {
         return ajwt_err_set(err, AJWT_ECLAIM, "user claim '%s' holds a "
-                            "control character (jti %s)", user_claim(c),
+                            "control character (jti %s)",
+                            auth_jwt_config_user_claim(c),
                             cl->jti ? cl->jti : "-");
     }
     for (i = 0; c->headers && i < c->headers->nelts; i++) {
@@ -1489,8 +558,7 @@ static int wants_html(const request_rec *r)
 static int redirect_to_login(request_rec *r, const auth_jwt_dir_conf *c)
 {
     const char *to = c->refresh_cookie
-        ? (c->refresh_path ? c->refresh_path : DEFAULT_REFRESH_PATH)
-        : c->login_url;
+        ? auth_jwt_config_refresh_path(c) : c->login_url;
     apr_table_setn(r->err_headers_out, "Location",
                    apr_pstrcat(r->pool, to, strchr(to, '?') ? "&" : "?",
                                "return=", ap_escape_urlencoded(r->pool,
@@ -1687,12 +755,7 @@ static int hook_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                            apr_pool_t *ptemp)
 {
     ajwt_err_t err = { 0 };
-    jwks_sources = NULL;        /* this reading of the configuration's */
-    issuing_used = 0;
-    leeway_max = AJWT_DEFAULT_LEEWAY;
-    lifetime_max = DEFAULT_MAX_LIFETIME;
-    ttl_max = 0;
-    ttl_max_where = NULL;
+    auth_jwt_config_pre_config();
     /* curl_global_init is not thread safe: here, the parent is single */
     if (ajwt_fetch_global_init(&err) != AJWT_OK) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, NULL, APLOGNO(70035)
@@ -1957,6 +1020,7 @@ static int jwks_post_config(apr_pool_t *pconf, server_rec *s)
 {
     const auth_jwt_srv_conf *sc = ap_get_module_config(s->module_config,
                                                        &auth_jwt_module);
+    const apr_array_header_t *jwks_sources = auth_jwt_config_jwks_sources();
     apr_pool_t *pp = s->process->pool;
     int i, failed = 0;
 
@@ -2064,6 +1128,7 @@ static int jwks_post_config(apr_pool_t *pconf, server_rec *s)
  * allocator has no lock for the threads of a child). */
 static void jwks_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    const apr_array_header_t *jwks_sources = auth_jwt_config_jwks_sources();
     int i;
     for (i = 0; i < jwks_nlive; i++) {
         jwks_source *js = APR_ARRAY_IDX(jwks_sources, i, jwks_source *);
@@ -2081,22 +1146,10 @@ static void jwks_child_init(apr_pool_t *pchild, server_rec *s)
     }
 }
 
-/*
- * Rules that involve several directives, so that `apachectl configtest`
- * fails on them too (check_config runs before -t exits).
- */
 static int hook_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
-    if (ttl_max > lifetime_max) {
-        /* a token we issue must not outlive a revocation of its subject */
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(70063)
-                     "%s is longer than AuthJWTMaxTokenLifetime (%"
-                     APR_INT64_T_FMT " s): raise the one or lower the other",
-                     ttl_max_where ? ttl_max_where : "a TTL", lifetime_max);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    return OK;
+    return auth_jwt_config_check(s);
 }
 
 static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -2114,8 +1167,8 @@ static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     store_backend = NULL;
     store_backend_kind = STORE_NONE;
     /* issuing keeps refresh families and lockouts: a store it must have */
-    kind = (sc->store_kind == STORE_NONE && issuing_used) ? STORE_SHM
-                                                         : sc->store_kind;
+    kind = (sc->store_kind == STORE_NONE && auth_jwt_config_issuing())
+           ? STORE_SHM : sc->store_kind;
     store_is_shm = kind == STORE_SHM;
     store_wanted = kind != STORE_NONE;
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
@@ -2237,22 +1290,12 @@ static void hook_child_init(apr_pool_t *pchild, server_rec *s)
             store = NULL;
         }
     }
-    if (apr_pool_create(&htkeys_pool, pchild) != APR_SUCCESS) {
-        htkeys_pool = NULL;
+    if (auth_jwt_config_child_init(pchild, s) != APR_SUCCESS) {
         return;
     }
-    apr_pool_tag(htkeys_pool, "auth_jwt_htaccess_keys");
     if (apr_thread_mutex_create(&dummy_lock, APR_THREAD_MUTEX_DEFAULT,
                                 pchild) != APR_SUCCESS) {
         dummy_lock = NULL;      /* then only the measured average serves */
-    }
-    htkeys = apr_hash_make(htkeys_pool);
-    if (apr_thread_mutex_create(&htkeys_lock, APR_THREAD_MUTEX_DEFAULT,
-                                pchild) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, APLOGNO(70020)
-                     "no mutex for the .htaccess key cache: keys named in "
-                     ".htaccess files will be loaded per request");
-        htkeys = NULL;
     }
 }
 
@@ -2349,7 +1392,8 @@ static int handler_revoke(request_rec *r)
     const auth_jwt_dir_conf *c;
     const char *body, *answer;
     ajwt_revoke_req_t req;
-    ajwt_revoke_bounds_t bounds_now = { leeway_max, lifetime_max };
+    ajwt_revoke_bounds_t bounds_now = { auth_jwt_config_leeway_max(),
+                                        auth_jwt_config_lifetime_max() };
     ajwt_err_t err = { 0 };
     ajwt_status_t st;
     apr_size_t len = 0;
@@ -2449,26 +1493,9 @@ static int issuer_of(request_rec *r, const auth_jwt_dir_conf *c,
               ? APR_ARRAY_IDX(c->issuers, 0, const char *) : own_origin(r);
     is->aud = (c->audiences && c->audiences->nelts)
               ? APR_ARRAY_IDX(c->audiences, 0, const char *) : NULL;
-    is->access_ttl = c->access_ttl == UNSET ? DEFAULT_ACCESS_TTL
-                                            : c->access_ttl;
-    is->refresh_ttl = c->refresh_ttl == UNSET ? DEFAULT_REFRESH_TTL
-                                              : c->refresh_ttl;
+    is->access_ttl = auth_jwt_config_access_ttl(c);
+    is->refresh_ttl = auth_jwt_config_refresh_ttl(c);
     return 1;
-}
-
-static const char *access_cookie(const auth_jwt_dir_conf *c)
-{
-    return c->cookie ? c->cookie : DEFAULT_COOKIE;
-}
-
-static const char *refresh_cookie(const auth_jwt_dir_conf *c)
-{
-    return c->refresh_cookie ? c->refresh_cookie : DEFAULT_REFRESH_COOKIE;
-}
-
-static const char *refresh_path(const auth_jwt_dir_conf *c)
-{
-    return c->refresh_path ? c->refresh_path : DEFAULT_REFRESH_PATH;
 }
 
 static void set_cookie(request_rec *r, const char *name, const char *value,
@@ -2483,8 +1510,9 @@ static void set_cookie(request_rec *r, const char *name, const char *value,
 
 static void clear_cookies(request_rec *r, const auth_jwt_dir_conf *c)
 {
-    set_cookie(r, access_cookie(c), "", "/", 0);
-    set_cookie(r, refresh_cookie(c), "", refresh_path(c), 0);
+    set_cookie(r, auth_jwt_config_access_cookie(c), "", "/", 0);
+    set_cookie(r, auth_jwt_config_refresh_cookie(c), "",
+               auth_jwt_config_refresh_path(c), 0);
 }
 
 /*
@@ -2514,8 +1542,9 @@ static ajwt_status_t issue_session(request_rec *r, const auth_jwt_dir_conf *c,
                                     err))) {
         return st;
     }
-    set_cookie(r, access_cookie(c), at, "/", is->access_ttl);
-    set_cookie(r, refresh_cookie(c), rt, refresh_path(c), is->refresh_ttl);
+    set_cookie(r, auth_jwt_config_access_cookie(c), at, "/", is->access_ttl);
+    set_cookie(r, auth_jwt_config_refresh_cookie(c), rt,
+               auth_jwt_config_refresh_path(c), is->refresh_ttl);
     *access = at;
     return AJWT_OK;
 }
@@ -2820,7 +1849,7 @@ static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
 {
     apr_int64_t now = apr_time_sec(r->request_time), next = 0;
     int browser = r->method_number == M_GET, reuse = 0;
-    int leeway = c->leeway == UNSET ? AJWT_DEFAULT_LEEWAY : c->leeway;
+    int leeway = auth_jwt_config_leeway(c);
     const char *ret = ajwt_web_query(r->args, "return", r->pool);
     const char *token, *access;
     ajwt_refresh_t rt;
@@ -2848,7 +1877,7 @@ static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
             "server_error", "refresh is not configured", r->pool));
     }
     token = ajwt_web_cookie(apr_table_get(r->headers_in, "Cookie"),
-                            refresh_cookie(c), r->pool);
+                            auth_jwt_config_refresh_cookie(c), r->pool);
     if (!token) {
         return refresh_failed(r, c, browser, ret);
     }
@@ -2983,7 +2012,9 @@ static ajwt_status_t logout_scope(request_rec *r, int *all, ajwt_err_t *err)
 static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
 {
     apr_int64_t now = apr_time_sec(r->request_time);
-    int leeway = c->leeway == UNSET ? AJWT_DEFAULT_LEEWAY : c->leeway;
+    int leeway = auth_jwt_config_leeway(c);
+    int leeway_max = auth_jwt_config_leeway_max();
+    apr_int64_t lifetime_max = auth_jwt_config_lifetime_max();
     const char *cookies = apr_table_get(r->headers_in, "Cookie");
     const char *token, *who = NULL, *sub = NULL;
     token_from_t from;
@@ -3017,7 +2048,8 @@ static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
         return send_json(r, HTTP_BAD_REQUEST, ajwt_revoke_error(
             "invalid_request", err.text, r->pool));
     }
-    token = ajwt_web_cookie(cookies, refresh_cookie(c), r->pool);
+    token = ajwt_web_cookie(cookies, auth_jwt_config_refresh_cookie(c),
+                            r->pool);
     if (token && !ajwt_issue_check_refresh(&rt, token, &is, leeway, now,
                                            r->pool, NULL)) {
         have_rt = 1;
@@ -3025,7 +2057,8 @@ static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
     }
     token = find_token(r, c, &from);
     if (!token) {
-        token = ajwt_web_cookie(cookies, access_cookie(c), r->pool);
+        token = ajwt_web_cookie(cookies, auth_jwt_config_access_cookie(c),
+                                r->pool);
     }
     if (token) {
         /* the location's one verification path (static and fetched keys);
@@ -3172,10 +2205,10 @@ static void register_hooks(apr_pool_t *p)
 
 module AP_MODULE_DECLARE_DATA auth_jwt_module = {
     STANDARD20_MODULE_STUFF,
-    create_dir_conf,
-    merge_dir_conf,
-    create_srv_conf,
+    auth_jwt_config_create_dir,
+    auth_jwt_config_merge_dir,
+    auth_jwt_config_create_srv,
     NULL,
-    auth_jwt_cmds,
+    auth_jwt_config_cmds,
     register_hooks
 };

@@ -112,6 +112,49 @@ typedef struct {
     const auth_jwt_dir_conf *conf;  /* the configuration that verified */
 } auth_jwt_rec;
 
+/* --------------------------------------------- mod_auth_jwt_config.c */
+
+/* The module record's: dir and server records on p (httpd's config
+ * pools, or r->pool for a merge per request), and the directives. */
+void *auth_jwt_config_create_dir(apr_pool_t *p, char *dir);
+void *auth_jwt_config_merge_dir(apr_pool_t *p, void *basev, void *addv);
+void *auth_jwt_config_create_srv(apr_pool_t *p, server_rec *s);
+extern const command_rec auth_jwt_config_cmds[];
+
+/* A field of c, or its default where it is UNSET (or NULL). Strings are
+ * c's (config pool) or static. */
+const char *auth_jwt_config_user_claim(const auth_jwt_dir_conf *c);
+int auth_jwt_config_leeway(const auth_jwt_dir_conf *c);
+int auth_jwt_config_access_ttl(const auth_jwt_dir_conf *c);
+int auth_jwt_config_refresh_ttl(const auth_jwt_dir_conf *c);
+const char *auth_jwt_config_access_cookie(const auth_jwt_dir_conf *c);
+const char *auth_jwt_config_refresh_cookie(const auth_jwt_dir_conf *c);
+const char *auth_jwt_config_refresh_path(const auth_jwt_dir_conf *c);
+
+/*
+ * What the reading of the whole configuration found, in the parent
+ * before any child exists (read-only afterwards): the largest leeway of
+ * any section and AuthJWTMaxTokenLifetime (how long revocations must
+ * live), whether any AuthJWTSignKey was seen, and every key URL (an
+ * array of jwks_source * in pconf; NULL if none).
+ */
+int auth_jwt_config_leeway_max(void);
+apr_int64_t auth_jwt_config_lifetime_max(void);
+int auth_jwt_config_issuing(void);
+const apr_array_header_t *auth_jwt_config_jwks_sources(void);
+
+/* pre_config: forget what the last reading of the configuration found. */
+void auth_jwt_config_pre_config(void);
+
+/* check_config: the rules that involve several directives. OK, or
+ * HTTP_INTERNAL_SERVER_ERROR after logging why (start-up stops). */
+int auth_jwt_config_check(server_rec *s);
+
+/* child_init: this process's cache of keys named in .htaccess files, in
+ * a subpool of pchild. Not APR_SUCCESS only if that pool could not be
+ * made (keys are then loaded per request). */
+apr_status_t auth_jwt_config_child_init(apr_pool_t *pchild, server_rec *s);
+
 /* ------------------------------------------------ mod_auth_jwt_log.c */
 
 /* r->log_id, generated first if still NULL; "-" when there is none. */

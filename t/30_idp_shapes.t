@@ -345,7 +345,7 @@ sub run_mode {
 
 run_mode('file');
 
-my $mod_c = slurp("$top/mod_auth_jwt.c");
+my $mod_c = join("", map { slurp($_) } glob("$top/mod_auth_jwt*.c"));
 SKIP: {
     skip 'AuthJWTJwksURL / AuthJWTDiscoveryURL not declared yet', 1
         unless $mod_c =~ /"AuthJWTJwksURL"/ && $mod_c =~ /"AuthJWTDiscoveryURL"/;

@@ -26,8 +26,8 @@ use Time::HiRes ();
 use POSIX ();
 
 my $top = "$FindBin::Bin/..";
-plan skip_all => 'AuthJWTJwksURL not declared by mod_auth_jwt.c yet'
-    unless slurp("$top/mod_auth_jwt.c") =~ /"AuthJWTJwksURL"/;
+plan skip_all => 'AuthJWTJwksURL not declared by mod_auth_jwt*.c yet'
+    unless join("", map { slurp($_) } glob("$top/mod_auth_jwt*.c")) =~ /"AuthJWTJwksURL"/;
 
 # Log tags of the JWKS source (mod_auth_jwt.c).
 my %TAG = (nokeys => 'AH70032', failed => 'AH70033', updated => 'AH70034',

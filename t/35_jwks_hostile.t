@@ -11,8 +11,8 @@ use AuthJWT::Test;
 use AuthJWT::Provider qw(tmpdir make_ca make_cert slurp jwk jwks_json);
 
 my $top = "$FindBin::Bin/..";
-plan skip_all => 'AuthJWTJwksURL not declared by mod_auth_jwt.c yet'
-    unless slurp("$top/mod_auth_jwt.c") =~ /"AuthJWTJwksURL"/;
+plan skip_all => 'AuthJWTJwksURL not declared by mod_auth_jwt*.c yet'
+    unless join("", map { slurp($_) } glob("$top/mod_auth_jwt*.c")) =~ /"AuthJWTJwksURL"/;
 
 my $dir = tmpdir();
 my $k = keys_dir();
