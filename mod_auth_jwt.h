@@ -188,4 +188,37 @@ const auth_jwt_rec *auth_jwt_authn_find_rec(const request_rec *r);
 /* Register Require jwt-role, jwt-claim, jwt-scope and valid-jwt. */
 void auth_jwt_authz_register(apr_pool_t *p);
 
+/* --------------------------------------------- mod_auth_jwt_shared.c */
+
+/* The revocation store of this process, NULL when none is configured or
+ * when this child could not attach it (then wanted is 1 and missing says
+ * why, in pchild, or "attach failed"). Shared by all its threads. */
+ajwt_store_t *auth_jwt_shared_store(void);
+int auth_jwt_shared_store_wanted(void);
+const char *auth_jwt_shared_store_missing(void);
+
+/* The keys of c's AuthJWTJwksURL/DiscoveryURL in this process; NULL when
+ * c has none, or its region was not made (the fetch never ran). */
+ajwt_jwks_t *auth_jwt_shared_jwks(const auth_jwt_dir_conf *c);
+
+/* Log, once per new event this process sees, a memcached/Redis server
+ * refilled from the journal or memcached evictions (note_events), or a
+ * full shm table pushing out live revocations (note_full). */
+void auth_jwt_shared_note_events(request_rec *r);
+void auth_jwt_shared_note_full(request_rec *r);
+
+/* pre_config: curl's global init and the global mutexes' registration.
+ * OK, or !OK after logging why. */
+int auth_jwt_shared_pre_config(apr_pool_t *pconf);
+
+/* post_config: the store, its journal and the key URLs' regions, in the
+ * process pool (they outlive a graceful restart) or pconf. OK, or
+ * HTTP_INTERNAL_SERVER_ERROR after logging why (start-up stops). Only
+ * what the configuration says in the dry run (AP_SQ_MS_CREATE_PRE_CONFIG). */
+int auth_jwt_shared_post_config(apr_pool_t *pconf, server_rec *s);
+
+/* child_init: attach all of it in this child (pchild); what fails is
+ * logged, and the store is then missing (see above). */
+void auth_jwt_shared_child_init(apr_pool_t *pchild, server_rec *s);
+
 #endif /* MOD_AUTH_JWT_H */
