@@ -179,14 +179,64 @@ int auth_jwt_log_reject(request_rec *r, ajwt_status_t st,
 
 /* ---------------------------------------------- mod_auth_jwt_authn.c */
 
+/*
+ * The one verification path of every door that accepts a token (AuthType
+ * jwt, the Basic provider, jwt-revoke token=, jwt-logout): the location's
+ * static and fetched keys, its claim rules, the user claim and the claim
+ * headers' values, and, if revocation is set, the revocation check. On
+ * AJWT_OK *out and *user_out are set (r->pool); the request is not
+ * changed. Else the refusal's status, err says why (nothing logged).
+ */
+ajwt_status_t auth_jwt_authn_verify(request_rec *r, const auth_jwt_dir_conf *c,
+                                    const char *token, int revocation,
+                                    ajwt_claims_t **out,
+                                    const char **user_out, ajwt_err_t *err);
+
+/* The revocation check of verified claims where c checks revocation (or
+ * always): AJWT_OK, AJWT_EREVOKED, or AJWT_ESTORE when the store cannot
+ * answer (AJWT_OK instead, with a rate-limited warning, where
+ * AuthJWTRevocationFailure allow). */
+ajwt_status_t auth_jwt_authn_check_revoked(request_rec *r,
+                                           const auth_jwt_dir_conf *c,
+                                           const ajwt_claims_t *cl,
+                                           int always, ajwt_err_t *err);
+
+/* The token from the first of c's sources that has one (r->pool), and
+ * which kind of source that was; NULL if none has one. */
+const char *auth_jwt_authn_find_token(request_rec *r,
+                                      const auth_jwt_dir_conf *c,
+                                      token_from_t *from);
+
 /* The claims verified for this request, a subrequest's parent or an
  * internal redirect's original (in their request pools); NULL if none. */
 const auth_jwt_rec *auth_jwt_authn_find_rec(const request_rec *r);
+
+/* scheme://host[:port] of r as a browser's Origin says it (r->pool). */
+const char *auth_jwt_authn_own_origin(request_rec *r);
+
+/* Does the client accept text/html (a browser rather than an API)? */
+int auth_jwt_authn_wants_html(const request_rec *r);
+
+/* Register the Basic provider and the check_authn, note_auth_failure,
+ * insert_error_filter and fixups hooks. */
+void auth_jwt_authn_register(apr_pool_t *p);
+
+/* child_init: this process's verified-token cache, in pchild. */
+void auth_jwt_authn_child_init(apr_pool_t *pchild, server_rec *s);
 
 /* ---------------------------------------------- mod_auth_jwt_authz.c */
 
 /* Register Require jwt-role, jwt-claim, jwt-scope and valid-jwt. */
 void auth_jwt_authz_register(apr_pool_t *p);
+
+/* ------------------------------------------- mod_auth_jwt_handlers.c */
+
+/* Register the one handler hook (jwt-revoke, login, refresh, logout,
+ * jwks). */
+void auth_jwt_handlers_register(apr_pool_t *p);
+
+/* child_init: the lock of the unknown-user dummy hash, in pchild. */
+void auth_jwt_handlers_child_init(apr_pool_t *pchild, server_rec *s);
 
 /* --------------------------------------------- mod_auth_jwt_shared.c */
 
@@ -198,7 +248,7 @@ int auth_jwt_shared_store_wanted(void);
 const char *auth_jwt_shared_store_missing(void);
 
 /* The keys of c's AuthJWTJwksURL/DiscoveryURL in this process; NULL when
- * c has none, or its region was not made (the fetch never ran). */
+ * c has none, or this process has no region for it. */
 ajwt_jwks_t *auth_jwt_shared_jwks(const auth_jwt_dir_conf *c);
 
 /* Log, once per new event this process sees, a memcached/Redis server
@@ -213,8 +263,8 @@ int auth_jwt_shared_pre_config(apr_pool_t *pconf);
 
 /* post_config: the store, its journal and the key URLs' regions, in the
  * process pool (they outlive a graceful restart) or pconf. OK, or
- * HTTP_INTERNAL_SERVER_ERROR after logging why (start-up stops). Only
- * what the configuration says in the dry run (AP_SQ_MS_CREATE_PRE_CONFIG). */
+ * HTTP_INTERNAL_SERVER_ERROR after logging why (start-up stops). In the
+ * dry run (AP_SQ_MS_CREATE_PRE_CONFIG) it only notes what is wanted. */
 int auth_jwt_shared_post_config(apr_pool_t *pconf, server_rec *s);
 
 /* child_init: attach all of it in this child (pchild); what fails is

@@ -8,7 +8,6 @@
 #include "http_config.h"
 #include "http_log.h"
 #include "http_request.h"
-#include "ap_provider.h"
 #include "mod_auth.h"
 
 #include "apr_strings.h"

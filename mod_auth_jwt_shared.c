@@ -57,7 +57,7 @@ static const char *store_missing_why;
 static ajwt_journal_t *journal;
 static apr_global_mutex_t *journal_lock;
 /* The memcached or Redis store under the journal, for its restore counts
- * (note_store_events); NULL for shm or none. */
+ * (auth_jwt_shared_note_events); NULL for shm or none. */
 static ajwt_store_t *store_backend;
 static int store_backend_kind;
 static apr_uint64_t restores_seen, backend_evictions_seen;

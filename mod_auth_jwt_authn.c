@@ -1,0 +1,660 @@
+/*
+ * mod_auth_jwt_authn.c: authentication. The check_authn hook (AuthType
+ * jwt) and the Basic provider (AuthBasicProvider jwt) take the token from
+ * the request's sources, verify it with one core call (ajwt_verify, with
+ * the location's static and fetched keys) and the revocation check, map a
+ * refusal through mod_auth_jwt_log.c, and on success set r->user, the
+ * claims in r->request_config, the JWT_CLAIM_* environment and (fixups)
+ * the claim headers. The 401/403 challenges are added here too.
+ */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_auth.h"
+
+#include "apr_atomic.h"
+#include "apr_lib.h"
+#include "apr_strings.h"
+
+#include "ajwt.h"
+#include "ajwt_cache.h"
+#include "ajwt_claims.h"
+#include "ajwt_json.h"
+#include "ajwt_jwks.h"
+#include "ajwt_store.h"
+#include "ajwt_verify.h"
+#include "ajwt_web.h"
+
+#include "mod_auth_jwt.h"
+
+#define AUTH_TYPE_JWT "jwt"
+#define STORE_WARN_EVERY 10             /* seconds between "allow" warnings */
+
+/* When auth_jwt_authn_check_revoked last let a token through (allow). */
+static apr_uint32_t store_warned_at;    /* seconds, for rate limiting */
+
+/* This process's verified-token cache (child_init), NULL when off. */
+static ajwt_cache_t *verify_cache;
+
+/* ------------------------------------------------------------------ */
+/* Verification, shared by AuthType jwt and AuthBasicProvider jwt      */
+
+/* JWT_CLAIM_<name>: every byte outside [A-Za-z0-9_] becomes '_'. */
+static void export_claims(request_rec *r, const ajwt_claims_t *cl,
+                          const char *token)
+{
+    const char *name;
+    json_t *v;
+    json_object_foreach(cl->json, name, v) {
+        const char *text = ajwt_json_text(v, r->pool);
+        apr_size_t n;
+        char *env, *s;
+        if (!text || ajwt_json_has_ctl(text)) {
+            continue;   /* no control characters into CGI/PHP */
+        }
+        /* one copy of the name behind the prefix, no varargs concat */
+        n = strlen(name);
+        env = apr_palloc(r->pool, 10 + n + 1);
+        memcpy(env, "JWT_CLAIM_", 10);
+        memcpy(env + 10, name, n + 1);
+        for (s = env + 10; *s; s++) {
+            if (!apr_isalnum(*s) && *s != '_') {
+                *s = '_';
+            }
+        }
+        /* addn: setn would scan the table for each name, per request;
+         * the names come only from here */
+        apr_table_addn(r->subprocess_env, env, text);
+    }
+    apr_table_setn(r->subprocess_env, "JWT_TOKEN", token);
+}
+
+/* The core's verifier for a location's configuration. */
+static void make_verifier(ajwt_verifier_t *v, const auth_jwt_dir_conf *c)
+{
+    v->keys = c->keys;
+    v->algs = c->algs;
+    v->max_len = c->max_size == UNSET ? AJWT_DEFAULT_MAX_TOKEN
+                                      : (apr_size_t)c->max_size;
+    v->policy.leeway = auth_jwt_config_leeway(c);
+    v->policy.max_age = c->max_age == UNSET ? -1 : c->max_age;
+    v->policy.issuers = c->issuers;
+    v->policy.audiences = c->audiences;
+    v->policy.required = c->required;
+    /* where revocation is checked, no token may outlive its revocation */
+    v->policy.max_lifetime = (auth_jwt_shared_store_wanted()
+                              && c->revocation != 0)
+                             ? auth_jwt_config_lifetime_max() : 0;
+    v->cache = verify_cache;
+}
+
+/*
+ * Keys of a location with AuthJWTJwksURL or AuthJWTDiscoveryURL.
+ *
+ * Refreshes run from the request path, in whichever request first finds
+ * one due (ajwt_jwks_due is a few atomic loads) and wins the lease in
+ * shared memory; every other request meanwhile uses the keys it has.
+ * Why not mod_watchdog: an unknown kid must be refreshed from the request
+ * anyway (that request waits for the answer), watchdog threads would add
+ * a second path, a dependency on mod_watchdog being loaded and a thread
+ * in the parent; and a server with no traffic needs no fresh keys. The
+ * cost is that the request that triggers a periodic refresh waits for
+ * the fetch (bounded by the timeouts), once per period per server.
+ */
+static ajwt_jwks_result_t jwks_refresh(request_rec *r, const jwks_source *js,
+                                       ajwt_jwks_t *src, int unknown_kid)
+{
+    ajwt_jwks_result_t what = AJWT_JWKS_IDLE;
+    ajwt_err_t e = { 0 };
+    ajwt_jwks_refresh(src, apr_time_now(), unknown_kid, 0, &what, r->pool,
+                      &e);
+    /* one line per attempt; attempts are rate limited (5 s to 60 s) */
+    if (what == AJWT_JWKS_FAILED) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70033)
+                      "%s %s: refresh failed, %s: %s [id %s]", js->directive,
+                      js->conf.url, ajwt_jwks_generation(src)
+                      ? "keeping the last good keys" : "no keys yet",
+                      e.text, auth_jwt_log_request_id(r));
+    }
+    else if (what == AJWT_JWKS_UPDATED) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70034)
+                      "%s %s: %d keys (generation %" APR_UINT64_T_FMT ")%s "
+                      "[id %s]", js->directive, js->conf.url,
+                      ajwt_jwks_nkeys(src), ajwt_jwks_generation(src),
+                      unknown_kid ? ", fetched for an unknown kid" : "",
+                      auth_jwt_log_request_id(r));
+    }
+    return what;
+}
+
+/* v's keys (static + fetched) and, from discovery, its issuer. */
+static ajwt_status_t jwks_verifier(request_rec *r, const auth_jwt_dir_conf *c,
+                                   ajwt_jwks_t *src, ajwt_verifier_t *v,
+                                   ajwt_err_t *err)
+{
+    const ajwt_keyset_t *ks = NULL;
+    const char *iss = NULL;
+    ajwt_jwks_keys(&ks, &iss, src, c->keys, r->pool, NULL);
+    if (!ks && !c->keys) {
+        return ajwt_err_set(err, AJWT_EFETCH, "no keys fetched yet from %s "
+                            "%s", c->jwks->directive, c->jwks->conf.url);
+    }
+    v->keys = ks ? ks : c->keys;
+    if (iss && !c->issuers) {
+        apr_array_header_t *a = apr_array_make(r->pool, 1,
+                                               sizeof(const char *));
+        APR_ARRAY_PUSH(a, const char *) = iss;
+        v->policy.issuers = a;
+    }
+    return AJWT_OK;
+}
+
+/*
+ * ajwt_verify with the location's keys. With a key URL: a token whose kid
+ * (or alg) fits no key may mean the provider rotated: refresh (rate
+ * limited, shared by the whole server) and, if new keys arrived, verify
+ * once more.
+ */
+static ajwt_status_t verify_keys(request_rec *r, const auth_jwt_dir_conf *c,
+                                 const char *token, ajwt_claims_t **cl,
+                                 ajwt_err_t *err)
+{
+    ajwt_verifier_t v;
+    ajwt_jwks_t *src;
+    ajwt_status_t st;
+
+    make_verifier(&v, c);
+    if (!c->jwks) {
+        return ajwt_verify(cl, token, strlen(token), &v, r->request_time,
+                           r->pool, err);
+    }
+    if (!(src = auth_jwt_shared_jwks(c))) {
+        return ajwt_err_set(err, AJWT_EFETCH, "%s %s: no shared memory in "
+                            "this process", c->jwks->directive,
+                            c->jwks->conf.url);
+    }
+    if (ajwt_jwks_due(src, apr_time_now(), 0)) {
+        jwks_refresh(r, c->jwks, src, 0);
+    }
+    if ((st = jwks_verifier(r, c, src, &v, err)) != AJWT_OK) {
+        return st;
+    }
+    st = ajwt_verify(cl, token, strlen(token), &v, r->request_time, r->pool,
+                     err);
+    if (st == AJWT_EKEY && ajwt_jwks_due(src, apr_time_now(), 1)
+        && jwks_refresh(r, c->jwks, src, 1) == AJWT_JWKS_UPDATED) {
+        memset(err, 0, sizeof(*err));
+        make_verifier(&v, c);
+        if ((st = jwks_verifier(r, c, src, &v, err)) == AJWT_OK) {
+            st = ajwt_verify(cl, token, strlen(token), &v, r->request_time,
+                             r->pool, err);
+        }
+    }
+    if (st == AJWT_EKEY && !ajwt_jwks_generation(src)) {
+        /* only static keys so far: the provider's are still missing */
+        memset(err, 0, sizeof(*err));
+        st = ajwt_err_set(err, AJWT_EFETCH, "no keys fetched yet from %s "
+                          "%s", c->jwks->directive, c->jwks->conf.url);
+    }
+    return st;
+}
+
+/*
+ * Revocation of a verified token. With AuthJWTRevocationFailure allow, an
+ * unreachable store lets it through with a warning at most every
+ * STORE_WARN_EVERY seconds per process (no lock: a lost race only means
+ * one more warning).
+ */
+ajwt_status_t auth_jwt_authn_check_revoked(request_rec *r,
+                                           const auth_jwt_dir_conf *c,
+                                           const ajwt_claims_t *cl,
+                                           int always, ajwt_err_t *err)
+{
+    ajwt_store_t *store = auth_jwt_shared_store();
+    ajwt_err_t e = { 0 };
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(r->request_time);
+    ajwt_status_t st;
+
+    if (!auth_jwt_shared_store_wanted() || (c->revocation == 0 && !always)) {
+        return AJWT_OK;
+    }
+    if (!store) {
+        /* the store is configured but this process could not attach it:
+         * as if it could not be reached, never as "not revoked" */
+        st = ajwt_err_set(&e, AJWT_ESTORE, "revocation store not available "
+                          "in this process (%s)",
+                          auth_jwt_shared_store_missing());
+    }
+    else {
+        st = ajwt_store_check(store, cl, apr_time_sec(r->request_time), &e);
+        auth_jwt_shared_note_events(r);
+    }
+    if (st == AJWT_ESTORE && c->revocation_failure == FAIL_ALLOW) {
+        apr_uint32_t last = apr_atomic_read32(&store_warned_at);
+        if (now - last >= STORE_WARN_EVERY
+            && apr_atomic_cas32(&store_warned_at, now, last) == last) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, e.rv, r, APLOGNO(70022)
+                          "revocation store unreachable, token let through "
+                          "(AuthJWTRevocationFailure allow): %s [id %s]",
+                          e.text, auth_jwt_log_request_id(r));
+        }
+        return AJWT_OK;
+    }
+    if (st != AJWT_OK) {
+        *err = e;
+    }
+    return st;
+}
+
+/*
+ * The one verification path of every door that accepts a token (AuthType
+ * jwt, the Basic provider, jwt-revoke token=, jwt-logout): the
+ * location's static and fetched keys, its claim rules, the user claim and
+ * claim-header rules, and (revocation set) revocation. jwt-revoke alone
+ * leaves revocation out: the token there is what is being revoked, not a
+ * credential, and revoking it again must give the same answer. On AJWT_OK
+ * *out and *user are set; nothing of the request is changed.
+ */
+ajwt_status_t auth_jwt_authn_verify(request_rec *r, const auth_jwt_dir_conf *c,
+                                    const char *token, int revocation,
+                                    ajwt_claims_t **out,
+                                    const char **user_out, ajwt_err_t *err)
+{
+    ajwt_claims_t *cl;
+    const char *user;
+    ajwt_status_t st;
+    int i;
+
+    *out = NULL;
+    *user_out = NULL;
+    if (!c->keys && !c->jwks) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "no AuthJWTKey, "
+                            "AuthJWTSecret or AuthJWTJwksURL applies to %s",
+                            r->uri);
+    }
+    st = verify_keys(r, c, token, &cl, err);
+    if (st != AJWT_OK) {
+        return st;
+    }
+    user = ajwt_json_text(ajwt_json_path(cl->json,
+                                         auth_jwt_config_user_claim(c)),
+                          r->pool);
+    if (!user || !*user) {
+        return ajwt_err_set(err, AJWT_ECLAIM, "no user claim '%s' (jti %s)",
+                            auth_jwt_config_user_claim(c),
+                            cl->jti ? cl->jti : "-");
+    }
+    if (ajwt_json_has_ctl(user)) {
+        return ajwt_err_set(err, AJWT_ECLAIM, "user claim '%s' holds a "
+                            "control character (jti %s)",
+                            auth_jwt_config_user_claim(c),
+                            cl->jti ? cl->jti : "-");
+    }
+    for (i = 0; c->headers && i < c->headers->nelts; i++) {
+        const claim_header *h = &APR_ARRAY_IDX(c->headers, i, claim_header);
+        const char *text = ajwt_json_text(ajwt_json_path(cl->json, h->path),
+                                          r->pool);
+        if (text && ajwt_json_has_ctl(text)) {
+            return ajwt_err_set(err, AJWT_ECLAIM, "claim '%s' for header "
+                                "%s holds a control character (sub %s)",
+                                h->path, h->header, user);
+        }
+    }
+    if (revocation
+        && (st = auth_jwt_authn_check_revoked(r, c, cl, 0, err)) != AJWT_OK) {
+        return st;
+    }
+    *out = cl;
+    *user_out = user;
+    return AJWT_OK;
+}
+
+/*
+ * The whole check of one token for this request: on AJWT_OK r->user is
+ * the user claim, the claims are in r->request_config and, if enabled,
+ * in the environment.
+ */
+static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
+                                  const char *token, ajwt_err_t *err)
+{
+    ajwt_claims_t *cl;
+    auth_jwt_rec *rec;
+    const char *user;
+    ajwt_status_t st;
+
+    if ((st = auth_jwt_authn_verify(r, c, token, 1, &cl, &user, err))
+        != AJWT_OK) {
+        return st;
+    }
+    rec = apr_palloc(r->pool, sizeof(*rec));
+    rec->claims = cl;
+    rec->conf = c;
+    ap_set_module_config(r->request_config, &auth_jwt_module, rec);
+    r->user = (char *)user;
+    if (c->claims_env != 0) {
+        export_claims(r, cl, token);
+    }
+    return AJWT_OK;
+}
+
+/* The claims verified for this request, a subrequest's parent or an
+ * internal redirect's original. */
+const auth_jwt_rec *auth_jwt_authn_find_rec(const request_rec *r)
+{
+    for (; r; r = r->main ? r->main : r->prev) {
+        const auth_jwt_rec *rec = ap_get_module_config(r->request_config,
+                                                       &auth_jwt_module);
+        if (rec) {
+            return rec;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * The token, from the first of the configured sources that has one
+ * (default: the Authorization header, then the AuthJWTCookie if set);
+ * *from says which kind of source it was.
+ */
+const char *auth_jwt_authn_find_token(request_rec *r,
+                                      const auth_jwt_dir_conf *c,
+                                      token_from_t *from)
+{
+    static const token_source header = { FROM_HEADER, NULL };
+    token_source cookie = { FROM_COOKIE, c->cookie };
+    int n = c->sources ? c->sources->nelts : (c->cookie ? 2 : 1);
+    int i;
+    for (i = 0; i < n; i++) {
+        const token_source *s = c->sources
+            ? &APR_ARRAY_IDX(c->sources, i, token_source)
+            : (i == 0 ? &header : &cookie);
+        const char *t = NULL;
+        switch (s->from) {
+        case FROM_HEADER:
+            t = ajwt_web_bearer(apr_table_get(r->headers_in,
+                                              "Authorization"), r->pool);
+            break;
+        case FROM_COOKIE:
+            t = ajwt_web_cookie(apr_table_get(r->headers_in, "Cookie"),
+                                s->name, r->pool);
+            break;
+        case FROM_QUERY:
+            t = ajwt_web_query(r->args, s->name, r->pool);
+            break;
+        }
+        if (t && *t) {
+            *from = s->from;
+            return t;
+        }
+    }
+    return NULL;
+}
+
+/* scheme://host[:port] of this request, as a browser's Origin says it */
+const char *auth_jwt_authn_own_origin(request_rec *r)
+{
+    return ap_construct_url(r->pool, "", r);
+}
+
+static int is_safe_method(const request_rec *r)
+{
+    return r->method_number == M_GET || r->method_number == M_OPTIONS
+           || r->header_only;
+}
+
+/* A cookie rides along on cross-site requests: unsafe methods need proof
+ * that the request comes from our own pages. */
+static int csrf_ok(request_rec *r)
+{
+    return is_safe_method(r)
+           || ajwt_web_same_origin(apr_table_get(r->headers_in, "Origin"),
+                                   apr_table_get(r->headers_in,
+                                                 "Sec-Fetch-Site"),
+                                   auth_jwt_authn_own_origin(r));
+}
+
+int auth_jwt_authn_wants_html(const request_rec *r)
+{
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+    return accept && ap_strcasestr(accept, "text/html") != NULL;
+}
+
+/*
+ * A browser without a valid token: to the refresh handler first when a
+ * refresh cookie is configured (it rotates and comes back, or sends the
+ * browser on to the login page), else to the login page; both with this
+ * address to come back to.
+ */
+static int redirect_to_login(request_rec *r, const auth_jwt_dir_conf *c)
+{
+    const char *to = c->refresh_cookie
+        ? auth_jwt_config_refresh_path(c) : c->login_url;
+    apr_table_setn(r->err_headers_out, "Location",
+                   apr_pstrcat(r->pool, to, strchr(to, '?') ? "&" : "?",
+                               "return=", ap_escape_urlencoded(r->pool,
+                                   r->unparsed_uri), NULL));
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    return HTTP_MOVED_TEMPORARILY;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hooks                                                               */
+
+static int is_jwt_type(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+    return type && !strcasecmp(type, AUTH_TYPE_JWT);
+}
+
+static int hook_check_authn(request_rec *r)
+{
+    const auth_jwt_dir_conf *c;
+    ajwt_err_t err = { 0 };
+    const char *token;
+    token_from_t from = FROM_HEADER;
+    ajwt_status_t st;
+
+    if (!is_jwt_type(r)) {
+        return DECLINED;
+    }
+    c = ap_get_module_config(r->per_dir_config, &auth_jwt_module);
+    token = auth_jwt_authn_find_token(r, c, &from);
+    if (!token) {
+        st = ajwt_err_set(&err, AJWT_ENOTOKEN, "no token in the request for "
+                          "%s", r->uri);
+    }
+    else if (from == FROM_COOKIE && !csrf_ok(r)) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70043)
+                      "token refused (cross-site): a cookie token on %s "
+                      "without a same-origin Origin or Sec-Fetch-Site "
+                      "[id %s]", r->method, auth_jwt_log_request_id(r));
+        return HTTP_FORBIDDEN;
+    }
+    else {
+        st = verify_token(r, c, token, &err);
+    }
+    if (st != AJWT_OK) {
+        if (c->login_url && auth_jwt_authn_wants_html(r) && is_safe_method(r)
+            && !r->main
+            && auth_jwt_log_http_status(st) == HTTP_UNAUTHORIZED) {
+            auth_jwt_log_refusal(r, st, &err);
+            return redirect_to_login(r, c);
+        }
+        return auth_jwt_log_reject(r, st, &err);
+    }
+    /* as mod_auth_basic does: what CGI sees as AUTH_TYPE */
+    r->ap_auth_type = (char *)ap_auth_type(r);
+    return OK;
+}
+
+static authn_status authn_jwt_check_password(request_rec *r,
+                                             const char *user,
+                                             const char *password)
+{
+    const auth_jwt_dir_conf *c = ap_get_module_config(r->per_dir_config,
+                                                      &auth_jwt_module);
+    ajwt_err_t err = { 0 };
+    ajwt_status_t st = verify_token(r, c, password, &err);
+    if (st != AJWT_OK) {
+        auth_jwt_log_refusal(r, st, &err);
+        return auth_jwt_log_http_status(st) >= 500 ? AUTH_GENERAL_ERROR
+                                                   : AUTH_DENIED;
+    }
+    return AUTH_GRANTED;
+}
+
+static int hook_note_auth_failure(request_rec *r, const char *auth_type)
+{
+    if (strcasecmp(auth_type, AUTH_TYPE_JWT)) {
+        return DECLINED;
+    }
+    auth_jwt_log_note_bearer(r, auth_jwt_authn_find_rec(r)
+                                ? "insufficient_scope" : "invalid_token");
+    return OK;
+}
+
+/* A 403 from our Require (AuthzSendForbiddenOnFailure On) still says why,
+ * as RFC 6750 section 3.1 asks. */
+static void hook_insert_error_filter(request_rec *r)
+{
+    if (r->status == HTTP_FORBIDDEN && is_jwt_type(r)
+        && apr_table_get(r->notes, NOTE_DENIED)
+        && auth_jwt_authn_find_rec(r)) {
+        auth_jwt_log_note_bearer(r, "insufficient_scope");
+    }
+}
+
+/* Claim headers: the client's own copies never reach the backend. */
+/*
+ * A client header whose name is a claim header's with '_' for '-'
+ * (X_Jwt_User for X-Jwt-User): httpd keeps it apart from ours, but many
+ * backends fold both into one name (CGI-style HTTP_X_JWT_USER in WSGI,
+ * Rack, PHP behind some proxies), so it could pose as ours there. Such
+ * names are removed too; only names with an '_' are looked at.
+ */
+typedef struct {
+    const char *name;           /* a claim header's name */
+    apr_array_header_t *hits;   /* of const char *: client names to drop */
+} header_variant;
+
+static int same_header_name(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = (*a == '_') ? '-' : apr_tolower(*a);
+        char y = (*b == '_') ? '-' : apr_tolower(*b);
+        if (x != y) {
+            return 0;
+        }
+    }
+    return *a == *b;
+}
+
+static int find_variant(void *data, const char *key, const char *value)
+{
+    header_variant *v = data;
+    (void)value;
+    if (strchr(key, '_') && same_header_name(key, v->name)) {
+        APR_ARRAY_PUSH(v->hits, const char *) = key;
+    }
+    return 1;
+}
+
+/* Does any client header name hold an '_'? Once per request. */
+static int any_underscore_name(const request_rec *r)
+{
+    const apr_array_header_t *all = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)all->elts;
+    int i;
+
+    for (i = 0; i < all->nelts; i++) {
+        if (e[i].key && strchr(e[i].key, '_')) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Remove the client's copies of a claim header: the name itself, and its
+ * '_' spellings when the request has any name with an '_' at all. */
+static void unset_claim_header(request_rec *r, const char *name,
+                               int underscores)
+{
+    header_variant v;
+    int i;
+
+    apr_table_unset(r->headers_in, name);
+    if (!underscores) {
+        return;                 /* the usual case */
+    }
+    v.name = name;
+    v.hits = apr_array_make(r->pool, 2, sizeof(const char *));
+    apr_table_do(find_variant, &v, r->headers_in, NULL);
+    for (i = 0; i < v.hits->nelts; i++) {
+        apr_table_unset(r->headers_in, APR_ARRAY_IDX(v.hits, i,
+                                                     const char *));
+    }
+}
+
+static int hook_fixups(request_rec *r)
+{
+    const auth_jwt_dir_conf *c = ap_get_module_config(r->per_dir_config,
+                                                      &auth_jwt_module);
+    const auth_jwt_rec *rec;
+    int i, underscores;
+    if (!c->headers) {
+        return DECLINED;
+    }
+    rec = auth_jwt_authn_find_rec(r);
+    underscores = any_underscore_name(r);
+    for (i = 0; i < c->headers->nelts; i++) {
+        const claim_header *h = &APR_ARRAY_IDX(c->headers, i, claim_header);
+        const char *text;
+        unset_claim_header(r, h->header, underscores);
+        if (!rec) {
+            continue;
+        }
+        text = ajwt_json_text(ajwt_json_path(rec->claims->json, h->path),
+                              r->pool);
+        if (text && !ajwt_json_has_ctl(text)) {
+            apr_table_setn(r->headers_in, h->header, text);
+        }
+    }
+    return DECLINED;
+}
+
+static const authn_provider authn_jwt_provider = {
+    &authn_jwt_check_password,
+    NULL
+};
+
+void auth_jwt_authn_register(apr_pool_t *p)
+{
+    ap_register_auth_provider(p, AUTHN_PROVIDER_GROUP, "jwt",
+                              AUTHN_PROVIDER_VERSION, &authn_jwt_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_check_authn(hook_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_note_auth_failure(hook_note_auth_failure, NULL, NULL,
+                              APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(hook_insert_error_filter, NULL, NULL,
+                                APR_HOOK_MIDDLE);
+    ap_hook_fixups(hook_fixups, NULL, NULL, APR_HOOK_FIRST);
+}
+
+/* This process's verified-token cache (AuthJWTVerifyCache). */
+void auth_jwt_authn_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    const auth_jwt_srv_conf *sc = ap_get_module_config(s->module_config,
+                                                       &auth_jwt_module);
+    ajwt_err_t cerr = { 0 };
+    if (ajwt_cache_create(&verify_cache, sc->verify_cache == UNSET
+                          ? AJWT_CACHE_DEFAULT : sc->verify_cache,
+                          pchild, &cerr) != AJWT_OK) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, cerr.rv, s, APLOGNO(70031)
+                     "verified-token cache off in this process: %s",
+                     cerr.text);
+    }
+}
