@@ -1277,6 +1277,7 @@ static void make_verifier(ajwt_verifier_t *v, const auth_jwt_dir_conf *c)
     v->policy.max_lifetime = (store_wanted && c->revocation != 0)
                              ? lifetime_max : 0;
     v->cache = verify_cache;
+    v->store_keys = store_wanted;
 }
 
 /*
@@ -1364,7 +1365,7 @@ static ajwt_status_t verify_keys(request_rec *r, const auth_jwt_dir_conf *c,
 
     make_verifier(&v, c);
     if (!c->jwks) {
-        return ajwt_verify(cl, token, strlen(token), &v, r->request_time,
+        return ajwt_verify(cl, NULL, token, strlen(token), &v, r->request_time,
                            r->pool, err);
     }
     if (!(src = live_source(c))) {
@@ -1378,14 +1379,14 @@ static ajwt_status_t verify_keys(request_rec *r, const auth_jwt_dir_conf *c,
     if ((st = jwks_verifier(r, c, src, &v, err)) != AJWT_OK) {
         return st;
     }
-    st = ajwt_verify(cl, token, strlen(token), &v, r->request_time, r->pool,
+    st = ajwt_verify(cl, NULL, token, strlen(token), &v, r->request_time, r->pool,
                      err);
     if (st == AJWT_EKEY && ajwt_jwks_due(src, apr_time_now(), 1)
         && jwks_refresh(r, c->jwks, src, 1) == AJWT_JWKS_UPDATED) {
         memset(err, 0, sizeof(*err));
         make_verifier(&v, c);
         if ((st = jwks_verifier(r, c, src, &v, err)) == AJWT_OK) {
-            st = ajwt_verify(cl, token, strlen(token), &v, r->request_time,
+            st = ajwt_verify(cl, NULL, token, strlen(token), &v, r->request_time,
                              r->pool, err);
         }
     }

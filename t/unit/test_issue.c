@@ -195,7 +195,8 @@ static ajwt_status_t verify(ajwt_claims_t **cl, const char *tok,
     v.policy.leeway = 30;
     v.policy.max_age = -1;
     v.policy.issuers = issuers;
-    return ajwt_verify(cl, tok, strlen(tok), &v, apr_time_from_sec(now), p,
+    return ajwt_verify(cl, NULL, tok, strlen(tok), &v, apr_time_from_sec(now),
+                       p,
                        err);
 }
 

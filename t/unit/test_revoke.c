@@ -132,7 +132,7 @@ static ajwt_status_t run(const char **answer, ajwt_revoke_req_t *r,
     ajwt_revoke_bounds_t b = { v->policy.leeway, lifetime };
     if (r->kind == AJWT_REVOKE_TOKEN) {
         ajwt_claims_t *cl = NULL;
-        r->token_status = ajwt_verify(&cl, r->token, strlen(r->token), v,
+        r->token_status = ajwt_verify(&cl, NULL, r->token, strlen(r->token), v,
                                       apr_time_from_sec(NOW), p, NULL);
         r->claims = cl;
     }
