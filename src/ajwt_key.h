@@ -20,6 +20,10 @@
  *
  * Every OpenSSL object and secret copy is released by a cleanup on the
  * pool the key was loaded into; secrets are OPENSSL_cleanse()d first.
+ *
+ * Implemented by ajwt_key.c (the key object, sets, checks, public
+ * halves), ajwt_jwk.c (JWK and JWK Set in, public JWK Set out) and
+ * ajwt_keyfile.c (PEM, certificates, secrets, key files, signing keys).
  */
 #ifndef AJWT_KEY_H
 #define AJWT_KEY_H
