@@ -533,12 +533,17 @@ static json_t *public_jwk(const ajwt_key_t *k, apr_pool_t *p)
 {
     json_t *o = json_object();
     int ok = 1, i, one = -1, count = 0;
+    unsigned algs = k->algs;
 
     if (!o) {
         return NULL;
     }
+    /* a key of both names is published as it always was: "EdDSA" */
+    if (algs & AJWT_ALG_BIT(AJWT_EDDSA)) {
+        algs &= ~AJWT_ALG_BIT(AJWT_ED25519);
+    }
     for (i = 0; i < AJWT_NALG; i++) {
-        if (k->algs & AJWT_ALG_BIT(i)) {
+        if (algs & AJWT_ALG_BIT(i)) {
             one = i;
             count++;
         }

@@ -98,6 +98,10 @@ int ajwt_key_sig_init(EVP_MD_CTX *ctx, const ajwt_alg_t *alg,
     if (alg->digest && !md) {
         return 0;
     }
+    /* EdDSA may be any curve (RFC 8037); Ed25519 is that curve only */
+    if (alg->id == AJWT_ED25519 && !EVP_PKEY_is_a(pkey, "ED25519")) {
+        return 0;
+    }
     rc = sign ? EVP_DigestSignInit(ctx, &pctx, md, NULL, pkey)
               : EVP_DigestVerifyInit(ctx, &pctx, md, NULL, pkey);
     if (rc != 1) {
@@ -362,7 +366,7 @@ ajwt_status_t ajwt_key_int_finish_pkey(ajwt_key_t *k, EVP_PKEY *pkey,
                                 "key", desc);
         }
         k->kty = AJWT_KTY_OKP;
-        k->algs = AJWT_ALG_BIT(AJWT_EDDSA);
+        k->algs = AJWT_ALG_BIT(AJWT_EDDSA) | AJWT_ALG_BIT(AJWT_ED25519);
     }
     else {
         return ajwt_err_set(err, AJWT_ECONFIG, "%s: key type %s is not "
