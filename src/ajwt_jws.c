@@ -443,8 +443,8 @@ ajwt_status_t ajwt_jws_verify_sig(const ajwt_alg_t *alg,
     }
     case AJWT_KTY_OKP:
         if (sig_len != 64) {
-            return ajwt_err_set(err, AJWT_ESIG, "EdDSA signature is not 64 "
-                                "bytes");
+            return ajwt_err_set(err, AJWT_ESIG, "%s signature is not 64 "
+                                "bytes", alg->name);
         }
         break;
     }

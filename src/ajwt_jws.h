@@ -71,7 +71,7 @@ ajwt_status_t ajwt_jws_verify(const ajwt_key_t **used, const ajwt_jws_t *jws,
 /*
  * The bare signature check of one algorithm with one key, over msg:
  * exact-length signatures only (RSA: modulus size; ECDSA: R||S of twice
- * the curve size, 0 < R,S < n, never DER; EdDSA: 64; HMAC: the full
+ * the curve size, 0 < R,S < n, never DER; EdDSA, Ed25519: 64; HMAC: the full
  * digest, compared in constant time). AJWT_ESIG when it does not verify,
  * AJWT_EKEY when the key may not be used with alg.
  */

@@ -143,7 +143,7 @@ static const struct {
     { "RS256", "RSA" }, { "RS384", "RSA" }, { "RS512", "RSA" },
     { "PS256", "RSA" }, { "PS384", "RSA" }, { "PS512", "RSA" },
     { "ES256", "P-256" }, { "ES384", "P-384" }, { "ES512", "P-521" },
-    { "EdDSA", "Ed25519" },
+    { "EdDSA", "Ed25519" }, { "Ed25519", "Ed25519" },
 };
 
 /* The signing key for alg, loaded as AuthJWTSignKey would load it. */
@@ -564,6 +564,81 @@ static void signing_keys(apr_pool_t *p)
            "48-byte env secret for HS384");
     is_int(LOAD("inline-secret-value-0123456789abcdef", "HS256"),
            AJWT_ECONFIG, "inline secret refused");
+}
+
+/*
+ * AuthJWTSignKey with an Ed25519 key: ALG EdDSA signs and publishes as it
+ * always did; ALG Ed25519 (RFC 9864) signs and publishes that name.
+ */
+static void ed25519_signing(apr_pool_t *p)
+{
+    ajwt_key_t *old = signing("EdDSA", "Ed25519", "old", p);
+    ajwt_key_t *new = signing("Ed25519", "Ed25519", "new", p);
+    ajwt_key_t *po = NULL, *pn = NULL;
+    const ajwt_key_t *keys[2];
+    ajwt_keyset_t *ks = NULL;
+    ajwt_issuer_t is;
+    ajwt_claims_t *cl;
+    ajwt_err_t err = { 0 };
+    const char *text;
+    char *t_old = NULL, *t_new = NULL, *dir = fx_tmpdir(p), *pem;
+    json_t *arr;
+
+    if (!old || !new || ajwt_key_public(&po, old, p, &err)
+        || ajwt_key_public(&pn, new, p, &err)) {
+        fx_die("Ed25519 signing keys");
+    }
+    is_int(old->algs, AJWT_ALG_BIT(AJWT_EDDSA), "ALG EdDSA: signs EdDSA");
+    is_int(new->algs, AJWT_ALG_BIT(AJWT_ED25519), "ALG Ed25519: Ed25519");
+    is_int(po->algs, AJWT_ALG_BIT(AJWT_EDDSA), "its public copy: EdDSA");
+    is_int(pn->algs, AJWT_ALG_BIT(AJWT_ED25519), "its public copy: Ed25519");
+    keys[0] = old;
+    keys[1] = new;
+    text = ajwt_keys_public_jwks(keys, 2, p);
+    arr = json_object_get(ajwt_json_own(json_loads(text, 0, NULL), p),
+                          "keys");
+    ok(json_array_size(arr) == 2
+       && !strcmp(json_string_value(json_object_get(json_array_get(arr, 0),
+                                                    "alg")), "EdDSA")
+       && !strcmp(json_string_value(json_object_get(json_array_get(arr, 1),
+                                                    "alg")), "Ed25519"),
+       "jwt-jwks: alg EdDSA and alg Ed25519 (%s)", text);
+    is_int(ajwt_keyset_add_jwks(&ks, text, strlen(text), "jwks", p, &err),
+           AJWT_OK, "reads back");
+    is = issuer(old, "EdDSA");
+    ajwt_issue_access(&t_old, NULL, &is, "carol", NULL, NULL, NOW, p, &err);
+    is = issuer(new, "Ed25519");
+    ajwt_issue_access(&t_new, NULL, &is, "carol", NULL, NULL, NOW, p, &err);
+    if (!t_old || !t_new) {
+        fx_die("issuing");
+    }
+    ok(!strcmp(json_string_value(json_object_get(part(t_old, 0, p), "alg")),
+               "EdDSA"), "EdDSA key issues alg EdDSA");
+    ok(!strcmp(json_string_value(json_object_get(part(t_new, 0, p), "alg")),
+               "Ed25519"), "Ed25519 key issues alg Ed25519");
+    is_int(verify(&cl, t_old, ks, is.iss, NOW, p, &err), AJWT_OK,
+           "EdDSA token verifies against the published JWKS");
+    is_int(verify(&cl, t_new, ks, is.iss, NOW, p, &err), AJWT_OK,
+           "Ed25519 token verifies against the published JWKS");
+    /* what a section signs, it accepts; not the other name */
+    is_int(verify(&cl, t_new, one_set(po, p), is.iss, NOW, p, &err),
+           AJWT_EKEY, "an EdDSA section refuses its key's Ed25519 token");
+    is_int(verify(&cl, t_new, one_set(pn, p), is.iss, NOW, p, &err),
+           AJWT_OK, "an Ed25519 section accepts it");
+    /* Ed448 is not Ed25519 */
+    pem = fx_pem_priv(fx_pkey("Ed448"), NULL, p);
+    is_int(ajwt_key_load_signing(&new, fx_write(dir, "ed448.pem", pem,
+                                                strlen(pem), p),
+                                 "Ed25519", NULL, p, &err), AJWT_ECONFIG,
+           "an Ed448 key cannot sign Ed25519");
+    pem = fx_pem_priv(fx_pkey("RSA"), NULL, p);
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_key_load_signing(&new, fx_write(dir, "rsa.pem", pem,
+                                                strlen(pem), p),
+                                 "Ed25519", NULL, p, &err), AJWT_ECONFIG,
+           "nor an RSA key");
+    ok(strstr(err.text, "Ed25519") != NULL, "message names Ed25519: %s",
+       err.text);
 }
 
 static void jwks(apr_pool_t *p)
@@ -1016,6 +1091,7 @@ static void lockout(apr_pool_t *p)
            "a store without incr");
 }
 
-UNIT_MAIN(every_alg, refresh_refusals, ids, aud_given, signing_keys, jwks,
+UNIT_MAIN(every_alg, refresh_refusals, ids, aud_given, signing_keys,
+          ed25519_signing, jwks,
           race_threads,
           families, revoke_race, lost_put, lockout)

@@ -442,6 +442,7 @@ static void asymmetric(apr_pool_t *p)
         { "RSA", AJWT_PS256, "rsa" },
         { "P-256", AJWT_ES256, "ec" },
         { "Ed25519", AJWT_EDDSA, "ed" },
+        { "Ed25519", AJWT_ED25519, "ed" },     /* RFC 9864 */
     };
     size_t i;
     ajwt_keyset_t *hs = add_secret(NULL, secret1, "k1", p);
