@@ -466,10 +466,11 @@ SKIP: {
     skip "oidc-provider $ver signs nothing with the fully-specified alg "
        . 'Ed25519 (9.x does, and wants Node 22)', 3
         unless $advertised{Ed25519};
-    local $TODO = 'alg Ed25519 not in this build of mod_auth_jwt yet'
-        unless slurp("$top/src/ajwt_alg.c") =~ /"Ed25519"/;
     my $t = token($P1, 'ed25519', 'read');
     is(jose_header($t)->{alg}, 'Ed25519', 'Ed25519: token header alg Ed25519');
+    # refused (AH70005, algorithm refused) until the module knows the name
+    local $TODO = 'alg Ed25519 not in this build of mod_auth_jwt yet'
+        unless slurp("$top/src/ajwt_alg.c") =~ /"Ed25519"/;
     ok200('/ed25519/ok.txt', $t, 'Ed25519: discovery location: 200');
     ok200('/jwks/ed25519/ok.txt', $t, 'Ed25519: JWKS URL location: 200');
 }
