@@ -53,9 +53,11 @@ typedef struct {
 
 /*
  * Read the registered claims of payload. exp is required; exp, nbf and iat
- * must be JSON integers in [0, AJWT_MAX_NUMERIC_DATE] (strings, reals,
- * booleans and huge values are AJWT_ECLAIM); sub, jti and iss must be
- * strings when present; aud a string or an array of strings. From p.
+ * must be JSON numbers in [0, AJWT_MAX_NUMERIC_DATE] (strings, booleans,
+ * negative and huge values are AJWT_ECLAIM). A non-integer one (RFC 7519
+ * section 2) is rounded toward the stricter answer: exp down, nbf and iat
+ * up. sub, jti and iss must be strings when present; aud a string or an
+ * array of strings. From p.
  */
 ajwt_status_t ajwt_claims_read(ajwt_claims_t **out, json_t *payload,
                                apr_pool_t *p, ajwt_err_t *err);

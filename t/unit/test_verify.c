@@ -281,8 +281,13 @@ static void claim_rules(apr_pool_t *p)
            AJWT_ECLAIM, "exp missing");
     is_int(run(mint(p, AJWT_HS256, k, NULL, PAY("\"exp\":\"1700000600\"")),
                &v, p, NULL), AJWT_ECLAIM, "exp string");
-    is_int(run(mint(p, AJWT_HS256, k, NULL, PAY("\"exp\":1700000600.0")),
-               &v, p, NULL), AJWT_ECLAIM, "exp real");
+    /* a non-integer NumericDate (RFC 7519 section 2): exp rounds down */
+    is_int(run(mint(p, AJWT_HS256, k, NULL, PAY("\"exp\":1699999971.5")),
+               &v, p, NULL), AJWT_OK, "exp real accepted");
+    is_int(run(mint(p, AJWT_HS256, k, NULL, PAY("\"exp\":1699999970.9")),
+               &v, p, NULL), AJWT_EEXPIRED, "exp real rounds down");
+    is_int(run(mint(p, AJWT_HS256, k, NULL, PAY("\"exp\":-1.5")),
+               &v, p, NULL), AJWT_ECLAIM, "exp negative real");
     is_int(run(mint(p, AJWT_HS256, k, NULL,
                     PAY("\"exp\":1700000600,\"nbf\":1700000031")), &v, p,
                NULL), AJWT_ENOTYET, "nbf beyond leeway");
