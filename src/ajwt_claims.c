@@ -468,3 +468,59 @@ int ajwt_claims_equals(const ajwt_claims_t *cl, const char *path,
     }
     return 0;
 }
+
+/* ------------------------------------------------ environment, headers */
+
+#define ENV_PREFIX      "JWT_CLAIM_"
+#define ENV_PREFIX_LEN  (sizeof(ENV_PREFIX) - 1)
+
+/* [A-Za-z0-9_] by value, not isalnum(): a module such as mod_php may set
+ * a locale in which bytes of UTF-8 count as letters */
+static int env_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+           || (c >= '0' && c <= '9') || c == '_';
+}
+
+const char *ajwt_claims_env_name(const char *claim, apr_pool_t *p)
+{
+    apr_size_t n;
+    char *env, *s;
+
+    if (!claim) {
+        return NULL;
+    }
+    /* one copy of the name behind the prefix: this runs for every claim
+     * of every request that exports them */
+    n = strlen(claim);
+    env = apr_palloc(p, ENV_PREFIX_LEN + n + 1);
+    memcpy(env, ENV_PREFIX, ENV_PREFIX_LEN);
+    memcpy(env + ENV_PREFIX_LEN, claim, n + 1);
+    for (s = env + ENV_PREFIX_LEN; *s; s++) {
+        if (!env_char((unsigned char)*s)) {
+            *s = '_';
+        }
+    }
+    return env;
+}
+
+static char header_fold(char c)
+{
+    if (c == '_') {
+        return '-';
+    }
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+int ajwt_claims_header_same(const char *a, const char *b)
+{
+    if (!a || !b) {
+        return 0;
+    }
+    for (; *a && *b; a++, b++) {
+        if (header_fold(*a) != header_fold(*b)) {
+            return 0;
+        }
+    }
+    return *a == *b;
+}

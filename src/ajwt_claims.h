@@ -101,4 +101,21 @@ int ajwt_claims_has_scope(const ajwt_claims_t *cl, const char *scope);
 int ajwt_claims_equals(const ajwt_claims_t *cl, const char *path,
                        const char *value);
 
+/*
+ * The environment name a claim is exported under (AuthJWTClaimsEnv):
+ * "JWT_CLAIM_" + claim with every byte outside [A-Za-z0-9_] made '_'
+ * (dots, dashes, blanks, each byte of a UTF-8 character), so that CGI,
+ * PHP and SSI can read it. ASCII only, whatever the process's locale.
+ * One allocation from p; NULL for a NULL claim.
+ */
+const char *ajwt_claims_env_name(const char *claim, apr_pool_t *p);
+
+/*
+ * True when header names a and b are the same, ASCII letters compared
+ * case-insensitively and '_' equal to '-' (X_Jwt_User is X-Jwt-User to
+ * backends that fold both into HTTP_X_JWT_USER): AuthJWTClaimHeader
+ * removes such client headers too. 0 when either is NULL.
+ */
+int ajwt_claims_header_same(const char *a, const char *b);
+
 #endif

@@ -601,6 +601,79 @@ static void equals(apr_pool_t *p)
     ok(!ajwt_claims_equals(NULL, "s", "Yes"), "no claims");
 }
 
+/* AuthJWTClaimsEnv: JWT_CLAIM_<name>, every byte outside [A-Za-z0-9_]
+ * made '_'. */
+static void env_names(apr_pool_t *p)
+{
+    static const struct { const char *claim, *env; } cases[] = {
+        { "sub", "JWT_CLAIM_sub" },
+        { "Given_Name9", "JWT_CLAIM_Given_Name9" },
+        { "realm_access.roles", "JWT_CLAIM_realm_access_roles" },
+        { "https://example.com/roles", "JWT_CLAIM_https___example_com_roles" },
+        { "x-custom-id", "JWT_CLAIM_x_custom_id" },
+        { "a b\tc=d;e", "JWT_CLAIM_a_b_c_d_e" },
+        { "caf\xc3\xa9", "JWT_CLAIM_caf__" },             /* 2 bytes */
+        { "\xe6\x97\xa5", "JWT_CLAIM____" },              /* 3 bytes */
+        { "\xf0\x9f\x94\x91k", "JWT_CLAIM_____k" },       /* 4 bytes */
+        { "\xff\x80\x7f", "JWT_CLAIM____" },
+        { "", "JWT_CLAIM_" },
+        { "_", "JWT_CLAIM__" },
+        { "JWT_CLAIM_x", "JWT_CLAIM_JWT_CLAIM_x" },
+    };
+    size_t i;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *env = ajwt_claims_env_name(cases[i].claim, p);
+        ok(env && !strcmp(env, cases[i].env), "%s (got %s)", cases[i].env,
+           env ? env : "NULL");
+    }
+    ok(ajwt_claims_env_name(NULL, p) == NULL, "NULL claim: NULL");
+    {
+        char claim[] = "a.b";
+        const char *env = ajwt_claims_env_name(claim, p);
+        ok(env && !strcmp(claim, "a.b"), "the claim name is not touched");
+    }
+    {
+        /* a long name: no fixed buffer anywhere */
+        char *claim = apr_palloc(p, 5001);
+        const char *env;
+        memset(claim, '.', 5000);
+        claim[5000] = '\0';
+        env = ajwt_claims_env_name(claim, p);
+        ok(env && strlen(env) == 5010 && env[5009] == '_' && !env[5010],
+           "5000 dots: 5000 underscores");
+    }
+}
+
+/* AuthJWTClaimHeader: a client header that could pose as ours. */
+static void header_names(apr_pool_t *p)
+{
+    (void)p;
+    ok(ajwt_claims_header_same("X-Jwt-User", "X-Jwt-User"), "same");
+    ok(ajwt_claims_header_same("x-jwt-user", "X-JWT-USER"), "case");
+    ok(ajwt_claims_header_same("X_Jwt_User", "X-Jwt-User"), "'_' is '-'");
+    ok(ajwt_claims_header_same("X-Jwt-User", "x_jwt_user"), "both ways");
+    ok(ajwt_claims_header_same("x_jwt-user", "X-JWT_USER"), "mixed");
+    ok(ajwt_claims_header_same("__", "--"), "only separators");
+    ok(ajwt_claims_header_same("", ""), "both empty");
+    ok(!ajwt_claims_header_same("X-Jwt-User", "X-Jwt-Users"), "longer");
+    ok(!ajwt_claims_header_same("X-Jwt-Users", "X-Jwt-User"), "shorter");
+    ok(!ajwt_claims_header_same("X-Jwt-User", ""), "against empty");
+    ok(!ajwt_claims_header_same("", "X"), "empty against one");
+    ok(!ajwt_claims_header_same("X-Jwt-User", "X.Jwt.User"), "'.' is not '-'");
+    ok(!ajwt_claims_header_same("X-Jwt-User", "X Jwt User"), "nor ' '");
+    ok(!ajwt_claims_header_same("X-Jwt-User", "XJwtUser"), "nor nothing");
+    ok(!ajwt_claims_header_same("X-Jwt-Us\xc3\xa9r", "X-Jwt-Us\xc3\x89r"),
+       "UTF-8 letters are not folded");
+    ok(ajwt_claims_header_same("X-\xc3\xa9", "x_\xc3\xa9"),
+       "the same UTF-8 bytes match");
+    ok(!ajwt_claims_header_same("[", "{"), "'[' is not '{' (ASCII letters "
+       "only)");
+    ok(!ajwt_claims_header_same("@", "`"), "'@' is not '`'");
+    ok(!ajwt_claims_header_same(NULL, "a") && !ajwt_claims_header_same("a",
+       NULL) && !ajwt_claims_header_same(NULL, NULL), "NULL: not the same");
+}
+
 UNIT_MAIN(read_all, read_refused, fractional_dates, exp_edges, nbf_edges,
           iat_future, max_age, issuers, audiences, required, order,
-          message_safety, strings, words, scopes, equals)
+          message_safety, strings, words, scopes, equals, env_names,
+          header_names)
