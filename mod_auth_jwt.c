@@ -50,6 +50,7 @@
 #include "ajwt_json.h"
 #include "ajwt_jwks.h"
 #include "ajwt_key.h"
+#include "ajwt_lockout.h"
 #include "ajwt_revoke.h"
 #include "ajwt_roles.h"
 #include "ajwt_store.h"

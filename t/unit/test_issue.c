@@ -2,8 +2,8 @@
  * test_issue.c: unit tests of src/ajwt_issue.c (with the signing-key
  * loader of ajwt_key.c): issued tokens for every algorithm through
  * ajwt_verify() and ajwt_issue_check_refresh(), each refusing the other's
- * token; refresh families and lockout with a fake store and the real shm
- * store.
+ * token; refresh families with a fake store and the real shm store
+ * (lockout is test_lockout.c).
  */
 #include <unistd.h>
 #include <apr_atomic.h>
@@ -1019,79 +1019,7 @@ static void race_threads(apr_pool_t *p)
     rmdir(dir);
 }
 
-static void lockout_on(ajwt_store_t *st, const char *name)
-{
-    ajwt_err_t err = { 0 };
-    apr_int64_t ra = -1;
-    int i;
-
-    for (i = 0; i < 3; i++) {
-        is_int(ajwt_lockout_check(st, "dave", "192.0.2.1", 3, NOW + i, &ra,
-                                  E), AJWT_OK, "%s: attempt %d allowed",
-               name, i + 1);
-        is_int(ajwt_lockout_fail(st, "dave", "192.0.2.1", 60, NOW + i, E),
-               AJWT_OK, "%s: failure %d counted", name, i + 1);
-    }
-    is_int(ajwt_lockout_check(st, "dave", "192.0.2.9", 3, NOW + 10, &ra, E),
-           AJWT_ELOCKED, "%s: account locked from another address", name);
-    is_int(ra, 50, "%s: retry after the window's rest", name);
-    ok(!strstr(err.text, "dave"), "%s: user not in the text: %s", name,
-       err.text);
-    is_int(ajwt_lockout_check(st, "erin", "192.0.2.1", 3, NOW + 10, &ra, E),
-           AJWT_ELOCKED, "%s: address locked for another account", name);
-    is_int(ajwt_lockout_check(st, "erin", "192.0.2.9", 3, NOW + 10, &ra, E),
-           AJWT_OK, "%s: other account, other address", name);
-    is_int(ajwt_lockout_check(st, "dave", "192.0.2.9", 4, NOW + 10, &ra, E),
-           AJWT_OK, "%s: a higher limit is not reached", name);
-    is_int(ajwt_lockout_check(st, "dave", NULL, 3, NOW + 59, &ra, E),
-           AJWT_ELOCKED, "%s: still locked at the window's last second",
-           name);
-    is_int(ra, 1, "%s: retry after >= 1", name);
-    is_int(ajwt_lockout_check(st, "dave", "192.0.2.1", 3, NOW + 60, &ra, E),
-           AJWT_OK, "%s: window over", name);
-    is_int(ajwt_lockout_check(st, "dave", "192.0.2.1", 0, NOW, &ra, E),
-           AJWT_OK, "%s: attempts 0 never locks", name);
-
-    /* a good login clears the account, not the address */
-    for (i = 0; i < 2; i++) {
-        ajwt_lockout_fail(st, "frank", "198.51.100.7", 60, NOW + 100, E);
-    }
-    is_int(ajwt_lockout_clear(st, "frank", NOW + 101, E), AJWT_OK,
-           "%s: clear", name);
-    ajwt_lockout_fail(st, "frank", "198.51.100.8", 60, NOW + 103, E);
-    is_int(ajwt_lockout_check(st, "frank", NULL, 2, NOW + 103, &ra, E),
-           AJWT_OK, "%s: account count restarted after clear", name);
-    ajwt_lockout_fail(st, "grace", "198.51.100.7", 60, NOW + 103, E);
-    is_int(ajwt_lockout_check(st, "grace", "198.51.100.7", 3, NOW + 103,
-                              &ra, E), AJWT_ELOCKED,
-           "%s: the address kept its count", name);
-}
-
-static void lockout(apr_pool_t *p)
-{
-    fake_t *f;
-    ajwt_store_t *st = fake(p, &f), *none;
-    ajwt_err_t err = { 0 };
-    apr_int64_t ra;
-    static const ajwt_store_ops_t no_incr = { "old", fake_put, fake_get,
-                                              NULL };
-
-    lockout_on(st, "fake");
-    lockout_on(shm(p), "shm");
-    f->fail = 1;
-    is_int(ajwt_lockout_check(st, "x", "y", 3, NOW, &ra, E), AJWT_ESTORE,
-           "store down: check");
-    is_int(ajwt_lockout_fail(st, "x", "y", 60, NOW, E), AJWT_ESTORE,
-           "store down: fail");
-    none = apr_pcalloc(p, sizeof(*none));
-    none->ops = &no_incr;
-    none->impl = f;
-    f->fail = 0;
-    is_int(ajwt_lockout_fail(none, "x", "y", 60, NOW, E), AJWT_ECONFIG,
-           "a store without incr");
-}
-
 UNIT_MAIN(every_alg, refresh_refusals, ids, aud_given, signing_keys,
           ed25519_signing, jwks,
           race_threads,
-          families, revoke_race, lost_put, lockout)
+          families, revoke_race, lost_put)

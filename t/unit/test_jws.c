@@ -252,6 +252,102 @@ static void kid_selection(apr_pool_t *p)
     is_int(check(tok, ks, 0, NULL, p, NULL), AJWT_EKEY, "kid is case-sensitive");
 }
 
+/*
+ * A key configured without a kid verifies tokens whatever their kid
+ * (RFC 7515: kid is a hint), after the keys whose kid is the token's.
+ */
+static void kidless_keys(apr_pool_t *p)
+{
+    ajwt_keyset_t *ks = NULL, *same = NULL, *hs = NULL, *only_kid = NULL;
+    ajwt_keyset_t *mixed = NULL;
+    const ajwt_key_t *a = fx_key(&ks, "RSA", "a", p);
+    const ajwt_key_t *b_ = fx_key(&ks, "RSA-b", NULL, p);
+    const ajwt_key_t *c = fx_key(NULL, "RSA3072", "c", p);
+    const ajwt_key_t *e = fx_key(NULL, "P-256", "e", p);
+    const ajwt_key_t *used = NULL, *hk;
+    ajwt_err_t err = { 0 };
+    char *tok;
+
+    /* an IdP's token names its kid; the key here was given none */
+    tok = fx_craft(p, "RS256", b_, "{\"alg\":\"RS256\",\"kid\":\"zz\"}",
+                   PAYLOAD);
+    is_int(check(tok, ks, 0, &used, p, &err), AJWT_OK,
+           "kid zz verified by the key without kid (%s)", err.text);
+    ok(used && !used->kid, "the kid-less key was used");
+    tok = fx_craft(p, "RS256", b_, "{\"alg\":\"RS256\",\"kid\":\"a\"}",
+                   PAYLOAD);
+    is_int(check(tok, ks, 0, &used, p, NULL), AJWT_OK,
+           "kid a, b's signature: a fails, then the kid-less key");
+    ok(used && !used->kid, "... the kid-less key verified it");
+    tok = fx_token(p, "RS256", a, NULL, PAYLOAD);
+    is_int(check(tok, ks, 0, &used, p, NULL), AJWT_OK, "kid a still a");
+    ok(used && used->kid && !strcmp(used->kid, "a"), "key a used");
+    tok = fx_craft(p, "RS256", b_, "{\"alg\":\"RS256\"}", PAYLOAD);
+    is_int(check(tok, ks, 0, &used, p, NULL), AJWT_OK, "no kid, as before");
+
+    /* signed by a key not configured: the kid is unknown (EKEY, which
+     * sends a JWKS source to fetch) though the kid-less key was tried */
+    memset(&err, 0, sizeof(err));
+    tok = fx_craft(p, "RS256", c, "{\"alg\":\"RS256\",\"kid\":\"zz\"}",
+                   PAYLOAD);
+    is_int(check(tok, ks, 0, NULL, p, &err), AJWT_EKEY,
+           "unknown kid, kid-less key fails: still no key with that kid");
+    ok(strstr(err.text, "with kid \"zz\"")
+       && strstr(err.text, "1 key without kid tried"), "reason: %s",
+       err.text);
+    memset(&err, 0, sizeof(err));
+    tok = fx_craft(p, "RS256", c, "{\"alg\":\"RS256\",\"kid\":\"a\"}",
+                   PAYLOAD);
+    is_int(check(tok, ks, 0, NULL, p, &err), AJWT_ESIG,
+           "kid a, neither a nor the kid-less key verifies");
+    ok(strstr(err.text, "with 2 keys (kid a)") != NULL, "reason: %s",
+       err.text);
+    /* a kid-less key of another type is not counted */
+    memset(&err, 0, sizeof(err));
+    fx_key(&mixed, "RSA-b", NULL, p);
+    fx_key(&mixed, "P-256-b", "e2", p);
+    tok = fx_token(p, "ES256", e, NULL, PAYLOAD);
+    is_int(check(tok, mixed, 0, NULL, p, &err), AJWT_EKEY,
+           "ES256 kid e against ES256 e2 and a kid-less RSA key");
+    ok(strstr(err.text, "no ES256 key with kid \"e\"")
+       && !strstr(err.text, "without kid"), "reason: %s", err.text);
+
+    /* keys with the token's kid come first, wherever they are listed:
+     * the same key material twice, first without kid, then as "a" */
+    fx_key(&same, "RSA", NULL, p);
+    fx_key(&same, "RSA", "a", p);
+    tok = fx_token(p, "RS256", a, NULL, PAYLOAD);
+    is_int(check(tok, same, 0, &used, p, NULL), AJWT_OK, "kid a verifies");
+    ok(used && used->kid && !strcmp(used->kid, "a"),
+       "the key with kid a was tried before the kid-less one");
+    tok = fx_craft(p, "RS256", a, "{\"alg\":\"RS256\",\"kid\":\"q\"}",
+                   PAYLOAD);
+    is_int(check(tok, same, 0, &used, p, NULL), AJWT_OK, "kid q verifies");
+    ok(used && !used->kid, "by the kid-less key only");
+
+    /* a key with a kid is still only for its own kid (or none) */
+    fx_key(&only_kid, "RSA", "a", p);
+    tok = fx_craft(p, "RS256", a, "{\"alg\":\"RS256\",\"kid\":\"q\"}",
+                   PAYLOAD);
+    is_int(check(tok, only_kid, 0, NULL, p, NULL), AJWT_EKEY,
+           "the right key under another kid: refused");
+
+    /* HMAC: a secret without kid, an IdP token with one; and a kid of a
+     * key of another type does not hide the kid-less secret */
+    hk = fx_secret(&hs, 32, 7, NULL, p);
+    fx_key(&hs, "RSA", "r", p);
+    tok = fx_craft(p, "HS256", hk, "{\"alg\":\"HS256\",\"kid\":\"kc-1\"}",
+                   PAYLOAD);
+    is_int(check(tok, hs, 0, &used, p, NULL), AJWT_OK,
+           "HS256 kid kc-1 by a secret without kid");
+    tok = fx_craft(p, "HS256", hk, "{\"alg\":\"HS256\",\"kid\":\"r\"}",
+                   PAYLOAD);
+    is_int(check(tok, hs, 0, &used, p, NULL), AJWT_OK,
+           "HS256 kid r (an RSA key's) by the secret without kid");
+    ok(used && !used->kid && used->kty == AJWT_KTY_OCT,
+       "the secret verified it");
+}
+
 static void header_rules(apr_pool_t *p)
 {
     ajwt_keyset_t *ks = NULL;
@@ -1027,7 +1123,6 @@ static void hmac_pads(apr_pool_t *p)
 
 /* header_cache first: its slots are for the whole process */
 UNIT_MAIN(header_cache, header_cache_threads, round_trips, other_keys,
-          alg_confusion, embedded_keys, kid_selection, header_rules, parsing,
-          ecdsa_encoding, rsa_encoding, hmac_and_eddsa_encoding,
-          ed25519_tokens, signing,
-          hmac_pads)
+          alg_confusion, embedded_keys, kid_selection, kidless_keys,
+          header_rules, parsing, ecdsa_encoding, rsa_encoding,
+          hmac_and_eddsa_encoding, ed25519_tokens, signing, hmac_pads)

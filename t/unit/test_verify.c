@@ -199,6 +199,9 @@ static void hs256_valid(apr_pool_t *p)
         ajwt_verifier_t v2 = verifier(nokid);
         is_int(run(mint(p, AJWT_HS256, first_key(nokid), NULL, payload_ok),
                    &v2, p, NULL), AJWT_OK, "no kid anywhere");
+        is_int(run(mint(p, AJWT_HS256, first_key(nokid),
+                        "{\"kid\":\"kc-hs\"}", payload_ok), &v2, p, NULL),
+               AJWT_OK, "a kid-less key, a token with a kid");
     }
     /* Several keys: the one with the token's kid is used. */
     {
@@ -282,8 +285,13 @@ static void claim_rules(apr_pool_t *p)
            AJWT_ECLAIM, "exp missing");
     is_int(run(mint(p, AJWT_HS256, k, NULL, PAY("\"exp\":\"1700000600\"")),
                &v, p, NULL), AJWT_ECLAIM, "exp string");
-    is_int(run(mint(p, AJWT_HS256, k, NULL, PAY("\"exp\":1700000600.0")),
-               &v, p, NULL), AJWT_ECLAIM, "exp real");
+    /* a non-integer NumericDate (RFC 7519 section 2): exp rounds down */
+    is_int(run(mint(p, AJWT_HS256, k, NULL, PAY("\"exp\":1699999971.5")),
+               &v, p, NULL), AJWT_OK, "exp real accepted");
+    is_int(run(mint(p, AJWT_HS256, k, NULL, PAY("\"exp\":1699999970.9")),
+               &v, p, NULL), AJWT_EEXPIRED, "exp real rounds down");
+    is_int(run(mint(p, AJWT_HS256, k, NULL, PAY("\"exp\":-1.5")),
+               &v, p, NULL), AJWT_ECLAIM, "exp negative real");
     is_int(run(mint(p, AJWT_HS256, k, NULL,
                     PAY("\"exp\":1700000600,\"nbf\":1700000031")), &v, p,
                NULL), AJWT_ENOTYET, "nbf beyond leeway");
@@ -764,6 +772,58 @@ static void header_claims(apr_pool_t *p)
            AJWT_OK, "plain text passes");
 }
 
+/*
+ * AuthJWTKey without a kid and an identity provider's token, which always
+ * names its kid (Keycloak, Auth0, Okta, Entra, Google): RFC 7515 makes the
+ * kid a hint, so the key verifies it. Through the verified-token cache
+ * too, and a key with another kid still refuses it.
+ */
+static void kidless_key(apr_pool_t *p)
+{
+    static const char *kc_hdr = "{\"typ\":\"JWT\","
+                                "\"kid\":\"Zx3lS0kV9qL2bT8uRw5nQy1mH4cJ6pEa\"}";
+    ajwt_keyset_t *sk = add_pem(NULL, priv_pem("RSA", p), NULL, p);
+    ajwt_keyset_t *vk = add_pem(NULL, pub_pem("RSA", p), NULL, p);
+    ajwt_keyset_t *named = add_pem(NULL, pub_pem("RSA", p), "other", p);
+    ajwt_verifier_t v = verifier(vk);
+    ajwt_cache_scope_t sc;
+    ajwt_cache_t *cache = NULL;
+    ajwt_claims_t *cl = NULL;
+    ajwt_err_t err = { 0 };
+    char *tok = mint(p, AJWT_RS256, first_key(sk), kc_hdr, payload_ok);
+    int i;
+
+    is_int(run(tok, &v, p, &err), AJWT_OK, "RS256 token with kid, key "
+           "without: accepted (%s)", err.text);
+    v.keys = named;
+    memset(&err, 0, sizeof(err));
+    is_int(run(tok, &v, p, &err), AJWT_EKEY, "the same key as kid other: "
+           "refused");
+    ok(strstr(err.text, "Zx3lS0kV9qL2bT8uRw5nQy1mH4cJ6pEa") != NULL,
+       "reason names the token's kid: %s", err.text);
+
+    ajwt_cache_create(&cache, 16, p, NULL);
+    v.cache = cache;
+    v.keys = vk;
+    for (i = 0; i < 2; i++) {
+        is_int(ajwt_verify(&cl, NULL, tok, strlen(tok), &v, NOW_T, p,
+                           NULL),
+               AJWT_OK, "with the cache, pass %d", i + 1);
+    }
+    sc.keyset_id = vk->id;
+    sc.algs = AJWT_ALG_ALL;
+    sc.max_len = AJWT_DEFAULT_MAX_TOKEN;
+    ok(ajwt_cache_get(cache, tok, strlen(tok), &sc, NOW, p) != NULL,
+       "cached under the kid-less key's set");
+    v.keys = named;
+    is_int(run(tok, &v, p, NULL), AJWT_EKEY, "the cache does not carry it "
+           "to a set whose key has another kid");
+    v.keys = vk;
+    /* refused as an unknown kid: no key has it, the kid-less one failed */
+    is_int(run(tamper(p, tok, 2), &v, p, NULL), AJWT_EKEY,
+           "tampered: refused");
+}
+
 UNIT_MAIN(hs256_valid, typ_rules, claim_rules, input_rules, oversize,
-          sig_key_alg, asymmetric, source_rotation, source_missing,
-          source_issuer, user_claim, header_claims)
+          sig_key_alg, asymmetric, kidless_key, source_rotation,
+          source_missing, source_issuer, user_claim, header_claims)
