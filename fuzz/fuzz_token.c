@@ -110,7 +110,7 @@ static void verify_once(const char *tok, size_t len,
 {
     ajwt_claims_t *cl = NULL;
     ajwt_err_t err = { 0 };
-    ajwt_status_t st = ajwt_verify(&cl, tok, len, v, FZ_NOW, p, &err);
+    ajwt_status_t st = ajwt_verify(&cl, NULL, tok, len, v, FZ_NOW, p, &err);
 
     if (getenv("AJWT_FUZZ_DEBUG")) {
         fprintf(stderr, "ajwt_verify: %s: %s\n", ajwt_status_name(st),

@@ -1,5 +1,6 @@
 /*
- * ajwt_alg.c: the JWS algorithm table (RFC 7518 section 3, RFC 8037).
+ * ajwt_alg.c: the JWS algorithm table (RFC 7518 section 3, RFC 8037,
+ * RFC 9864 section 2.2).
  *
  * "none" has no row, so no lookup can ever return it: a token saying
  * alg "none" fails the same way as one saying alg "XYZ".
@@ -26,6 +27,7 @@ static const ajwt_alg_t table[AJWT_NALG] = {
     { AJWT_ES384, "ES384", AJWT_KTY_EC, "SHA384", 48, NID_secp384r1, 48 },
     { AJWT_ES512, "ES512", AJWT_KTY_EC, "SHA512", 64, NID_secp521r1, 66 },
     { AJWT_EDDSA, "EdDSA", AJWT_KTY_OKP, NULL, 0, 0, 0 },
+    { AJWT_ED25519, "Ed25519", AJWT_KTY_OKP, NULL, 0, 0, 0 },
 };
 
 const ajwt_alg_t *ajwt_alg_find(const char *name)
@@ -90,7 +92,8 @@ ajwt_status_t ajwt_alg_mask_add(unsigned *mask, const char *name,
     if (!alg) {
         return ajwt_err_set(err, AJWT_ECONFIG, "unknown algorithm \"%.40s\" "
                             "(accepted: HS256 HS384 HS512 RS256 RS384 RS512 "
-                            "PS256 PS384 PS512 ES256 ES384 ES512 EdDSA)",
+                            "PS256 PS384 PS512 ES256 ES384 ES512 EdDSA "
+                            "Ed25519)",
                             name ? name : "");
     }
     *mask |= AJWT_ALG_BIT(alg->id);
@@ -99,7 +102,7 @@ ajwt_status_t ajwt_alg_mask_add(unsigned *mask, const char *name,
 
 const char *ajwt_alg_mask_str(unsigned mask, apr_pool_t *p)
 {
-    char buf[AJWT_NALG * 6 + 1];
+    char buf[AJWT_NALG * 8 + 1];    /* names of up to 7, and spaces */
     apr_size_t n = 0;
     int i;
     buf[0] = '\0';

@@ -7,6 +7,8 @@
  * allocate nothing: they walk the Jansson values in place.
  */
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
@@ -80,33 +82,63 @@ static ajwt_status_t read_string(const char **out, json_t *payload,
 /*
  * (Messages use APR_INT64_T_FMT: apr_vsnprintf does not know "%lld".)
  *
- * A NumericDate: a JSON integer in [0, AJWT_MAX_NUMERIC_DATE]. Reals are
- * refused too: 1e300 or 1.5 invite rounding games between verifiers.
+ * A NumericDate: a JSON number in [0, AJWT_MAX_NUMERIC_DATE]. RFC 7519
+ * section 2 allows a non-integer one (1767225600.5); it is rounded toward
+ * the stricter answer, so a fraction never buys time: an exp rounds down
+ * (the token expires no later), an nbf or iat up (no earlier). The range
+ * is checked on the value itself, before rounding: 1e300, -0.5 or an
+ * infinity are refused, never brought into range.
  */
+enum date_round { ROUND_DOWN, ROUND_UP };
+
 static ajwt_status_t read_date(apr_int64_t *out, int *has, json_t *payload,
-                               const char *name, const ajwt_claims_t *cl,
-                               ajwt_err_t *err)
+                               const char *name, enum date_round round,
+                               const ajwt_claims_t *cl, ajwt_err_t *err)
 {
     json_t *v = json_object_get(payload, name);
-    json_int_t n;
+    apr_int64_t n;
     char id[ID_TEXT];
     *has = 0;
     *out = 0;
     if (!v) {
         return AJWT_OK;
     }
-    if (!json_is_integer(v)) {
-        return ajwt_err_set(err, AJWT_ECLAIM, "claim %s is not an integer "
+    if (json_is_integer(v)) {
+        json_int_t i = json_integer_value(v);
+        if (i < 0 || i > AJWT_MAX_NUMERIC_DATE) {
+            return ajwt_err_set(err, AJWT_ECLAIM, "claim %s is out of "
+                                "range: %" APR_INT64_T_FMT " (%s)", name,
+                                (apr_int64_t)i,
+                                ids(id, cl->jti, cl->sub, NULL));
+        }
+        n = (apr_int64_t)i;
+    }
+    else if (json_is_real(v)) {
+        double d = json_real_value(v);
+        /* Jansson makes no NaN or infinity, but this does not rely on
+         * it (the range test alone refuses a NaN: it compares false) */
+        if (!isfinite(d) || !(d >= 0.0
+                              && d <= (double)AJWT_MAX_NUMERIC_DATE)) {
+            char num[32];
+            /* libc's: apr_snprintf's %g garbles 1e300 and NaN */
+            snprintf(num, sizeof(num), "%.17g", d);
+            return ajwt_err_set(err, AJWT_ECLAIM, "claim %s is out of "
+                                "range: %s (%s)", name, num,
+                                ids(id, cl->jti, cl->sub, NULL));
+        }
+        /* d is in [0, 2^38), so n and (double)n are exact, and the cast
+         * truncates, which for d >= 0 is rounding down */
+        n = (apr_int64_t)d;
+        if (round == ROUND_UP && (double)n < d) {
+            n++;
+        }
+    }
+    else {
+        return ajwt_err_set(err, AJWT_ECLAIM, "claim %s is not a "
                             "NumericDate (%s)", name,
                             ids(id, cl->jti, cl->sub, NULL));
     }
-    n = json_integer_value(v);
-    if (n < 0 || n > AJWT_MAX_NUMERIC_DATE) {
-        return ajwt_err_set(err, AJWT_ECLAIM, "claim %s is out of range: %"
-                            APR_INT64_T_FMT " (%s)", name, (apr_int64_t)n,
-                            ids(id, cl->jti, cl->sub, NULL));
-    }
-    *out = (apr_int64_t)n;
+    *out = n;
     *has = 1;
     return AJWT_OK;
 }
@@ -139,10 +171,12 @@ ajwt_status_t ajwt_claims_read(ajwt_claims_t **out, json_t *payload,
     }
     /* the "jti X, sub Y" text of messages is made only for a refusal:
      * this runs for every token */
-    if ((st = read_date(&cl->exp, &has_exp, payload, "exp", cl, err))
-        || (st = read_date(&cl->nbf, &cl->has_nbf, payload, "nbf", cl, err))
-        || (st = read_date(&cl->iat, &cl->has_iat, payload, "iat", cl,
-                           err))) {
+    if ((st = read_date(&cl->exp, &has_exp, payload, "exp", ROUND_DOWN, cl,
+                        err))
+        || (st = read_date(&cl->nbf, &cl->has_nbf, payload, "nbf",
+                           ROUND_UP, cl, err))
+        || (st = read_date(&cl->iat, &cl->has_iat, payload, "iat",
+                           ROUND_UP, cl, err))) {
         return st;
     }
     if (!has_exp) {
@@ -433,4 +467,60 @@ int ajwt_claims_equals(const ajwt_claims_t *cl, const char *path,
         }
     }
     return 0;
+}
+
+/* ------------------------------------------------ environment, headers */
+
+#define ENV_PREFIX      "JWT_CLAIM_"
+#define ENV_PREFIX_LEN  (sizeof(ENV_PREFIX) - 1)
+
+/* [A-Za-z0-9_] by value, not isalnum(): a module such as mod_php may set
+ * a locale in which bytes of UTF-8 count as letters */
+static int env_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+           || (c >= '0' && c <= '9') || c == '_';
+}
+
+const char *ajwt_claims_env_name(const char *claim, apr_pool_t *p)
+{
+    apr_size_t n;
+    char *env, *s;
+
+    if (!claim) {
+        return NULL;
+    }
+    /* one copy of the name behind the prefix: this runs for every claim
+     * of every request that exports them */
+    n = strlen(claim);
+    env = apr_palloc(p, ENV_PREFIX_LEN + n + 1);
+    memcpy(env, ENV_PREFIX, ENV_PREFIX_LEN);
+    memcpy(env + ENV_PREFIX_LEN, claim, n + 1);
+    for (s = env + ENV_PREFIX_LEN; *s; s++) {
+        if (!env_char((unsigned char)*s)) {
+            *s = '_';
+        }
+    }
+    return env;
+}
+
+static char header_fold(char c)
+{
+    if (c == '_') {
+        return '-';
+    }
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+int ajwt_claims_header_same(const char *a, const char *b)
+{
+    if (!a || !b) {
+        return 0;
+    }
+    for (; *a && *b; a++, b++) {
+        if (header_fold(*a) != header_fold(*b)) {
+            return 0;
+        }
+    }
+    return *a == *b;
 }

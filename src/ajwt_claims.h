@@ -53,9 +53,11 @@ typedef struct {
 
 /*
  * Read the registered claims of payload. exp is required; exp, nbf and iat
- * must be JSON integers in [0, AJWT_MAX_NUMERIC_DATE] (strings, reals,
- * booleans and huge values are AJWT_ECLAIM); sub, jti and iss must be
- * strings when present; aud a string or an array of strings. From p.
+ * must be JSON numbers in [0, AJWT_MAX_NUMERIC_DATE] (strings, booleans,
+ * negative and huge values are AJWT_ECLAIM). A non-integer one (RFC 7519
+ * section 2) is rounded toward the stricter answer: exp down, nbf and iat
+ * up. sub, jti and iss must be strings when present; aud a string or an
+ * array of strings. From p.
  */
 ajwt_status_t ajwt_claims_read(ajwt_claims_t **out, json_t *payload,
                                apr_pool_t *p, ajwt_err_t *err);
@@ -98,5 +100,22 @@ int ajwt_claims_has_scope(const ajwt_claims_t *cl, const char *scope);
  */
 int ajwt_claims_equals(const ajwt_claims_t *cl, const char *path,
                        const char *value);
+
+/*
+ * The environment name a claim is exported under (AuthJWTClaimsEnv):
+ * "JWT_CLAIM_" + claim with every byte outside [A-Za-z0-9_] made '_'
+ * (dots, dashes, blanks, each byte of a UTF-8 character), so that CGI,
+ * PHP and SSI can read it. ASCII only, whatever the process's locale.
+ * One allocation from p; NULL for a NULL claim.
+ */
+const char *ajwt_claims_env_name(const char *claim, apr_pool_t *p);
+
+/*
+ * True when header names a and b are the same, ASCII letters compared
+ * case-insensitively and '_' equal to '-' (X_Jwt_User is X-Jwt-User to
+ * backends that fold both into HTTP_X_JWT_USER): AuthJWTClaimHeader
+ * removes such client headers too. 0 when either is NULL.
+ */
+int ajwt_claims_header_same(const char *a, const char *b);
 
 #endif

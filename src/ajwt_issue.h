@@ -1,8 +1,8 @@
 /*
  * ajwt_issue.h: the module as a login service: access and refresh tokens
- * signed with AuthJWTSignKey, refresh families with rotation and reuse
- * detection, and failed-login lockout counters, both in the revocation
- * store (ajwt_store.h).
+ * signed with AuthJWTSignKey, and refresh families with rotation and reuse
+ * detection in the revocation store (ajwt_store.h). Failed-login lockout
+ * is ajwt_lockout.h.
  *
  * Access tokens carry typ "at+jwt" (RFC 9068) and pass ajwt_verify();
  * refresh tokens carry typ "refresh+jwt", which ajwt_verify() refuses
@@ -151,30 +151,5 @@ ajwt_status_t ajwt_family_rotate(ajwt_store_t *st, const char *fam,
 ajwt_status_t ajwt_family_revoke(ajwt_store_t *st, const char *fam,
                                  apr_int64_t expires, apr_int64_t now,
                                  ajwt_err_t *err);
-
-/*
- * Failed-login lockout (AuthJWTLockout ATTEMPTS SECONDS). Counters under
- * "ajwt:l:u:" + hash(user) and "ajwt:l:a:" + hash(addr), each counting
- * over a window that starts at its first failure; the end of each window
- * is also kept under "ajwt:l:U:" / "ajwt:l:A:" (so that check can say how
- * long is left: memcached cannot tell an entry's expiry).
- *
- * check: either counter >= attempts: AJWT_ELOCKED with *retry_after the
- *   seconds left (>= 1; the window length unknown: 60). user or addr may
- *   be NULL (not counted). attempts <= 0: never locked.
- * fail: increment both (a new counter lives until now + window).
- * clear: forget the user's counter (after a good login); the address's
- *   stays, so one client cannot reset its own count with its own account.
- * Store failures are AJWT_ESTORE; ops without incr AJWT_ECONFIG.
- */
-ajwt_status_t ajwt_lockout_check(ajwt_store_t *st, const char *user,
-                                 const char *addr, int attempts,
-                                 apr_int64_t now, apr_int64_t *retry_after,
-                                 ajwt_err_t *err);
-ajwt_status_t ajwt_lockout_fail(ajwt_store_t *st, const char *user,
-                                const char *addr, int window,
-                                apr_int64_t now, ajwt_err_t *err);
-ajwt_status_t ajwt_lockout_clear(ajwt_store_t *st, const char *user,
-                                 apr_int64_t now, ajwt_err_t *err);
 
 #endif

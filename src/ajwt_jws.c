@@ -443,8 +443,8 @@ ajwt_status_t ajwt_jws_verify_sig(const ajwt_alg_t *alg,
     }
     case AJWT_KTY_OKP:
         if (sig_len != 64) {
-            return ajwt_err_set(err, AJWT_ESIG, "EdDSA signature is not 64 "
-                                "bytes");
+            return ajwt_err_set(err, AJWT_ESIG, "%s signature is not 64 "
+                                "bytes", alg->name);
         }
         break;
     }
@@ -476,7 +476,7 @@ ajwt_status_t ajwt_jws_verify(const ajwt_key_t **used, const ajwt_jws_t *jws,
     const char *kid = NULL;
     char b1[48], b2[80];
     ajwt_err_t first = { 0 };
-    int i, tried = 0;
+    int i, pass, tried = 0, tried_kidless = 0;
 
     if (used) {
         *used = NULL;
@@ -506,35 +506,64 @@ ajwt_status_t ajwt_jws_verify(const ajwt_key_t **used, const ajwt_jws_t *jws,
         return ajwt_err_set(err, AJWT_EKEY, "no configured key is for %s",
                             alg->name);
     }
-    for (i = 0; i < ks->keys->nelts; i++) {
-        const ajwt_key_t *k = APR_ARRAY_IDX(ks->keys, i, const ajwt_key_t *);
-        ajwt_status_t st;
-        if (kid && (!k->kid || strcmp(k->kid, kid))) {
-            continue;
-        }
-        if (!(k->algs & AJWT_ALG_BIT(alg->id))) {
-            continue;
-        }
-        tried++;
-        st = ajwt_jws_verify_sig(alg, k, (const unsigned char *)
-                                 jws->signing_input, jws->signing_input_len,
-                                 jws->sig, jws->sig_len, &first);
-        if (st == AJWT_OK) {
-            if (used) {
-                *used = k;
+    /*
+     * A kid is a hint (RFC 7515 section 4.1.4): a key configured without
+     * one may have signed any token, kid or not, so it is tried too. A
+     * key with a kid is tried only for a token with that kid or none.
+     * Keys with the token's kid come first (pass 0), then keys without a
+     * kid (pass 1); a token without kid tries every key in order (pass 0).
+     */
+    for (pass = 0; pass < (kid ? 2 : 1); pass++) {
+        for (i = 0; i < ks->keys->nelts; i++) {
+            const ajwt_key_t *k = APR_ARRAY_IDX(ks->keys, i,
+                                                const ajwt_key_t *);
+            ajwt_status_t st;
+            if (kid && (pass == 0 ? !k->kid || strcmp(k->kid, kid)
+                                  : k->kid != NULL)) {
+                continue;
             }
-            hdr_keep(jws);
-            return AJWT_OK;
-        }
-        if (st == AJWT_EINTERNAL) {
-            return ajwt_err_set(err, st, "%s", first.text);
+            if (!(k->algs & AJWT_ALG_BIT(alg->id))) {
+                continue;
+            }
+            if (pass == 0) {
+                tried++;
+            }
+            else {
+                tried_kidless++;
+            }
+            st = ajwt_jws_verify_sig(alg, k, (const unsigned char *)
+                                     jws->signing_input,
+                                     jws->signing_input_len, jws->sig,
+                                     jws->sig_len, &first);
+            if (st == AJWT_OK) {
+                if (used) {
+                    *used = k;
+                }
+                hdr_keep(jws);
+                return AJWT_OK;
+            }
+            if (st == AJWT_EINTERNAL) {
+                return ajwt_err_set(err, st, "%s", first.text);
+            }
         }
     }
+    /*
+     * No key has the token's kid: that stays AJWT_EKEY even when keys
+     * without a kid were tried and failed, since an unknown kid is what
+     * makes a JWKS source fetch again (the provider may have rotated).
+     */
     if (!tried) {
+        if (tried_kidless) {
+            return ajwt_err_set(err, AJWT_EKEY, "no %s key with kid \"%s\" "
+                                "(%d key%s without kid tried)", alg->name,
+                                clean(b2, sizeof(b2), kid), tried_kidless,
+                                tried_kidless > 1 ? "s" : "");
+        }
         return ajwt_err_set(err, AJWT_EKEY, "no %s key with kid \"%s\"",
                             alg->name, kid ? clean(b2, sizeof(b2), kid)
                                            : "(none)");
     }
+    tried += tried_kidless;
     return ajwt_err_set(err, AJWT_ESIG, "%s signature does not verify with "
                         "%d key%s (kid %s)", alg->name, tried,
                         tried > 1 ? "s" : "",

@@ -9,9 +9,11 @@
  *
  * Header rules (ajwt_jws_verify): alg must be in the table and allowed;
  * "crit" naming anything at all is refused (no extension is understood);
- * a present "kid" must be a string and then only keys with that kid are
- * tried; "jwk", "jku", "x5u", "x5c", "x5t" are never used nor fetched:
- * keys come from configuration only.
+ * a present "kid" must be a string; it is a hint (RFC 7515 section
+ * 4.1.4): keys with that kid are tried first, then keys configured
+ * without a kid, never a key with another kid (a token without kid tries
+ * every key); "jwk", "jku", "x5u", "x5c", "x5t" are never used nor
+ * fetched: keys come from configuration only.
  */
 #ifndef AJWT_JWS_H
 #define AJWT_JWS_H
@@ -61,8 +63,11 @@ ajwt_status_t ajwt_jws_parse(ajwt_jws_t **out, const char *token,
  * algs contain the token's alg, limited to the allowed mask. On success
  * *used (may be NULL) is the key that verified. AJWT_EALG (not in the
  * table, "none", not allowed), AJWT_EHEADER (crit, non-string kid),
- * AJWT_EKEY (no key has this kid and alg: also an RS256 token against
- * HMAC secrets) or AJWT_ESIG (every fitting key tried, none verified).
+ * AJWT_EKEY (no key has this kid and alg, even if keys without a kid were
+ * tried and failed: an unknown kid, which sends a JWKS source to fetch
+ * again; also an RS256 token against HMAC secrets) or AJWT_ESIG (a key
+ * with the token's kid, or any key for a token without kid, was tried
+ * and none verified).
  */
 ajwt_status_t ajwt_jws_verify(const ajwt_key_t **used, const ajwt_jws_t *jws,
                               const ajwt_keyset_t *ks, unsigned allowed,
@@ -71,7 +76,7 @@ ajwt_status_t ajwt_jws_verify(const ajwt_key_t **used, const ajwt_jws_t *jws,
 /*
  * The bare signature check of one algorithm with one key, over msg:
  * exact-length signatures only (RSA: modulus size; ECDSA: R||S of twice
- * the curve size, 0 < R,S < n, never DER; EdDSA: 64; HMAC: the full
+ * the curve size, 0 < R,S < n, never DER; EdDSA, Ed25519: 64; HMAC: the full
  * digest, compared in constant time). AJWT_ESIG when it does not verify,
  * AJWT_EKEY when the key may not be used with alg.
  */

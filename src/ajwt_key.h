@@ -20,6 +20,10 @@
  *
  * Every OpenSSL object and secret copy is released by a cleanup on the
  * pool the key was loaded into; secrets are OPENSSL_cleanse()d first.
+ *
+ * Implemented by ajwt_key.c (the key object, sets, checks, public
+ * halves), ajwt_jwk.c (JWK and JWK Set in, public JWK Set out) and
+ * ajwt_keyfile.c (PEM, certificates, secrets, key files, signing keys).
  */
 #ifndef AJWT_KEY_H
 #define AJWT_KEY_H
@@ -128,7 +132,8 @@ int ajwt_keyset_count(const ajwt_keyset_t *ks);
 /*
  * Set up ctx for alg with pkey, to verify (sign 0) or sign (sign 1):
  * digest, RSA padding (PKCS#1 v1.5, or PSS with MGF1 of the same hash
- * and a salt of exactly the hash length). For ajwt_jws.c. 1 on success.
+ * and a salt of exactly the hash length); Ed25519 (RFC 9864) takes only
+ * an Ed25519 key, where EdDSA takes any. For ajwt_jws.c. 1 on success.
  */
 int ajwt_key_sig_init(EVP_MD_CTX *ctx, const ajwt_alg_t *alg,
                       EVP_PKEY *pkey, int sign);

@@ -9,19 +9,14 @@
 #include "ajwt_revoke.h"
 #include "ajwt_web.h"
 
-static const char *const fields[] = { "token", "jti", "exp", "sub" };
-#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
-
-static int field_index(const char *name, apr_size_t n)
-{
-    apr_size_t i;
-    for (i = 0; i < NFIELDS; i++) {
-        if (strlen(fields[i]) == n && !memcmp(fields[i], name, n)) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
+/* token is bounded by the body; exp may be a JSON integer */
+static const ajwt_web_field_t fields[] = {
+    { "token", AJWT_REVOKE_MAX_BODY, 0 },
+    { "jti", AJWT_REVOKE_MAX_FIELD, 0 },
+    { "exp", AJWT_REVOKE_MAX_FIELD, 1 },
+    { "sub", AJWT_REVOKE_MAX_FIELD, 0 },
+};
+#define NFIELDS ((int)(sizeof(fields) / sizeof(fields[0])))
 
 static ajwt_status_t parse_exp(apr_int64_t *exp, const char *s,
                                ajwt_err_t *err)
@@ -36,110 +31,28 @@ static ajwt_status_t parse_exp(apr_int64_t *exp, const char *s,
     return AJWT_OK;
 }
 
-/* Form fields into vals[] (by field_index); strict about names. */
-static ajwt_status_t parse_form(const char **vals, const char *body,
-                                apr_pool_t *p, ajwt_err_t *err)
-{
-    const char *s = body;
-    while (*s) {
-        const char *amp = strchr(s, '&'), *eq;
-        apr_size_t n = amp ? (apr_size_t)(amp - s) : strlen(s);
-        int i;
-        eq = memchr(s, '=', n);
-        if (n == 0) {
-            s += amp ? 1 : 0;
-            if (!amp) {
-                break;
-            }
-            continue;
-        }
-        i = field_index(s, eq ? (apr_size_t)(eq - s) : n);
-        if (i < 0) {
-            return ajwt_err_set(err, AJWT_EMALFORMED, "unknown field (use "
-                                "token, jti with exp, or sub)");
-        }
-        if (vals[i]) {
-            return ajwt_err_set(err, AJWT_EMALFORMED, "field %s given twice",
-                                fields[i]);
-        }
-        vals[i] = ajwt_web_query(body, fields[i], p);
-        if (!vals[i] && eq && eq + 1 < s + n) {
-            return ajwt_err_set(err, AJWT_EMALFORMED, "field %s is not "
-                                "URL-encoded text", fields[i]);
-        }
-        if (!vals[i]) {
-            vals[i] = "";
-        }
-        if (!amp) {
-            break;
-        }
-        s = amp + 1;
-    }
-    return AJWT_OK;
-}
-
-static ajwt_status_t parse_json(const char **vals, const char *body,
-                                apr_size_t len, apr_pool_t *p,
-                                ajwt_err_t *err)
-{
-    json_t *obj, *v;
-    const char *name;
-    ajwt_status_t st = ajwt_json_parse_object(&obj, body, len, "body", p,
-                                              err);
-    if (st) {
-        return st;
-    }
-    json_object_foreach(obj, name, v) {
-        int i = field_index(name, strlen(name));
-        if (i < 0) {
-            return ajwt_err_set(err, AJWT_EMALFORMED, "unknown field (use "
-                                "token, jti with exp, or sub)");
-        }
-        if (json_is_string(v)) {
-            vals[i] = json_string_value(v);
-        }
-        else if (json_is_integer(v) && !strcmp(name, "exp")) {
-            vals[i] = apr_psprintf(p, "%" APR_INT64_T_FMT,
-                                   (apr_int64_t)json_integer_value(v));
-        }
-        else {
-            return ajwt_err_set(err, AJWT_EMALFORMED, "field %s has the "
-                                "wrong type", fields[i]);
-        }
-    }
-    return AJWT_OK;
-}
-
 ajwt_status_t ajwt_revoke_parse(ajwt_revoke_req_t *req, const char *body,
                                 apr_size_t len, int json, apr_pool_t *p,
                                 ajwt_err_t *err)
 {
-    const char *vals[NFIELDS] = { NULL };
+    const char *vals[NFIELDS];
     ajwt_status_t st;
-    apr_size_t i;
-    int modes;
+    int i, modes;
 
     memset(req, 0, sizeof(*req));
     if (len > AJWT_REVOKE_MAX_BODY) {
         return ajwt_err_set(err, AJWT_EOVERSIZE, "body over %d bytes",
                             AJWT_REVOKE_MAX_BODY);
     }
-    if (!body || memchr(body, '\0', len)) {
-        return ajwt_err_set(err, AJWT_EMALFORMED, "empty or binary body");
-    }
-    body = apr_pstrmemdup(p, body, len);
-    st = json ? parse_json(vals, body, len, p, err)
-              : parse_form(vals, body, p, err);
-    if (st) {
+    if ((st = ajwt_web_fields_parse(vals, fields, NFIELDS, "unknown field "
+                                    "(use token, jti with exp, or sub)",
+                                    body, len, json, p, err))) {
         return st;
     }
     for (i = 0; i < NFIELDS; i++) {
-        if (vals[i] && (!*vals[i] || ajwt_json_has_ctl(vals[i])
-                        || strlen(vals[i]) > (i == 0 ? AJWT_REVOKE_MAX_BODY
-                                              : AJWT_REVOKE_MAX_FIELD))) {
-            return ajwt_err_set(err, AJWT_EMALFORMED, "field %s is empty, "
-                                "too long or holds control characters",
-                                fields[i]);
+        if (vals[i] && !*vals[i]) {
+            return ajwt_err_set(err, AJWT_EMALFORMED, "field %s is empty",
+                                fields[i].name);
         }
     }
     modes = !!vals[0] + !!vals[1] + !!vals[3];

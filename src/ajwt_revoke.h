@@ -41,10 +41,12 @@ typedef struct {
 
 /*
  * Parse len bytes of body: JSON when json is true, else a form
- * (application/x-www-form-urlencoded). Exactly one of token, jti (with
- * exp) or sub; no other field, no field twice, no control characters.
- * AJWT_EMALFORMED with err->text fit for the client (it never repeats the
- * input). Strings from p.
+ * (application/x-www-form-urlencoded), by ajwt_web_fields_parse() and its
+ * rules. Exactly one of token, jti (with exp: digits, or a JSON integer)
+ * or sub; no other field, no field twice or empty, no control characters.
+ * AJWT_EOVERSIZE over AJWT_REVOKE_MAX_BODY, else AJWT_EMALFORMED with
+ * err->text fit for the client (it never repeats the input). Strings
+ * from p.
  */
 ajwt_status_t ajwt_revoke_parse(ajwt_revoke_req_t *req, const char *body,
                                 apr_size_t len, int json, apr_pool_t *p,

@@ -25,9 +25,6 @@
 /* Bytes of a jti or sub quoted in an error text. */
 #define ID_PART 64
 
-/* Set once a store exists in this process: see ajwt_store_keys_wanted(). */
-static int keys_wanted;
-
 static const char enc[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -171,18 +168,6 @@ void ajwt_store_claims_keys(ajwt_claims_t *cl)
     cl->store_keys = 1;
 }
 
-/* Called by the backends' constructors. A plain flag: set in the parent
- * before any child or thread exists, and a racing reader that misses it
- * only makes one token's keys per request instead of once. */
-void ajwt_store_note_made(void)
-{
-    __atomic_store_n(&keys_wanted, 1, __ATOMIC_RELAXED);
-}
-
-int ajwt_store_keys_wanted(void)
-{
-    return __atomic_load_n(&keys_wanted, __ATOMIC_RELAXED);
-}
 
 /*
  * get per key, for a backend without get_many: the same answers, except

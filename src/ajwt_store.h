@@ -141,16 +141,6 @@ void ajwt_store_key_named(char *buf, const char *prefix, const char *id);
 void ajwt_store_claims_keys(ajwt_claims_t *cl);
 
 /*
- * True once a store was made in this process (ajwt_store_shm_init(),
- * ajwt_store_mc_create()): only then is making the keys of every newly
- * verified token worth its cost.
- */
-int ajwt_store_keys_wanted(void);
-
-/* For the backends' constructors: a store now exists in this process. */
-void ajwt_store_note_made(void);
-
-/*
  * Is this verified token revoked? The one check of every door that
  * accepts a token or mints one from another (AuthType jwt, the Basic
  * provider, jwt-refresh, jwt-logout, jwt-revoke token=). AJWT_EREVOKED

@@ -1581,6 +1581,5 @@ ajwt_status_t ajwt_store_mc_create(ajwt_store_t **out,
     st->ops = &mc_ops;
     st->impl = impl;
     *out = st;
-    ajwt_store_note_made();
     return AJWT_OK;
 }

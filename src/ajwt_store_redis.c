@@ -1642,7 +1642,6 @@ ajwt_status_t ajwt_store_redis_create(ajwt_store_t **out,
     st->ops = &rd_ops;
     st->impl = impl;
     *out = st;
-    ajwt_store_note_made();
     return AJWT_OK;
 }
 

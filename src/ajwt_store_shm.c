@@ -442,7 +442,6 @@ ajwt_status_t ajwt_store_shm_init(ajwt_store_t **out, void *base,
     st->ops = &shm_ops;
     st->impl = im;
     *out = st;
-    ajwt_store_note_made();
     return AJWT_OK;
 }
 

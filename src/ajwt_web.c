@@ -1,5 +1,6 @@
 /*
- * ajwt_web.c: where a token is found in HTTP strings, without httpd.
+ * ajwt_web.c: HTTP strings without httpd: where a token is found,
+ * cookies, return addresses, and the fields of form and JSON bodies.
  *
  * Each finder answers NULL for "no token here" (also for an empty one),
  * so the caller moves on to its next source; none of them judges the
@@ -142,11 +143,16 @@ static int hexval(unsigned char c)
     return -1;
 }
 
-/* URL-decode len bytes ('+' is a space); NULL for a bad or %00 escape. */
-static const char *url_decode(const char *s, size_t len, apr_pool_t *p)
+/*
+ * The one URL decoder (query strings and form bodies): %XX and '+' (a
+ * space) over len bytes; NULL for a bad or truncated escape or a %00.
+ * *out_len (may be NULL) is the length decoded, from p.
+ */
+static char *url_decode(const char *s, apr_size_t len, apr_size_t *out_len,
+                        apr_pool_t *p)
 {
     char *out = apr_palloc(p, len + 1), *o = out;
-    size_t i;
+    apr_size_t i;
     for (i = 0; i < len; i++) {
         if (s[i] == '+') {
             *o++ = ' ';
@@ -169,6 +175,9 @@ static const char *url_decode(const char *s, size_t len, apr_pool_t *p)
         }
     }
     *o = '\0';
+    if (out_len) {
+        *out_len = o - out;
+    }
     return out;
 }
 
@@ -193,7 +202,7 @@ const char *ajwt_web_query(const char *args, const char *name,
             if (pair_end == v) {
                 return NULL;        /* "access_token=": no token */
             }
-            return url_decode(v, pair_end - v, p);
+            return url_decode(v, pair_end - v, NULL, p);
         }
         s = *pair_end ? pair_end + 1 : pair_end;
     }
@@ -343,63 +352,182 @@ int ajwt_web_same_origin(const char *origin, const char *sec_fetch_site,
            && pl1 == pl2 && !memcmp(p1, p2, pl1);
 }
 
+/* ------------------------------------------------- form and JSON bodies */
+
+static int field_find(const ajwt_web_field_t *fields, int n,
+                      const char *name, apr_size_t len)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        if (strlen(fields[i].name) == len
+            && !memcmp(fields[i].name, name, len)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Field i's value v (vl bytes): within its size, no control bytes. */
+static ajwt_status_t field_take(const char **vals,
+                                const ajwt_web_field_t *fields, int i,
+                                const char *v, apr_size_t vl,
+                                ajwt_err_t *err)
+{
+    apr_size_t k;
+    if (vl > fields[i].max) {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "field %s is longer than %"
+                            APR_SIZE_T_FMT " bytes", fields[i].name,
+                            fields[i].max);
+    }
+    for (k = 0; k < vl; k++) {
+        unsigned char c = (unsigned char)v[k];
+        if (c < 0x20 || c == 0x7f) {
+            return ajwt_err_set(err, AJWT_EMALFORMED, "field %s holds "
+                                "control characters", fields[i].name);
+        }
+    }
+    vals[i] = v;
+    return AJWT_OK;
+}
+
+/*
+ * Pairs split on '&' ("&&" and a trailing '&' are no pair); a pair's name
+ * is the bytes before its first '=', not decoded. A name without '=' is
+ * the field, empty: the stricter of the two old parsers (login skipped
+ * it, so that "username&username=x" passed).
+ */
+static ajwt_status_t fields_form(const char **vals,
+                                 const ajwt_web_field_t *fields, int n,
+                                 const char *unknown, const char *body,
+                                 apr_size_t len, apr_pool_t *p,
+                                 ajwt_err_t *err)
+{
+    const char *s = body, *end = body + len;
+
+    while (s < end) {
+        const char *amp = memchr(s, '&', end - s), *eq;
+        if (!amp) {
+            amp = end;
+        }
+        eq = memchr(s, '=', amp - s);
+        if (amp > s) {
+            int i = field_find(fields, n, s, (eq ? eq : amp) - s);
+            const char *v = "";
+            apr_size_t vl = 0;
+            ajwt_status_t st;
+            if (i < 0 && unknown) {
+                return ajwt_err_set(err, AJWT_EMALFORMED, "%s", unknown);
+            }
+            if (i >= 0 && vals[i]) {
+                return ajwt_err_set(err, AJWT_EMALFORMED, "field %s given "
+                                    "twice", fields[i].name);
+            }
+            if (i >= 0 && eq && amp > eq + 1
+                && !(v = url_decode(eq + 1, amp - eq - 1, &vl, p))) {
+                return ajwt_err_set(err, AJWT_EMALFORMED, "field %s is not "
+                                    "URL-encoded text", fields[i].name);
+            }
+            if (i >= 0 && (st = field_take(vals, fields, i, v, vl, err))) {
+                return st;
+            }
+        }
+        if (amp == end) {
+            break;
+        }
+        s = amp + 1;
+    }
+    return AJWT_OK;
+}
+
+static ajwt_status_t fields_json(const char **vals,
+                                 const ajwt_web_field_t *fields, int n,
+                                 const char *unknown, const char *body,
+                                 apr_size_t len, apr_pool_t *p,
+                                 ajwt_err_t *err)
+{
+    json_t *obj, *v;
+    const char *name;
+
+    /* Jansson's reason is not passed on: it may quote the body ("invalid
+     * Unicode '\uD800'"), which holds passwords and tokens */
+    if (ajwt_json_parse_object(&obj, body, len, "body", p, NULL)) {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "body is not one JSON "
+                            "object");
+    }
+    json_object_foreach(obj, name, v) {
+        int i = field_find(fields, n, name, strlen(name));
+        const char *s;
+        apr_size_t sl;
+        ajwt_status_t st;
+        if (i < 0) {
+            if (unknown) {
+                return ajwt_err_set(err, AJWT_EMALFORMED, "%s", unknown);
+            }
+            continue;
+        }
+        if (json_is_string(v)) {
+            s = json_string_value(v);
+            sl = json_string_length(v);
+            /* no JSON_ALLOW_NUL, so Jansson refused any "\u0000" */
+            if (strlen(s) != sl) {
+                return ajwt_err_set(err, AJWT_EMALFORMED, "field %s holds "
+                                    "control characters", fields[i].name);
+            }
+        }
+        else if (fields[i].integer && json_is_integer(v)) {
+            s = apr_psprintf(p, "%" APR_INT64_T_FMT,
+                             (apr_int64_t)json_integer_value(v));
+            sl = strlen(s);
+        }
+        else {
+            return ajwt_err_set(err, AJWT_EMALFORMED, "field %s has the "
+                                "wrong type", fields[i].name);
+        }
+        /* a name twice was refused by the parse (JSON_REJECT_DUPLICATES) */
+        if ((st = field_take(vals, fields, i, s, sl, err))) {
+            return st;
+        }
+    }
+    return AJWT_OK;
+}
+
+ajwt_status_t ajwt_web_fields_parse(const char **vals,
+                                    const ajwt_web_field_t *fields, int n,
+                                    const char *unknown, const char *body,
+                                    apr_size_t len, int json, apr_pool_t *p,
+                                    ajwt_err_t *err)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        vals[i] = NULL;
+    }
+    /* a NUL is in no form or JSON text: the revocation parser refused it
+     * anywhere, the login parser only inside its own fields */
+    if (!body || memchr(body, '\0', len)) {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "empty or binary body");
+    }
+    return json ? fields_json(vals, fields, n, unknown, body, len, p, err)
+                : fields_form(vals, fields, n, unknown, body, len, p, err);
+}
+
 #define LOGIN_USER_MAX  256
 #define LOGIN_PASS_MAX  1024
 #define LOGIN_RET_MAX   2048
-
-/* A login field: a string of 1..max bytes without control characters. */
-static int field_ok(const char *s, apr_size_t len, apr_size_t max)
-{
-    apr_size_t i;
-    if (len == 0 || len > max) {
-        return 0;
-    }
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* Form value decoding: %XX and '+'; NULL on a bad escape or a NUL. */
-static char *form_decode(const char *s, apr_size_t len, apr_size_t *out_len,
-                         apr_pool_t *p)
-{
-    char *o = apr_palloc(p, len + 1), *d = o;
-    apr_size_t i;
-
-    for (i = 0; i < len; i++) {
-        if (s[i] == '+') {
-            *d++ = ' ';
-        }
-        else if (s[i] == '%') {
-            int h = i + 1 < len ? hexval((unsigned char)s[i + 1]) : -1;
-            int l = (h >= 0 && i + 2 < len)
-                    ? hexval((unsigned char)s[i + 2]) : -1;
-            if (h < 0 || l < 0 || (h == 0 && l == 0)) {
-                return NULL;
-            }
-            *d++ = (char)(h * 16 + l);
-            i += 2;
-        }
-        else {
-            *d++ = s[i];
-        }
-    }
-    *d = '\0';
-    *out_len = d - o;
-    return o;
-}
 
 ajwt_status_t ajwt_web_login_parse(const char **user, const char **pass,
                                    const char **ret, const char *body,
                                    apr_size_t len, int json, apr_pool_t *p,
                                    ajwt_err_t *err)
 {
-    const char *u = NULL, *pw = NULL, *r = NULL;
-    apr_size_t ul = 0, pl = 0, rl = 0;
+    /* other fields (CSRF tokens and the like) are ignored */
+    static const ajwt_web_field_t fields[] = {
+        { "username", LOGIN_USER_MAX, 0 },
+        { "password", LOGIN_PASS_MAX, 0 },
+        { "return", LOGIN_RET_MAX, 0 },
+    };
+    const char *v[3];
+    ajwt_err_t e = { 0 };
 
     *user = *pass = NULL;
     if (ret) {
@@ -412,100 +540,21 @@ ajwt_status_t ajwt_web_login_parse(const char **user, const char **pass,
         return ajwt_err_set(err, AJWT_EMALFORMED, "login: body of %"
                             APR_SIZE_T_FMT " bytes is too large", len);
     }
-    if (json) {
-        json_t *o, *v;
-        const char *k;
-        ajwt_status_t st = ajwt_json_parse_object(&o, body, len, "login body",
-                                                  p, NULL);
-        if (st) {
-            return ajwt_err_set(err, AJWT_EMALFORMED, "login: body is not "
-                                "one JSON object");
-        }
-        json_object_foreach(o, k, v) {
-            const char **dst;
-            apr_size_t *dl;
-            if (!strcmp(k, "username")) {
-                dst = &u;
-                dl = &ul;
-            }
-            else if (!strcmp(k, "password")) {
-                dst = &pw;
-                dl = &pl;
-            }
-            else if (!strcmp(k, "return")) {
-                dst = &r;
-                dl = &rl;
-            }
-            else {
-                continue;       /* CSRF tokens and the like: ignored */
-            }
-            if (!json_is_string(v)) {
-                return ajwt_err_set(err, AJWT_EMALFORMED, "login: \"%s\" is "
-                                    "not a string", k);
-            }
-            *dst = apr_pstrmemdup(p, json_string_value(v),
-                                  json_string_length(v));
-            *dl = json_string_length(v);
-        }
+    if (ajwt_web_fields_parse(v, fields, 3, NULL, body, len, json, p, &e)) {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "login: %s", e.text);
     }
-    else {
-        const char *s = body, *end = body + len;
-        while (s < end) {
-            const char *amp = memchr(s, '&', end - s), *eq;
-            const char **dst = NULL;
-            apr_size_t *dl = NULL;
-            char *val;
-            if (!amp) {
-                amp = end;
-            }
-            eq = memchr(s, '=', amp - s);
-            if (eq) {
-                apr_size_t kl = eq - s;
-                if (kl == 8 && !memcmp(s, "username", 8)) {
-                    dst = &u;
-                    dl = &ul;
-                }
-                else if (kl == 8 && !memcmp(s, "password", 8)) {
-                    dst = &pw;
-                    dl = &pl;
-                }
-                else if (kl == 6 && !memcmp(s, "return", 6)) {
-                    dst = &r;
-                    dl = &rl;
-                }
-            }
-            if (dst) {
-                if (*dst) {
-                    return ajwt_err_set(err, AJWT_EMALFORMED, "login: a "
-                                        "field is given twice");
-                }
-                if (!(val = form_decode(eq + 1, amp - eq - 1, dl, p))) {
-                    return ajwt_err_set(err, AJWT_EMALFORMED, "login: bad "
-                                        "%%-escape or NUL in a field");
-                }
-                *dst = val;
-            }
-            s = amp + 1;
-        }
+    if (!v[0] || !*v[0]) {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "login: username missing "
+                            "or empty");
     }
-    if (!u || !field_ok(u, ul, LOGIN_USER_MAX) || memchr(u, '\0', ul)) {
-        return ajwt_err_set(err, AJWT_EMALFORMED, "login: username missing, "
-                            "empty, longer than %d bytes or with control "
-                            "characters", LOGIN_USER_MAX);
+    if (!v[1] || !*v[1]) {
+        return ajwt_err_set(err, AJWT_EMALFORMED, "login: password missing "
+                            "or empty");
     }
-    if (!pw || !field_ok(pw, pl, LOGIN_PASS_MAX) || memchr(pw, '\0', pl)) {
-        return ajwt_err_set(err, AJWT_EMALFORMED, "login: password missing, "
-                            "empty, longer than %d bytes or with control "
-                            "characters", LOGIN_PASS_MAX);
-    }
-    if (r && rl && (!field_ok(r, rl, LOGIN_RET_MAX) || memchr(r, '\0', rl))) {
-        return ajwt_err_set(err, AJWT_EMALFORMED, "login: bad return "
-                            "address");
-    }
-    *user = u;
-    *pass = pw;
+    *user = v[0];
+    *pass = v[1];
     if (ret) {
-        *ret = (r && rl) ? r : NULL;
+        *ret = (v[2] && *v[2]) ? v[2] : NULL;     /* "return=": none */
     }
     return AJWT_OK;
 }

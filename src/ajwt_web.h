@@ -1,5 +1,6 @@
 /*
- * ajwt_web.h: HTTP strings without httpd: where a token is found.
+ * ajwt_web.h: HTTP strings without httpd: where a token is found,
+ * cookies, return addresses, and the fields of form and JSON bodies.
  */
 #ifndef AJWT_WEB_H
 #define AJWT_WEB_H
@@ -63,13 +64,47 @@ int ajwt_web_return_ok(const char *ret);
 int ajwt_web_same_origin(const char *origin, const char *sec_fetch_site,
                          const char *own_origin);
 
+/* ------------------------------------------------- form and JSON bodies */
+
+/* A field a request body may carry (ajwt_web_fields_parse). */
+typedef struct {
+    const char *name;
+    apr_size_t max;             /* most bytes of its value, decoded */
+    int integer;                /* JSON: an integer is taken too, as its
+                                   decimal text (else strings only) */
+} ajwt_web_field_t;
+
 /*
- * A login body: JSON {"username","password"[,"return"]} (json 1; no other
- * member types, no duplicates) or a form username=&password=[&return=]
- * (json 0, URL-encoded). Strict: strings only, no control characters,
- * username 1..256 bytes, password 1..1024 bytes; anything else is
- * AJWT_EMALFORMED (the text never quotes the password). *ret is NULL when
- * absent. All from p.
+ * The fields of a request body, for every endpoint that reads one (login,
+ * jwt-revoke): len bytes of body, one JSON object when json is true, else
+ * a form (application/x-www-form-urlencoded: '&'-separated pairs, empty
+ * ones skipped; a name is the bytes before the first '=', compared as
+ * they are; "name" without '=' is the field with an empty value; values
+ * URL-decoded: %XX and '+').
+ *
+ * vals[i] is fields[i]'s value (no NUL inside), or NULL when absent; an
+ * empty value is "" (the caller says whether that is allowed). Names not
+ * in fields are ignored when unknown is NULL (and not even decoded), else
+ * refused with unknown as the message. AJWT_EMALFORMED, strictly, for: a
+ * NUL byte anywhere in the body, JSON that is not one object (a member
+ * twice included), a field given twice, a field of another JSON type, a
+ * bad or truncated %-escape or a %00, a value with a control character
+ * (below 0x20, 0x7f) or longer than its max. err->text names the field
+ * and never quotes the body (it is fit for the client). From p.
+ */
+ajwt_status_t ajwt_web_fields_parse(const char **vals,
+                                    const ajwt_web_field_t *fields, int n,
+                                    const char *unknown, const char *body,
+                                    apr_size_t len, int json, apr_pool_t *p,
+                                    ajwt_err_t *err);
+
+/*
+ * A login body: JSON {"username","password"[,"return"]} or a form
+ * username=&password=[&return=], through ajwt_web_fields_parse (other
+ * fields ignored: CSRF tokens and the like); username 1..256 bytes,
+ * password 1..1024 bytes, return up to 2048 bytes (empty: absent), the
+ * body at most 7424 bytes; anything else is AJWT_EMALFORMED (the text
+ * never quotes the password). *ret is NULL when absent. All from p.
  */
 ajwt_status_t ajwt_web_login_parse(const char **user, const char **pass,
                                    const char **ret, const char *body,

@@ -217,8 +217,9 @@ hostile('crit not an array',
     my $e = NOW + 600;
     my %bad = (
         'exp as a string'   => qq("$e"),
-        'exp as a float'    => "$e.5",
-        'exp in exponent form' => sprintf('%.6e', $e),
+        'exp a negative float' => '-0.5',
+        'exp a float just past 9999-12-31' => '253402300799.5',
+        'exp a huge float'  => '1e300',
         'exp just past 9999-12-31' => '253402300800',
         'exp negative'      => '-1',
         'exp true'          => 'true',
@@ -236,6 +237,18 @@ hostile('crit not an array',
             '{"sub":"alice"}'), 'AH70009');
     hostile('nbf as a string', sign_raw('RS256', 'rsa', { alg => 'RS256' },
             qq({"sub":"alice","exp":$e,"nbf":"0"})), 'AH70009');
+    # RFC 7519 section 2: a NumericDate may be non-integer. It is rounded
+    # toward the stricter answer (exp down, nbf and iat up), never refused.
+    for my $ok (["exp as a float", qq({"sub":"alice","exp":$e.5})],
+                ['exp in exponent form',
+                 sprintf('{"sub":"alice","exp":%.6e}', $e)]) {
+        my $t = sign_raw('RS256', 'rsa', { alg => 'RS256' }, $ok->[1]);
+        check_ok($ok->[0], sub { GET_($D, bearer($t)) });
+    }
+    my $past = NOW - 40;    # beyond the default leeway of 30 s
+    hostile('exp a float in the past', sign_raw('RS256', 'rsa',
+            { alg => 'RS256' }, qq({"sub":"alice","exp":$past.9})),
+            'AH70010');
 }
 
 # Control characters in the user claim.

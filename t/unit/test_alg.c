@@ -11,7 +11,7 @@ static void lookup(apr_pool_t *p)
 {
     static const char *const names[] = {
         "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256",
-        "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+        "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519",
     };
     int i;
     (void)p;
@@ -26,7 +26,9 @@ static void lookup(apr_pool_t *p)
     ok(!ajwt_alg_find("hs256"), "lookup is case-sensitive");
     ok(!ajwt_alg_find("ES521"), "ES521 is no algorithm");
     ok(!ajwt_alg_find("ES256K"), "ES256K not supported");
-    ok(!ajwt_alg_find("Ed25519"), "Ed25519 is a curve, not an alg");
+    ok(!ajwt_alg_find("ed25519"), "Ed25519 is case-sensitive too");
+    ok(!ajwt_alg_find("Ed448"), "Ed448 is no algorithm (RFC 9864's needs "
+       "an Ed448 key, which is not supported)");
     ok(!ajwt_alg_find(""), "empty not found");
     ok(!ajwt_alg_find(NULL), "NULL not found");
     ok(!ajwt_alg_find("HS256 "), "trailing space not found");
@@ -47,6 +49,13 @@ static void properties(apr_pool_t *p)
     is_int(ajwt_alg_find("EdDSA")->kty, AJWT_KTY_OKP, "EdDSA OKP");
     ok(ajwt_alg_find("EdDSA")->digest == NULL, "EdDSA no digest");
     ok(ajwt_alg_md(ajwt_alg_find("EdDSA")) == NULL, "EdDSA no md");
+    /* RFC 9864 2.2: Ed25519 is EdDSA on that one curve */
+    is_int(ajwt_alg_find("Ed25519")->kty, AJWT_KTY_OKP, "Ed25519 OKP");
+    ok(ajwt_alg_find("Ed25519")->digest == NULL
+       && ajwt_alg_md(ajwt_alg_find("Ed25519")) == NULL,
+       "Ed25519 no digest, no md");
+    ok(ajwt_alg_find("Ed25519") != ajwt_alg_find("EdDSA"),
+       "Ed25519 and EdDSA are two entries");
     ok(ajwt_alg_md(ajwt_alg_find("RS384"))
        && EVP_MD_get_size(ajwt_alg_md(ajwt_alg_find("RS384"))) == 48,
        "RS384 md fetched");
@@ -57,8 +66,8 @@ static void properties(apr_pool_t *p)
            | AJWT_ALG_BIT(AJWT_RS512) | AJWT_ALG_BIT(AJWT_PS256)
            | AJWT_ALG_BIT(AJWT_PS384) | AJWT_ALG_BIT(AJWT_PS512),
            "RSA mask");
-    is_int(ajwt_alg_mask_kty(AJWT_KTY_OKP), AJWT_ALG_BIT(AJWT_EDDSA),
-           "OKP mask");
+    is_int(ajwt_alg_mask_kty(AJWT_KTY_OKP),
+           AJWT_ALG_BIT(AJWT_EDDSA) | AJWT_ALG_BIT(AJWT_ED25519), "OKP mask");
 }
 
 static void masks(apr_pool_t *p)
@@ -71,8 +80,8 @@ static void masks(apr_pool_t *p)
     ok(!strcmp(ajwt_alg_mask_str(m, p), "RS256 EdDSA"), "mask text");
     ok(!strcmp(ajwt_alg_mask_str(0, p), ""), "empty mask text");
     ok(!strcmp(ajwt_alg_mask_str(AJWT_ALG_ALL, p), "HS256 HS384 HS512 "
-               "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA"),
-       "full mask text");
+               "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA "
+               "Ed25519"), "full mask text");
     is_int(ajwt_alg_mask_add(&m, "none", &err), AJWT_ECONFIG, "none");
     ok(strstr(err.text, "none") != NULL, "message names none: %s", err.text);
     is_int(ajwt_alg_mask_add(&m, "NONE", NULL), AJWT_ECONFIG, "NONE");
@@ -80,8 +89,29 @@ static void masks(apr_pool_t *p)
     memset(&err, 0, sizeof(err));
     is_int(ajwt_alg_mask_add(&m, "HS1", &err), AJWT_ECONFIG, "unknown");
     ok(strstr(err.text, "EdDSA") != NULL, "lists accepted: %s", err.text);
+    ok(strstr(err.text, "Ed25519") != NULL, "lists Ed25519: %s", err.text);
     is_int(m, AJWT_ALG_BIT(AJWT_RS256) | AJWT_ALG_BIT(AJWT_EDDSA),
            "mask unchanged by errors");
 }
 
-UNIT_MAIN(lookup, properties, masks)
+/* AuthJWTAlgorithms: EdDSA and Ed25519 are two names, neither implies
+ * the other, so "EdDSA" allows exactly what it did before RFC 9864. */
+static void ed25519_names(apr_pool_t *p)
+{
+    unsigned m = 0;
+    is_int(ajwt_alg_mask_add(&m, "Ed25519", NULL), AJWT_OK, "add Ed25519");
+    is_int(m, AJWT_ALG_BIT(AJWT_ED25519), "Ed25519 alone: not EdDSA");
+    ok(!strcmp(ajwt_alg_mask_str(m, p), "Ed25519"), "mask text Ed25519");
+    m = 0;
+    is_int(ajwt_alg_mask_add(&m, "EdDSA", NULL), AJWT_OK, "add EdDSA");
+    is_int(m, AJWT_ALG_BIT(AJWT_EDDSA), "EdDSA alone: not Ed25519");
+    is_int(ajwt_alg_mask_add(&m, "Ed25519", NULL), AJWT_OK, "and Ed25519");
+    ok(!strcmp(ajwt_alg_mask_str(m, p), "EdDSA Ed25519"), "both: %s",
+       ajwt_alg_mask_str(m, p));
+    is_int(ajwt_alg_mask_add(&m, "ED25519", NULL), AJWT_ECONFIG,
+           "ED25519 (OpenSSL's spelling) is unknown");
+    is_int(ajwt_alg_mask_add(&m, "Ed448", NULL), AJWT_ECONFIG,
+           "Ed448 is unknown");
+}
+
+UNIT_MAIN(lookup, properties, masks, ed25519_names)

@@ -51,7 +51,8 @@ static void hit_and_scope(apr_pool_t *p)
     sc.algs = AJWT_ALG_ALL;
     sc.max_len = AJWT_DEFAULT_MAX_TOKEN;
     ok(!ajwt_cache_get(c, tok, strlen(tok), &sc, NOW, p), "cold: miss");
-    is_int(ajwt_verify(&cl, tok, strlen(tok), &v, apr_time_from_sec(NOW), p,
+    is_int(ajwt_verify(&cl, NULL, tok, strlen(tok), &v,
+                       apr_time_from_sec(NOW), p,
                        NULL), AJWT_OK, "first verification");
     cl = ajwt_cache_get(c, tok, strlen(tok), &sc, NOW, p);
     ok(cl && cl->exp == 1700000600 && !strcmp(cl->sub, "u"),
@@ -92,16 +93,15 @@ static void store_keys_cached(apr_pool_t *p)
                    "{\"sub\":\"ks\",\"jti\":\"kj\",\"exp\":1700000600}");
     tok2 = fx_token(p, "HS256", key, NULL,
                     "{\"sub\":\"ks2\",\"exp\":1700000600}");
-    if (!ajwt_store_keys_wanted()) {
-        ajwt_verify(&cl, tok, strlen(tok), &v, apr_time_from_sec(NOW), p,
-                    NULL);
-        ok(cl && !cl->store_keys, "no store in the process: no keys made");
-    }
-    ajwt_store_note_made();
-    ajwt_verify(&cl, tok2, strlen(tok2), &v, apr_time_from_sec(NOW), p,
+    v.store_keys = 0;
+    ajwt_verify(&cl, NULL, tok, strlen(tok), &v, apr_time_from_sec(NOW), p,
+                NULL);
+    ok(cl && !cl->store_keys, "no store wanted: no keys made");
+    v.store_keys = 1;
+    ajwt_verify(&cl, NULL, tok2, strlen(tok2), &v, apr_time_from_sec(NOW), p,
                 NULL);
     ok(cl && cl->store_keys, "a store exists: keys made on verification");
-    is_int(ajwt_verify(&again, tok2, strlen(tok2), &v,
+    is_int(ajwt_verify(&again, NULL, tok2, strlen(tok2), &v,
                        apr_time_from_sec(NOW), p, NULL), AJWT_OK, "hit");
     ok(again && again != cl && again->store_keys, "the hit's copy has them");
     ajwt_store_key_sub(k, "ks2");
@@ -128,19 +128,21 @@ static void claims_still_checked(apr_pool_t *p)
     v = verifier(p, c, &key);
     tok = fx_token(p, "HS256", key, NULL, "{\"sub\":\"u\",\"iss\":\"a\","
                    "\"exp\":1700000600,\"nbf\":1700000100}");
-    is_int(ajwt_verify(&cl, tok, strlen(tok), &v, apr_time_from_sec(NOW), p,
+    is_int(ajwt_verify(&cl, NULL, tok, strlen(tok), &v,
+                       apr_time_from_sec(NOW), p,
                        NULL), AJWT_ENOTYET, "nbf in the future");
-    is_int(ajwt_verify(&cl, tok, strlen(tok), &v, apr_time_from_sec(NOW), p,
+    is_int(ajwt_verify(&cl, NULL, tok, strlen(tok), &v,
+                       apr_time_from_sec(NOW), p,
                        NULL), AJWT_ENOTYET, "still, from the cache");
-    is_int(ajwt_verify(&cl, tok, strlen(tok), &v,
+    is_int(ajwt_verify(&cl, NULL, tok, strlen(tok), &v,
                        apr_time_from_sec(1700000100), p, NULL), AJWT_OK,
            "valid once nbf is reached");
-    is_int(ajwt_verify(&cl, tok, strlen(tok), &v,
+    is_int(ajwt_verify(&cl, NULL, tok, strlen(tok), &v,
                        apr_time_from_sec(1700000630), p, NULL),
            AJWT_EEXPIRED, "expires on time");
     APR_ARRAY_PUSH(iss, const char *) = "b";
     v.policy.issuers = iss;
-    is_int(ajwt_verify(&cl, tok, strlen(tok), &v,
+    is_int(ajwt_verify(&cl, NULL, tok, strlen(tok), &v,
                        apr_time_from_sec(1700000200), p, NULL),
            AJWT_EISSUER, "issuer policy applied to a cached token");
 }
@@ -157,11 +159,14 @@ static void forged_never_hits(apr_pool_t *p)
     ajwt_cache_create(&c, 16, p, NULL);
     v = verifier(p, c, &key);
     tok = fx_token(p, "HS256", key, NULL, "{\"sub\":\"u\",\"exp\":1700000600}");
-    ajwt_verify(&cl, tok, strlen(tok), &v, apr_time_from_sec(NOW), p, NULL);
+    ajwt_verify(&cl, NULL, tok, strlen(tok), &v, apr_time_from_sec(NOW), p,
+                NULL);
     bad = fx_tamper_sig(p, tok);
-    is_int(ajwt_verify(&cl, bad, strlen(bad), &v, apr_time_from_sec(NOW), p,
+    is_int(ajwt_verify(&cl, NULL, bad, strlen(bad), &v,
+                       apr_time_from_sec(NOW), p,
                        NULL), AJWT_ESIG, "tampered signature refused");
-    is_int(ajwt_verify(&cl, bad, strlen(bad), &v, apr_time_from_sec(NOW), p,
+    is_int(ajwt_verify(&cl, NULL, bad, strlen(bad), &v,
+                       apr_time_from_sec(NOW), p,
                        NULL), AJWT_ESIG, "and again (not cached)");
 }
 
@@ -179,13 +184,15 @@ static void outlives_eviction(apr_pool_t *p)
     ajwt_cache_create(&c, 1, p, NULL);
     v = verifier(p, c, &key);
     t1 = fx_token(p, "HS256", key, NULL, "{\"sub\":\"one\",\"exp\":1700000600}");
-    ajwt_verify(&a, t1, strlen(t1), &v, apr_time_from_sec(NOW), p, NULL);
+    ajwt_verify(&a, NULL, t1, strlen(t1), &v, apr_time_from_sec(NOW), p, NULL);
     apr_pool_create(&req, p);
-    ajwt_verify(&a, t1, strlen(t1), &v, apr_time_from_sec(NOW), req, NULL);
+    ajwt_verify(&a, NULL, t1, strlen(t1), &v, apr_time_from_sec(NOW), req,
+                NULL);
     for (i = 0; i < 3; i++) {
         t2 = fx_token(p, "HS256", key, NULL, apr_psprintf(p,
                       "{\"sub\":\"two%d\",\"exp\":1700000600}", i));
-        ajwt_verify(&b, t2, strlen(t2), &v, apr_time_from_sec(NOW), p, NULL);
+        ajwt_verify(&b, NULL, t2, strlen(t2), &v, apr_time_from_sec(NOW), p,
+                    NULL);
     }
     ok(a && !strcmp(a->sub, "one"), "claims still readable after eviction");
     apr_pool_destroy(req);
@@ -202,7 +209,8 @@ static void *APR_THREAD_FUNC work(apr_thread_t *t, void *data)
     for (i = 0; i < 20000; i++) {
         ajwt_claims_t *cl;
         const char *tok = w->toks[i % w->n];
-        if (ajwt_verify(&cl, tok, strlen(tok), w->v, apr_time_from_sec(NOW),
+        if (ajwt_verify(&cl, NULL, tok, strlen(tok), w->v,
+                        apr_time_from_sec(NOW),
                         p, NULL) != AJWT_OK
             || strcmp(cl->jti, apr_psprintf(p, "%d", i % w->n))) {
             w->bad++;

@@ -94,10 +94,12 @@ static void read_refused(apr_pool_t *p)
     static const struct { const char *json; const char *why; } bad[] = {
         { "{\"sub\":\"u\"}", "exp missing" },
         { "{\"exp\":\"2000\"}", "exp string" },
-        { "{\"exp\":2000.0}", "exp real" },
-        { "{\"exp\":2000.5}", "exp fractional" },
-        { "{\"exp\":2e3}", "exp exponent form" },
         { "{\"exp\":1e300}", "exp huge real" },
+        { "{\"exp\":253402300799.5}", "exp real past year 9999" },
+        { "{\"exp\":2.6e11}", "exp exponent form past year 9999" },
+        { "{\"exp\":-0.5}", "exp negative real" },
+        { "{\"exp\":-1e-300}", "exp tiny negative real" },
+        { "{\"exp\":\"2000.5\"}", "exp string with a fraction" },
         { "{\"exp\":253402300800}", "exp past year 9999" },
         { "{\"exp\":9223372036854775807}", "exp INT64_MAX" },
         { "{\"exp\":-1}", "exp negative" },
@@ -107,10 +109,13 @@ static void read_refused(apr_pool_t *p)
         { "{\"exp\":[2000]}", "exp array" },
         { "{\"exp\":{}}", "exp object" },
         { "{\"exp\":2000,\"nbf\":\"1\"}", "nbf string" },
-        { "{\"exp\":2000,\"nbf\":1.5}", "nbf real" },
         { "{\"exp\":2000,\"nbf\":-5}", "nbf negative" },
+        { "{\"exp\":2000,\"nbf\":-0.25}", "nbf negative real" },
+        { "{\"exp\":2000,\"nbf\":253402300799.01}",
+          "nbf real past year 9999" },
         { "{\"exp\":2000,\"iat\":false}", "iat boolean" },
         { "{\"exp\":2000,\"iat\":1e20}", "iat huge real" },
+        { "{\"exp\":2000,\"iat\":-3.5}", "iat negative real" },
         { "{\"exp\":2000,\"iat\":253402300800}", "iat huge" },
         { "{\"exp\":2000,\"sub\":42}", "sub number" },
         { "{\"exp\":2000,\"sub\":null}", "sub null" },
@@ -138,6 +143,12 @@ static void read_refused(apr_pool_t *p)
         is_int(st, AJWT_EMALFORMED, "exp beyond int64 is malformed");
     }
     {
+        /* A real past a double's range is no infinity: Jansson refuses. */
+        ajwt_status_t st;
+        read_st(p, "{\"exp\":1e309}", &st, NULL);
+        is_int(st, AJWT_EMALFORMED, "exp beyond a double is malformed");
+    }
+    {
         ajwt_claims_t *cl = (ajwt_claims_t *)1;
         json_t *arr = ajwt_json_own(json_array(), p);
         is_int(ajwt_claims_read(&cl, arr, p, NULL), AJWT_EMALFORMED,
@@ -153,6 +164,84 @@ static void read_refused(apr_pool_t *p)
            && strstr(err.text, "bob"), "reason names claim, jti, sub: %s",
            err.text);
     }
+}
+
+/* RFC 7519 section 2: a NumericDate may be non-integer. Each rounds
+ * toward the stricter answer: exp down, nbf and iat up. */
+static void fractional_dates(apr_pool_t *p)
+{
+    static const struct {
+        const char *json; apr_int64_t exp, nbf, iat; const char *why;
+    } good[] = {
+        { "{\"exp\":1767225600.5}", 1767225600, -1, -1, "exp .5 down" },
+        { "{\"exp\":2000.999}", 2000, -1, -1, "exp .999 down" },
+        { "{\"exp\":2000.0}", 2000, -1, -1, "exp 2000.0" },
+        { "{\"exp\":2e3}", 2000, -1, -1, "exp exponent form" },
+        { "{\"exp\":2.0005e3}", 2000, -1, -1, "exp exponent fraction" },
+        { "{\"exp\":0.5}", 0, -1, -1, "exp 0.5 down to 0" },
+        { "{\"exp\":-0.0}", 0, -1, -1, "exp -0.0 is zero" },
+        { "{\"exp\":253402300799.0}", AJWT_MAX_NUMERIC_DATE, -1, -1,
+          "exp year 9999 as a real" },
+        { "{\"exp\":9,\"nbf\":1.5}", 9, 2, -1, "nbf 1.5 up" },
+        { "{\"exp\":9,\"nbf\":1.001}", 9, 2, -1, "nbf 1.001 up" },
+        { "{\"exp\":9,\"nbf\":7.0}", 9, 7, -1, "nbf 7.0 stays" },
+        { "{\"exp\":9,\"nbf\":0.25}", 9, 1, -1, "nbf 0.25 up to 1" },
+        { "{\"exp\":9,\"nbf\":253402300798.5}", 9,
+          AJWT_MAX_NUMERIC_DATE, -1, "nbf up to year 9999" },
+        { "{\"exp\":9,\"iat\":999.25}", 9, -1, 1000, "iat 999.25 up" },
+        { "{\"exp\":9,\"iat\":1e3}", 9, -1, 1000, "iat 1e3" },
+        { "{\"exp\":9.5,\"nbf\":3.5,\"iat\":4.5}", 9, 4, 5,
+          "all three" },
+    };
+    size_t i;
+    ajwt_policy_t pol = policy(0);
+    ajwt_claims_t *cl;
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        ajwt_err_t err = { 0 };
+        ajwt_status_t st;
+        cl = read_st(p, good[i].json, &st, &err);
+        is_int(st, AJWT_OK, "%s accepted (%s)", good[i].why, err.text);
+        if (!cl) {
+            continue;
+        }
+        is_int(cl->exp, good[i].exp, "%s: exp", good[i].why);
+        ok(cl->has_nbf == (good[i].nbf >= 0), "%s: has_nbf", good[i].why);
+        ok(cl->has_iat == (good[i].iat >= 0), "%s: has_iat", good[i].why);
+        if (good[i].nbf >= 0) {
+            is_int(cl->nbf, good[i].nbf, "%s: nbf", good[i].why);
+        }
+        if (good[i].iat >= 0) {
+            is_int(cl->iat, good[i].iat, "%s: iat", good[i].why);
+        }
+    }
+
+    /* The rounding as the checks see it, with no leeway. */
+    cl = claims(p, "{\"exp\":2000.9}");
+    if (!ok(cl != NULL, "exp 2000.9 read")) {
+        return;
+    }
+    is_int(check(cl, &pol, 1999), AJWT_OK, "exp 2000.9: valid at 1999");
+    is_int(check(cl, &pol, 2000), AJWT_EEXPIRED,
+           "exp 2000.9: expired at 2000, not 2001");
+    cl = claims(p, "{\"exp\":5000,\"nbf\":1000.1}");
+    if (!ok(cl != NULL, "nbf 1000.1 read")) {
+        return;
+    }
+    is_int(check(cl, &pol, 1000), AJWT_ENOTYET,
+           "nbf 1000.1: not yet at 1000");
+    is_int(check(cl, &pol, 1001), AJWT_OK, "nbf 1000.1: valid at 1001");
+    cl = claims(p, "{\"exp\":5000,\"iat\":1000.1}");
+    if (!ok(cl != NULL, "iat 1000.1 read")) {
+        return;
+    }
+    is_int(check(cl, &pol, 1000), AJWT_ENOTYET,
+           "iat 1000.1: in the future at 1000");
+    is_int(check(cl, &pol, 1001), AJWT_OK, "iat 1000.1: fine at 1001");
+    pol.max_age = 10;
+    is_int(check(cl, &pol, 1011), AJWT_OK, "iat 1000.1 counts as 1001: "
+           "10 s old at 1011");
+    is_int(check(cl, &pol, 1012), AJWT_EMAXAGE, "and too old at 1012");
 }
 
 static void exp_edges(apr_pool_t *p)
@@ -512,6 +601,79 @@ static void equals(apr_pool_t *p)
     ok(!ajwt_claims_equals(NULL, "s", "Yes"), "no claims");
 }
 
-UNIT_MAIN(read_all, read_refused, exp_edges, nbf_edges, iat_future,
-          max_age, issuers, audiences, required, order, message_safety,
-          strings, words, scopes, equals)
+/* AuthJWTClaimsEnv: JWT_CLAIM_<name>, every byte outside [A-Za-z0-9_]
+ * made '_'. */
+static void env_names(apr_pool_t *p)
+{
+    static const struct { const char *claim, *env; } cases[] = {
+        { "sub", "JWT_CLAIM_sub" },
+        { "Given_Name9", "JWT_CLAIM_Given_Name9" },
+        { "realm_access.roles", "JWT_CLAIM_realm_access_roles" },
+        { "https://example.com/roles", "JWT_CLAIM_https___example_com_roles" },
+        { "x-custom-id", "JWT_CLAIM_x_custom_id" },
+        { "a b\tc=d;e", "JWT_CLAIM_a_b_c_d_e" },
+        { "caf\xc3\xa9", "JWT_CLAIM_caf__" },             /* 2 bytes */
+        { "\xe6\x97\xa5", "JWT_CLAIM____" },              /* 3 bytes */
+        { "\xf0\x9f\x94\x91k", "JWT_CLAIM_____k" },       /* 4 bytes */
+        { "\xff\x80\x7f", "JWT_CLAIM____" },
+        { "", "JWT_CLAIM_" },
+        { "_", "JWT_CLAIM__" },
+        { "JWT_CLAIM_x", "JWT_CLAIM_JWT_CLAIM_x" },
+    };
+    size_t i;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *env = ajwt_claims_env_name(cases[i].claim, p);
+        ok(env && !strcmp(env, cases[i].env), "%s (got %s)", cases[i].env,
+           env ? env : "NULL");
+    }
+    ok(ajwt_claims_env_name(NULL, p) == NULL, "NULL claim: NULL");
+    {
+        char claim[] = "a.b";
+        const char *env = ajwt_claims_env_name(claim, p);
+        ok(env && !strcmp(claim, "a.b"), "the claim name is not touched");
+    }
+    {
+        /* a long name: no fixed buffer anywhere */
+        char *claim = apr_palloc(p, 5001);
+        const char *env;
+        memset(claim, '.', 5000);
+        claim[5000] = '\0';
+        env = ajwt_claims_env_name(claim, p);
+        ok(env && strlen(env) == 5010 && env[5009] == '_' && !env[5010],
+           "5000 dots: 5000 underscores");
+    }
+}
+
+/* AuthJWTClaimHeader: a client header that could pose as ours. */
+static void header_names(apr_pool_t *p)
+{
+    (void)p;
+    ok(ajwt_claims_header_same("X-Jwt-User", "X-Jwt-User"), "same");
+    ok(ajwt_claims_header_same("x-jwt-user", "X-JWT-USER"), "case");
+    ok(ajwt_claims_header_same("X_Jwt_User", "X-Jwt-User"), "'_' is '-'");
+    ok(ajwt_claims_header_same("X-Jwt-User", "x_jwt_user"), "both ways");
+    ok(ajwt_claims_header_same("x_jwt-user", "X-JWT_USER"), "mixed");
+    ok(ajwt_claims_header_same("__", "--"), "only separators");
+    ok(ajwt_claims_header_same("", ""), "both empty");
+    ok(!ajwt_claims_header_same("X-Jwt-User", "X-Jwt-Users"), "longer");
+    ok(!ajwt_claims_header_same("X-Jwt-Users", "X-Jwt-User"), "shorter");
+    ok(!ajwt_claims_header_same("X-Jwt-User", ""), "against empty");
+    ok(!ajwt_claims_header_same("", "X"), "empty against one");
+    ok(!ajwt_claims_header_same("X-Jwt-User", "X.Jwt.User"), "'.' is not '-'");
+    ok(!ajwt_claims_header_same("X-Jwt-User", "X Jwt User"), "nor ' '");
+    ok(!ajwt_claims_header_same("X-Jwt-User", "XJwtUser"), "nor nothing");
+    ok(!ajwt_claims_header_same("X-Jwt-Us\xc3\xa9r", "X-Jwt-Us\xc3\x89r"),
+       "UTF-8 letters are not folded");
+    ok(ajwt_claims_header_same("X-\xc3\xa9", "x_\xc3\xa9"),
+       "the same UTF-8 bytes match");
+    ok(!ajwt_claims_header_same("[", "{"), "'[' is not '{' (ASCII letters "
+       "only)");
+    ok(!ajwt_claims_header_same("@", "`"), "'@' is not '`'");
+    ok(!ajwt_claims_header_same(NULL, "a") && !ajwt_claims_header_same("a",
+       NULL) && !ajwt_claims_header_same(NULL, NULL), "NULL: not the same");
+}
+
+UNIT_MAIN(read_all, read_refused, fractional_dates, exp_edges, nbf_edges,
+          iat_future, max_age, issuers, audiences, required, order,
+          message_safety, strings, words, scopes, equals, env_names,
+          header_names)

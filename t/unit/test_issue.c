@@ -2,8 +2,8 @@
  * test_issue.c: unit tests of src/ajwt_issue.c (with the signing-key
  * loader of ajwt_key.c): issued tokens for every algorithm through
  * ajwt_verify() and ajwt_issue_check_refresh(), each refusing the other's
- * token; refresh families and lockout with a fake store and the real shm
- * store.
+ * token; refresh families with a fake store and the real shm store
+ * (lockout is test_lockout.c).
  */
 #include <unistd.h>
 #include <apr_atomic.h>
@@ -143,7 +143,7 @@ static const struct {
     { "RS256", "RSA" }, { "RS384", "RSA" }, { "RS512", "RSA" },
     { "PS256", "RSA" }, { "PS384", "RSA" }, { "PS512", "RSA" },
     { "ES256", "P-256" }, { "ES384", "P-384" }, { "ES512", "P-521" },
-    { "EdDSA", "Ed25519" },
+    { "EdDSA", "Ed25519" }, { "Ed25519", "Ed25519" },
 };
 
 /* The signing key for alg, loaded as AuthJWTSignKey would load it. */
@@ -195,7 +195,8 @@ static ajwt_status_t verify(ajwt_claims_t **cl, const char *tok,
     v.policy.leeway = 30;
     v.policy.max_age = -1;
     v.policy.issuers = issuers;
-    return ajwt_verify(cl, tok, strlen(tok), &v, apr_time_from_sec(now), p,
+    return ajwt_verify(cl, NULL, tok, strlen(tok), &v, apr_time_from_sec(now),
+                       p,
                        err);
 }
 
@@ -563,6 +564,81 @@ static void signing_keys(apr_pool_t *p)
            "48-byte env secret for HS384");
     is_int(LOAD("inline-secret-value-0123456789abcdef", "HS256"),
            AJWT_ECONFIG, "inline secret refused");
+}
+
+/*
+ * AuthJWTSignKey with an Ed25519 key: ALG EdDSA signs and publishes as it
+ * always did; ALG Ed25519 (RFC 9864) signs and publishes that name.
+ */
+static void ed25519_signing(apr_pool_t *p)
+{
+    ajwt_key_t *old = signing("EdDSA", "Ed25519", "old", p);
+    ajwt_key_t *new = signing("Ed25519", "Ed25519", "new", p);
+    ajwt_key_t *po = NULL, *pn = NULL;
+    const ajwt_key_t *keys[2];
+    ajwt_keyset_t *ks = NULL;
+    ajwt_issuer_t is;
+    ajwt_claims_t *cl;
+    ajwt_err_t err = { 0 };
+    const char *text;
+    char *t_old = NULL, *t_new = NULL, *dir = fx_tmpdir(p), *pem;
+    json_t *arr;
+
+    if (!old || !new || ajwt_key_public(&po, old, p, &err)
+        || ajwt_key_public(&pn, new, p, &err)) {
+        fx_die("Ed25519 signing keys");
+    }
+    is_int(old->algs, AJWT_ALG_BIT(AJWT_EDDSA), "ALG EdDSA: signs EdDSA");
+    is_int(new->algs, AJWT_ALG_BIT(AJWT_ED25519), "ALG Ed25519: Ed25519");
+    is_int(po->algs, AJWT_ALG_BIT(AJWT_EDDSA), "its public copy: EdDSA");
+    is_int(pn->algs, AJWT_ALG_BIT(AJWT_ED25519), "its public copy: Ed25519");
+    keys[0] = old;
+    keys[1] = new;
+    text = ajwt_keys_public_jwks(keys, 2, p);
+    arr = json_object_get(ajwt_json_own(json_loads(text, 0, NULL), p),
+                          "keys");
+    ok(json_array_size(arr) == 2
+       && !strcmp(json_string_value(json_object_get(json_array_get(arr, 0),
+                                                    "alg")), "EdDSA")
+       && !strcmp(json_string_value(json_object_get(json_array_get(arr, 1),
+                                                    "alg")), "Ed25519"),
+       "jwt-jwks: alg EdDSA and alg Ed25519 (%s)", text);
+    is_int(ajwt_keyset_add_jwks(&ks, text, strlen(text), "jwks", p, &err),
+           AJWT_OK, "reads back");
+    is = issuer(old, "EdDSA");
+    ajwt_issue_access(&t_old, NULL, &is, "carol", NULL, NULL, NOW, p, &err);
+    is = issuer(new, "Ed25519");
+    ajwt_issue_access(&t_new, NULL, &is, "carol", NULL, NULL, NOW, p, &err);
+    if (!t_old || !t_new) {
+        fx_die("issuing");
+    }
+    ok(!strcmp(json_string_value(json_object_get(part(t_old, 0, p), "alg")),
+               "EdDSA"), "EdDSA key issues alg EdDSA");
+    ok(!strcmp(json_string_value(json_object_get(part(t_new, 0, p), "alg")),
+               "Ed25519"), "Ed25519 key issues alg Ed25519");
+    is_int(verify(&cl, t_old, ks, is.iss, NOW, p, &err), AJWT_OK,
+           "EdDSA token verifies against the published JWKS");
+    is_int(verify(&cl, t_new, ks, is.iss, NOW, p, &err), AJWT_OK,
+           "Ed25519 token verifies against the published JWKS");
+    /* what a section signs, it accepts; not the other name */
+    is_int(verify(&cl, t_new, one_set(po, p), is.iss, NOW, p, &err),
+           AJWT_EKEY, "an EdDSA section refuses its key's Ed25519 token");
+    is_int(verify(&cl, t_new, one_set(pn, p), is.iss, NOW, p, &err),
+           AJWT_OK, "an Ed25519 section accepts it");
+    /* Ed448 is not Ed25519 */
+    pem = fx_pem_priv(fx_pkey("Ed448"), NULL, p);
+    is_int(ajwt_key_load_signing(&new, fx_write(dir, "ed448.pem", pem,
+                                                strlen(pem), p),
+                                 "Ed25519", NULL, p, &err), AJWT_ECONFIG,
+           "an Ed448 key cannot sign Ed25519");
+    pem = fx_pem_priv(fx_pkey("RSA"), NULL, p);
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_key_load_signing(&new, fx_write(dir, "rsa.pem", pem,
+                                                strlen(pem), p),
+                                 "Ed25519", NULL, p, &err), AJWT_ECONFIG,
+           "nor an RSA key");
+    ok(strstr(err.text, "Ed25519") != NULL, "message names Ed25519: %s",
+       err.text);
 }
 
 static void jwks(apr_pool_t *p)
@@ -943,78 +1019,7 @@ static void race_threads(apr_pool_t *p)
     rmdir(dir);
 }
 
-static void lockout_on(ajwt_store_t *st, const char *name)
-{
-    ajwt_err_t err = { 0 };
-    apr_int64_t ra = -1;
-    int i;
-
-    for (i = 0; i < 3; i++) {
-        is_int(ajwt_lockout_check(st, "dave", "192.0.2.1", 3, NOW + i, &ra,
-                                  E), AJWT_OK, "%s: attempt %d allowed",
-               name, i + 1);
-        is_int(ajwt_lockout_fail(st, "dave", "192.0.2.1", 60, NOW + i, E),
-               AJWT_OK, "%s: failure %d counted", name, i + 1);
-    }
-    is_int(ajwt_lockout_check(st, "dave", "192.0.2.9", 3, NOW + 10, &ra, E),
-           AJWT_ELOCKED, "%s: account locked from another address", name);
-    is_int(ra, 50, "%s: retry after the window's rest", name);
-    ok(!strstr(err.text, "dave"), "%s: user not in the text: %s", name,
-       err.text);
-    is_int(ajwt_lockout_check(st, "erin", "192.0.2.1", 3, NOW + 10, &ra, E),
-           AJWT_ELOCKED, "%s: address locked for another account", name);
-    is_int(ajwt_lockout_check(st, "erin", "192.0.2.9", 3, NOW + 10, &ra, E),
-           AJWT_OK, "%s: other account, other address", name);
-    is_int(ajwt_lockout_check(st, "dave", "192.0.2.9", 4, NOW + 10, &ra, E),
-           AJWT_OK, "%s: a higher limit is not reached", name);
-    is_int(ajwt_lockout_check(st, "dave", NULL, 3, NOW + 59, &ra, E),
-           AJWT_ELOCKED, "%s: still locked at the window's last second",
-           name);
-    is_int(ra, 1, "%s: retry after >= 1", name);
-    is_int(ajwt_lockout_check(st, "dave", "192.0.2.1", 3, NOW + 60, &ra, E),
-           AJWT_OK, "%s: window over", name);
-    is_int(ajwt_lockout_check(st, "dave", "192.0.2.1", 0, NOW, &ra, E),
-           AJWT_OK, "%s: attempts 0 never locks", name);
-
-    /* a good login clears the account, not the address */
-    for (i = 0; i < 2; i++) {
-        ajwt_lockout_fail(st, "frank", "198.51.100.7", 60, NOW + 100, E);
-    }
-    is_int(ajwt_lockout_clear(st, "frank", NOW + 101, E), AJWT_OK,
-           "%s: clear", name);
-    ajwt_lockout_fail(st, "frank", "198.51.100.8", 60, NOW + 103, E);
-    is_int(ajwt_lockout_check(st, "frank", NULL, 2, NOW + 103, &ra, E),
-           AJWT_OK, "%s: account count restarted after clear", name);
-    ajwt_lockout_fail(st, "grace", "198.51.100.7", 60, NOW + 103, E);
-    is_int(ajwt_lockout_check(st, "grace", "198.51.100.7", 3, NOW + 103,
-                              &ra, E), AJWT_ELOCKED,
-           "%s: the address kept its count", name);
-}
-
-static void lockout(apr_pool_t *p)
-{
-    fake_t *f;
-    ajwt_store_t *st = fake(p, &f), *none;
-    ajwt_err_t err = { 0 };
-    apr_int64_t ra;
-    static const ajwt_store_ops_t no_incr = { "old", fake_put, fake_get,
-                                              NULL };
-
-    lockout_on(st, "fake");
-    lockout_on(shm(p), "shm");
-    f->fail = 1;
-    is_int(ajwt_lockout_check(st, "x", "y", 3, NOW, &ra, E), AJWT_ESTORE,
-           "store down: check");
-    is_int(ajwt_lockout_fail(st, "x", "y", 60, NOW, E), AJWT_ESTORE,
-           "store down: fail");
-    none = apr_pcalloc(p, sizeof(*none));
-    none->ops = &no_incr;
-    none->impl = f;
-    f->fail = 0;
-    is_int(ajwt_lockout_fail(none, "x", "y", 60, NOW, E), AJWT_ECONFIG,
-           "a store without incr");
-}
-
-UNIT_MAIN(every_alg, refresh_refusals, ids, aud_given, signing_keys, jwks,
+UNIT_MAIN(every_alg, refresh_refusals, ids, aud_given, signing_keys,
+          ed25519_signing, jwks,
           race_threads,
-          families, revoke_race, lost_put, lockout)
+          families, revoke_race, lost_put)

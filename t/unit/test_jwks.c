@@ -320,6 +320,57 @@ static void combine_static(apr_pool_t *p)
     ok(c1->id != c2->id, "with a new id (verified-token cache)");
 }
 
+/*
+ * A static key without kid next to fetched keys: a token with a fetched
+ * kid uses that key first; one whose kid no key has is verified by the
+ * static key, and if that fails it is still an unknown kid (AJWT_EKEY,
+ * which makes the glue fetch again).
+ */
+static void combine_kidless(apr_pool_t *p)
+{
+    static const char *pay = "{\"sub\":\"u\",\"exp\":2000000}";
+    void *m = region(p, &conf_a);
+    ajwt_jwks_t *a = attach(p, &conf_a, m);
+    ajwt_keyset_t *stat = NULL;
+    const ajwt_key_t *s = fx_key(&stat, "P-256-b", NULL, p);
+    const ajwt_key_t *f = fx_key(NULL, "P-256", "f", p);
+    const ajwt_key_t *x = fx_key(NULL, "P-256", "x", p);  /* f's, as x */
+    const ajwt_key_t *used = NULL;
+    const ajwt_keyset_t *c;
+    ajwt_jws_t *jws;
+    ajwt_err_t err = { 0 };
+    char *tok;
+
+    jwks_doc = set_of(p, jwk(p, "P-256", "f"), jwk(p, "RSA", "b"));
+    refresh(a, T0, 0, p, &err);
+    c = keys(a, stat, p);
+    is_int(ajwt_keyset_count(c), 3, "static kid-less + fetched f, b");
+    tok = fx_token(p, "ES256", f, NULL, pay);
+    ajwt_jws_parse(&jws, tok, strlen(tok), 0, 1, p, NULL);
+    is_int(ajwt_jws_verify(&used, jws, c, AJWT_ALG_ALL, &err), AJWT_OK,
+           "fetched kid f verifies (%s)", err.text);
+    ok(used && used->kid && !strcmp(used->kid, "f"),
+       "by f, though the static key comes first in the set");
+    tok = fx_craft(p, "ES256", s, "{\"alg\":\"ES256\",\"kid\":\"f\"}",
+                   pay);
+    ajwt_jws_parse(&jws, tok, strlen(tok), 0, 1, p, NULL);
+    is_int(ajwt_jws_verify(&used, jws, c, AJWT_ALG_ALL, NULL), AJWT_OK,
+           "kid f signed by the static key: f fails, the static one not");
+    ok(used && !used->kid, "... the static key verified it");
+    tok = fx_craft(p, "ES256", s, "{\"alg\":\"ES256\",\"kid\":\"new\"}",
+                   pay);
+    ajwt_jws_parse(&jws, tok, strlen(tok), 0, 1, p, NULL);
+    is_int(ajwt_jws_verify(NULL, jws, c, AJWT_ALG_ALL, NULL), AJWT_OK,
+           "a kid no key has, signed by the static key");
+    memset(&err, 0, sizeof(err));
+    tok = fx_token(p, "ES256", x, NULL, pay);
+    ajwt_jws_parse(&jws, tok, strlen(tok), 0, 1, p, NULL);
+    is_int(ajwt_jws_verify(NULL, jws, c, AJWT_ALG_ALL, &err), AJWT_EKEY,
+           "kid x, not fetched yet: an unknown kid, f's key not tried");
+    ok(strstr(err.text, "1 key without kid tried") != NULL, "reason: %s",
+       err.text);
+}
+
 static void discovery(apr_pool_t *p)
 {
     ajwt_jwks_conf_t c = conf_disco;
@@ -379,4 +430,5 @@ static void restart(apr_pool_t *p)
 }
 
 UNIT_MAIN(first_fetch, periodic, max_age, unknown_kid, bad_document,
-          failure_backoff, lease, combine_static, discovery, restart)
+          failure_backoff, lease, combine_static, combine_kidless, discovery,
+          restart)

@@ -5,6 +5,7 @@
  */
 #include <pthread.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/rsa.h>
 #include "ajwt_jws.h"
 #include "unit.h"
@@ -48,7 +49,7 @@ static const struct {
     { "RS256", "RSA" }, { "RS384", "RSA" }, { "RS512", "RSA3072" },
     { "PS256", "RSA" }, { "PS384", "RSA3072" }, { "PS512", "RSA" },
     { "ES256", "P-256" }, { "ES384", "P-384" }, { "ES512", "P-521" },
-    { "EdDSA", "Ed25519" },
+    { "EdDSA", "Ed25519" }, { "Ed25519", "Ed25519" },
 };
 
 static void round_trips(apr_pool_t *p)
@@ -249,6 +250,102 @@ static void kid_selection(apr_pool_t *p)
     tok = fx_craft(p, "RS256", b_, "{\"alg\":\"RS256\",\"kid\":\"B\"}",
                    PAYLOAD);
     is_int(check(tok, ks, 0, NULL, p, NULL), AJWT_EKEY, "kid is case-sensitive");
+}
+
+/*
+ * A key configured without a kid verifies tokens whatever their kid
+ * (RFC 7515: kid is a hint), after the keys whose kid is the token's.
+ */
+static void kidless_keys(apr_pool_t *p)
+{
+    ajwt_keyset_t *ks = NULL, *same = NULL, *hs = NULL, *only_kid = NULL;
+    ajwt_keyset_t *mixed = NULL;
+    const ajwt_key_t *a = fx_key(&ks, "RSA", "a", p);
+    const ajwt_key_t *b_ = fx_key(&ks, "RSA-b", NULL, p);
+    const ajwt_key_t *c = fx_key(NULL, "RSA3072", "c", p);
+    const ajwt_key_t *e = fx_key(NULL, "P-256", "e", p);
+    const ajwt_key_t *used = NULL, *hk;
+    ajwt_err_t err = { 0 };
+    char *tok;
+
+    /* an IdP's token names its kid; the key here was given none */
+    tok = fx_craft(p, "RS256", b_, "{\"alg\":\"RS256\",\"kid\":\"zz\"}",
+                   PAYLOAD);
+    is_int(check(tok, ks, 0, &used, p, &err), AJWT_OK,
+           "kid zz verified by the key without kid (%s)", err.text);
+    ok(used && !used->kid, "the kid-less key was used");
+    tok = fx_craft(p, "RS256", b_, "{\"alg\":\"RS256\",\"kid\":\"a\"}",
+                   PAYLOAD);
+    is_int(check(tok, ks, 0, &used, p, NULL), AJWT_OK,
+           "kid a, b's signature: a fails, then the kid-less key");
+    ok(used && !used->kid, "... the kid-less key verified it");
+    tok = fx_token(p, "RS256", a, NULL, PAYLOAD);
+    is_int(check(tok, ks, 0, &used, p, NULL), AJWT_OK, "kid a still a");
+    ok(used && used->kid && !strcmp(used->kid, "a"), "key a used");
+    tok = fx_craft(p, "RS256", b_, "{\"alg\":\"RS256\"}", PAYLOAD);
+    is_int(check(tok, ks, 0, &used, p, NULL), AJWT_OK, "no kid, as before");
+
+    /* signed by a key not configured: the kid is unknown (EKEY, which
+     * sends a JWKS source to fetch) though the kid-less key was tried */
+    memset(&err, 0, sizeof(err));
+    tok = fx_craft(p, "RS256", c, "{\"alg\":\"RS256\",\"kid\":\"zz\"}",
+                   PAYLOAD);
+    is_int(check(tok, ks, 0, NULL, p, &err), AJWT_EKEY,
+           "unknown kid, kid-less key fails: still no key with that kid");
+    ok(strstr(err.text, "with kid \"zz\"")
+       && strstr(err.text, "1 key without kid tried"), "reason: %s",
+       err.text);
+    memset(&err, 0, sizeof(err));
+    tok = fx_craft(p, "RS256", c, "{\"alg\":\"RS256\",\"kid\":\"a\"}",
+                   PAYLOAD);
+    is_int(check(tok, ks, 0, NULL, p, &err), AJWT_ESIG,
+           "kid a, neither a nor the kid-less key verifies");
+    ok(strstr(err.text, "with 2 keys (kid a)") != NULL, "reason: %s",
+       err.text);
+    /* a kid-less key of another type is not counted */
+    memset(&err, 0, sizeof(err));
+    fx_key(&mixed, "RSA-b", NULL, p);
+    fx_key(&mixed, "P-256-b", "e2", p);
+    tok = fx_token(p, "ES256", e, NULL, PAYLOAD);
+    is_int(check(tok, mixed, 0, NULL, p, &err), AJWT_EKEY,
+           "ES256 kid e against ES256 e2 and a kid-less RSA key");
+    ok(strstr(err.text, "no ES256 key with kid \"e\"")
+       && !strstr(err.text, "without kid"), "reason: %s", err.text);
+
+    /* keys with the token's kid come first, wherever they are listed:
+     * the same key material twice, first without kid, then as "a" */
+    fx_key(&same, "RSA", NULL, p);
+    fx_key(&same, "RSA", "a", p);
+    tok = fx_token(p, "RS256", a, NULL, PAYLOAD);
+    is_int(check(tok, same, 0, &used, p, NULL), AJWT_OK, "kid a verifies");
+    ok(used && used->kid && !strcmp(used->kid, "a"),
+       "the key with kid a was tried before the kid-less one");
+    tok = fx_craft(p, "RS256", a, "{\"alg\":\"RS256\",\"kid\":\"q\"}",
+                   PAYLOAD);
+    is_int(check(tok, same, 0, &used, p, NULL), AJWT_OK, "kid q verifies");
+    ok(used && !used->kid, "by the kid-less key only");
+
+    /* a key with a kid is still only for its own kid (or none) */
+    fx_key(&only_kid, "RSA", "a", p);
+    tok = fx_craft(p, "RS256", a, "{\"alg\":\"RS256\",\"kid\":\"q\"}",
+                   PAYLOAD);
+    is_int(check(tok, only_kid, 0, NULL, p, NULL), AJWT_EKEY,
+           "the right key under another kid: refused");
+
+    /* HMAC: a secret without kid, an IdP token with one; and a kid of a
+     * key of another type does not hide the kid-less secret */
+    hk = fx_secret(&hs, 32, 7, NULL, p);
+    fx_key(&hs, "RSA", "r", p);
+    tok = fx_craft(p, "HS256", hk, "{\"alg\":\"HS256\",\"kid\":\"kc-1\"}",
+                   PAYLOAD);
+    is_int(check(tok, hs, 0, &used, p, NULL), AJWT_OK,
+           "HS256 kid kc-1 by a secret without kid");
+    tok = fx_craft(p, "HS256", hk, "{\"alg\":\"HS256\",\"kid\":\"r\"}",
+                   PAYLOAD);
+    is_int(check(tok, hs, 0, &used, p, NULL), AJWT_OK,
+           "HS256 kid r (an RSA key's) by the secret without kid");
+    ok(used && !used->kid && used->kty == AJWT_KTY_OCT,
+       "the secret verified it");
 }
 
 static void header_rules(apr_pool_t *p)
@@ -682,6 +779,111 @@ static void hmac_and_eddsa_encoding(apr_pool_t *p)
     }
 }
 
+/*
+ * RFC 9864: a token's alg "Ed25519" is EdDSA with an Ed25519 key. A key
+ * loaded without an "alg" verifies both names, the allow-list names each,
+ * a JWK's "alg" keeps to its one, and no other key verifies Ed25519.
+ */
+static void ed25519_tokens(apr_pool_t *p)
+{
+    const unsigned both = AJWT_ALG_BIT(AJWT_EDDSA)
+                          | AJWT_ALG_BIT(AJWT_ED25519);
+    ajwt_keyset_t *pub = NULL, *other = NULL, *j_new = NULL, *j_old = NULL;
+    ajwt_keyset_t *ec = NULL, hand;
+    const ajwt_key_t *k = fx_key(&pub, "Ed25519", "e1", p);
+    char *t_new = fx_token(p, "Ed25519", k, NULL, PAYLOAD);
+    char *t_old = fx_token(p, "EdDSA", k, NULL, PAYLOAD);
+    ajwt_key_t ed448 = { 0 };
+    ajwt_jws_t *jws = NULL;
+    ajwt_err_t err = { 0 };
+    unsigned char *sig;
+    apr_size_t sl;
+
+    ok(k->algs == both && fx_only(pub)->algs == both,
+       "an Ed25519 key (no alg) serves EdDSA and Ed25519");
+    ajwt_jws_parse(&jws, t_new, strlen(t_new), 0, 1, p, NULL);
+    ok(jws && jws->alg == ajwt_alg_find("Ed25519")
+       && !strcmp(jws->alg_name, "Ed25519"), "header alg Ed25519 parsed");
+    is_int(check(t_new, pub, 0, NULL, p, &err), AJWT_OK,
+           "alg Ed25519 verifies with an Ed25519 key (%s)", err.text);
+    is_int(check(t_old, pub, 0, NULL, p, NULL), AJWT_OK,
+           "alg EdDSA still verifies with it");
+    is_int(check(t_new, pub, both, NULL, p, NULL), AJWT_OK,
+           "Ed25519 with both allowed");
+    is_int(check(t_old, pub, both, NULL, p, NULL), AJWT_OK,
+           "EdDSA with both allowed");
+    /* the allow-list names each: EdDSA does not allow Ed25519, nor back */
+    is_int(check(t_new, pub, AJWT_ALG_BIT(AJWT_EDDSA), NULL, p, NULL),
+           AJWT_EALG, "Ed25519 token, only EdDSA allowed: refused");
+    is_int(check(t_old, pub, AJWT_ALG_BIT(AJWT_EDDSA), NULL, p, NULL),
+           AJWT_OK, "EdDSA token, only EdDSA allowed");
+    is_int(check(t_old, pub, AJWT_ALG_BIT(AJWT_ED25519), NULL, p, NULL),
+           AJWT_EALG, "EdDSA token, only Ed25519 allowed: refused");
+    is_int(check(t_new, pub, AJWT_ALG_BIT(AJWT_ED25519), NULL, p, NULL),
+           AJWT_OK, "Ed25519 token, only Ed25519 allowed");
+    is_int(check(fx_tamper_sig(p, t_new), pub, 0, NULL, p, NULL), AJWT_ESIG,
+           "Ed25519 tampered");
+    fx_key(&other, "Ed25519-b", "e1", p);
+    is_int(check(t_new, other, 0, NULL, p, NULL), AJWT_ESIG,
+           "Ed25519 token, another Ed25519 key");
+    /* a JWK's alg is kept to: each key only the name it gives */
+    {
+        char *jn = fx_jwk(fx_pkey("Ed25519"), "e1", "Ed25519", 0, NULL, p);
+        char *jo = fx_jwk(fx_pkey("Ed25519"), "e1", "EdDSA", 0, NULL, p);
+        if (ajwt_keyset_add_jwks(&j_new, jn, strlen(jn), "t", p, NULL)
+            || ajwt_keyset_add_jwks(&j_old, jo, strlen(jo), "t", p, NULL)) {
+            fx_die("Ed25519 JWKs");
+        }
+    }
+    is_int(check(t_new, j_new, 0, NULL, p, NULL), AJWT_OK,
+           "JWK alg Ed25519 verifies alg Ed25519");
+    is_int(check(t_old, j_new, 0, NULL, p, NULL), AJWT_EKEY,
+           "JWK alg Ed25519 does not verify alg EdDSA");
+    is_int(check(t_old, j_old, 0, NULL, p, NULL), AJWT_OK,
+           "JWK alg EdDSA verifies alg EdDSA");
+    is_int(check(t_new, j_old, 0, NULL, p, NULL), AJWT_EKEY,
+           "JWK alg EdDSA does not verify alg Ed25519");
+    fx_key(&ec, "P-256", "e1", p);
+    is_int(check(t_new, ec, 0, NULL, p, NULL), AJWT_EKEY,
+           "Ed25519 token against an EC key");
+    /* Ed448 never passes as Ed25519: the loaders refuse Ed448 keys, and
+     * a key made by hand with both names still cannot sign or verify it */
+    ed448.kty = AJWT_KTY_OKP;
+    ed448.algs = both;
+    ed448.pkey = fx_pkey("Ed448");
+    ed448.has_private = 1;
+    ed448.kid = "e1";
+    ok(ajwt_jws_sign_raw(&sig, &sl, ajwt_alg_find("Ed25519"), &ed448,
+                         (const unsigned char *)"m", 1, p, NULL) != AJWT_OK,
+       "an Ed448 key cannot sign Ed25519");
+    is_int(ajwt_jws_sign_raw(&sig, &sl, ajwt_alg_find("EdDSA"), &ed448,
+                             (const unsigned char *)"m", 1, p, NULL), AJWT_OK,
+           "(it signs EdDSA: the primitive allows any curve)");
+    is_int(sl, 114, "an Ed448 signature is 114 bytes");
+    hand.keys = apr_array_make(p, 1, sizeof(const ajwt_key_t *));
+    APR_ARRAY_PUSH(hand.keys, const ajwt_key_t *) = &ed448;
+    hand.algs = both;
+    hand.id = 0;
+    {
+        /* header alg Ed25519 over an Ed448 signature of that very input */
+        char *t448 = fx_craft(p, "EdDSA", &ed448,
+                              "{\"alg\":\"Ed25519\",\"kid\":\"e1\"}",
+                              PAYLOAD);
+        char *dot = strrchr(t448, '.');
+        ok(check(t448, &hand, 0, NULL, p, NULL) != AJWT_OK,
+           "Ed448-signed token with alg Ed25519 refused");
+        /* and a 64-byte signature of the right length gets no further */
+        memset(sig, 0x41, 64);
+        ok(check(apr_pstrcat(p, apr_pstrmemdup(p, t448, dot + 1 - t448),
+                             ajwt_b64_encode(sig, 64, p), NULL),
+                 &hand, 0, NULL, p, NULL) != AJWT_OK,
+           "64-byte signature with an Ed448 key under Ed25519 refused");
+    }
+    ok(check(t_new, &hand, 0, NULL, p, NULL) != AJWT_OK,
+       "a real Ed25519 token does not verify with an Ed448 key");
+    ERR_clear_error();
+}
+
 static void signing(apr_pool_t *p)
 {
     ajwt_keyset_t *ks = NULL;
@@ -921,6 +1123,6 @@ static void hmac_pads(apr_pool_t *p)
 
 /* header_cache first: its slots are for the whole process */
 UNIT_MAIN(header_cache, header_cache_threads, round_trips, other_keys,
-          alg_confusion, embedded_keys, kid_selection, header_rules, parsing,
-          ecdsa_encoding, rsa_encoding, hmac_and_eddsa_encoding, signing,
-          hmac_pads)
+          alg_confusion, embedded_keys, kid_selection, kidless_keys,
+          header_rules, parsing, ecdsa_encoding, rsa_encoding,
+          hmac_and_eddsa_encoding, ed25519_tokens, signing, hmac_pads)

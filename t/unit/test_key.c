@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <openssl/encoder.h>
+#include <openssl/err.h>
 #include "ajwt_json.h"
 #include "ajwt_key.h"
 #include <sys/stat.h>
@@ -19,6 +20,8 @@
 #define HS256 AJWT_ALG_BIT(AJWT_HS256)
 #define HS384 AJWT_ALG_BIT(AJWT_HS384)
 #define HS512 AJWT_ALG_BIT(AJWT_HS512)
+#define EDDSA AJWT_ALG_BIT(AJWT_EDDSA)
+#define ED25519 AJWT_ALG_BIT(AJWT_ED25519)
 
 /* Wycheproof json_web_key_test.json tcId 7: a public ROCA modulus. */
 static const char roca_n[] =
@@ -83,7 +86,7 @@ static void pem_keys(apr_pool_t *p)
         { "P-256", AJWT_KTY_EC, AJWT_ALG_BIT(AJWT_ES256) },
         { "P-384", AJWT_KTY_EC, AJWT_ALG_BIT(AJWT_ES384) },
         { "P-521", AJWT_KTY_EC, AJWT_ALG_BIT(AJWT_ES512) },
-        { "Ed25519", AJWT_KTY_OKP, AJWT_ALG_BIT(AJWT_EDDSA) },
+        { "Ed25519", AJWT_KTY_OKP, EDDSA | ED25519 },    /* RFC 9864 */
     };
     size_t i;
 
@@ -471,6 +474,87 @@ static void jwk_algs(apr_pool_t *p)
     ok(ks && fx_only(ks)->algs == (HS256 | HS384), "HS256 HS384");
 }
 
+/* RFC 9864: "Ed25519" is a JWK "alg" of its own, for Ed25519 keys only. */
+static void ed25519_alg(apr_pool_t *p)
+{
+    EVP_PKEY *ed = fx_pkey("Ed25519"), *ed448 = fx_pkey("Ed448");
+    EVP_MD_CTX *c;
+    ajwt_keyset_t *ks = NULL;
+    ajwt_err_t err = { 0 };
+    const char *doc;
+
+    is_int(jwks(&ks, fx_jwk(ed, "e1", "Ed25519", 0, "\"use\":\"sig\"", p), p,
+                &err), AJWT_OK, "OKP JWK with alg Ed25519 imports (%s)",
+           err.text);
+    ok(ks && fx_only(ks)->kty == AJWT_KTY_OKP
+       && fx_only(ks)->algs == ED25519 && prepared(fx_only(ks)),
+       "exactly Ed25519 (not EdDSA), one context");
+    ks = NULL;
+    is_int(jwks(&ks, fx_jwk(ed, "e1", "Ed25519", 1, NULL, p), p, &err),
+           AJWT_OK, "private OKP JWK with alg Ed25519 (%s)", err.text);
+    ok(ks && fx_only(ks)->has_private && fx_only(ks)->algs == ED25519,
+       "private, Ed25519");
+    ks = NULL;
+    is_int(jwks(&ks, fx_jwk(ed, "e1", "EdDSA", 0, NULL, p), p, NULL), AJWT_OK,
+           "OKP JWK with alg EdDSA");
+    ok(ks && fx_only(ks)->algs == EDDSA, "exactly EdDSA, as before");
+    ks = NULL;
+    is_int(jwks(&ks, fx_jwk(ed, "e1", NULL, 0, NULL, p), p, NULL), AJWT_OK,
+           "OKP JWK without alg");
+    ok(ks && fx_only(ks)->algs == (EDDSA | ED25519) && ks->algs
+       == (EDDSA | ED25519) && prepared(fx_only(ks)),
+       "both names, a context each");
+    /* a JWK Set as oidc-provider publishes it */
+    ks = NULL;
+    doc = apr_psprintf(p, "{\"keys\":[%s,%s]}",
+                       fx_jwk(ed, "new", "Ed25519", 0, "\"use\":\"sig\"",
+                              p),
+                       fx_jwk(fx_pkey("Ed25519-b"), "old", "EdDSA", 0,
+                              "\"use\":\"sig\"", p));
+    is_int(jwks(&ks, doc, p, &err), AJWT_OK, "JWKS of Ed25519 and EdDSA "
+           "keys (%s)", err.text);
+    ok(ks && ajwt_keyset_count(ks) == 2
+       && ajwt_keyset_find_kid(ks, "new")->algs == ED25519
+       && ajwt_keyset_find_kid(ks, "old")->algs == EDDSA
+       && ks->algs == (EDDSA | ED25519), "each key its alg");
+    /* never with another key type or curve */
+    is_int(jwk_st(fx_jwk(ed448, NULL, "Ed25519", 0, NULL, p), p),
+           AJWT_ECONFIG, "alg Ed25519 on an Ed448 JWK refused");
+    is_int(jwk_st(fx_jwk(ed448, NULL, "EdDSA", 0, NULL, p), p),
+           AJWT_ECONFIG, "alg EdDSA on an Ed448 JWK refused (unsupported)");
+    is_int(jwk_st(fx_jwk(fx_pkey("P-256"), NULL, "Ed25519", 0, NULL, p), p),
+           AJWT_ECONFIG, "alg Ed25519 on an EC JWK refused");
+    is_int(jwk_st(fx_jwk(fx_pkey("RSA"), NULL, "Ed25519", 0, NULL, p), p),
+           AJWT_ECONFIG, "alg Ed25519 on an RSA JWK refused");
+    is_int(jwk_st(fx_jwk_oct(64, 1, NULL, "Ed25519", p), p), AJWT_ECONFIG,
+           "alg Ed25519 on an oct JWK refused");
+    is_int(jwk_st(fx_jwk(ed, NULL, "ed25519", 0, NULL, p), p), AJWT_ECONFIG,
+           "alg ed25519 (case) refused");
+    /* the primitive: Ed25519 takes an Ed25519 key only, EdDSA any */
+    c = EVP_MD_CTX_new();
+    ok(c && ajwt_key_sig_init(c, ajwt_alg_find("Ed25519"), ed, 0),
+       "sig_init Ed25519 with an Ed25519 key (verify)");
+    EVP_MD_CTX_free(c);
+    c = EVP_MD_CTX_new();
+    ok(c && ajwt_key_sig_init(c, ajwt_alg_find("Ed25519"), ed, 1),
+       "sig_init Ed25519 with an Ed25519 key (sign)");
+    EVP_MD_CTX_free(c);
+    c = EVP_MD_CTX_new();
+    ok(c && !ajwt_key_sig_init(c, ajwt_alg_find("Ed25519"), ed448, 0),
+       "sig_init Ed25519 with an Ed448 key refused (verify)");
+    EVP_MD_CTX_free(c);
+    c = EVP_MD_CTX_new();
+    ok(c && !ajwt_key_sig_init(c, ajwt_alg_find("Ed25519"), ed448, 1),
+       "sig_init Ed25519 with an Ed448 key refused (sign)");
+    EVP_MD_CTX_free(c);
+    c = EVP_MD_CTX_new();
+    ok(c && ajwt_key_sig_init(c, ajwt_alg_find("EdDSA"), ed448, 0),
+       "sig_init EdDSA with an Ed448 key: the primitive allows it (the "
+       "loaders refuse Ed448 keys)");
+    EVP_MD_CTX_free(c);
+    ERR_clear_error();
+}
+
 static void use_and_key_ops(apr_pool_t *p)
 {
     EVP_PKEY *ec = fx_pkey("P-256"), *rsa = fx_pkey("RSA");
@@ -750,6 +834,38 @@ static void public_export(apr_pool_t *p)
            AJWT_OK, "reads back");
     ok(ajwt_keyset_find_kid(back, "r1")
        && !ajwt_keyset_find_kid(back, "r1")->has_private, "kid r1 public");
+    {
+        /* Ed25519 keys: one of both names is published as "EdDSA", as it
+         * was before RFC 9864; one of a single name under that name */
+        ajwt_keyset_t *both = NULL, *only = NULL, *old = NULL;
+        EVP_PKEY *ed = fx_pkey("Ed25519");
+        char *pem = fx_pem_pub(ed, p);
+        json_t *d;
+        const ajwt_key_t *l[3];
+        ajwt_keyset_add_pem(&both, pem, strlen(pem), "both", "t", p, NULL);
+        jwks(&only, fx_jwk(ed, "only", "Ed25519", 0, NULL, p), p, NULL);
+        jwks(&old, fx_jwk(ed, "old", "EdDSA", 0, NULL, p), p, NULL);
+        if (!both || !only || !old) {
+            fx_die("Ed25519 keys");
+        }
+        l[0] = fx_only(both);
+        l[1] = fx_only(only);
+        l[2] = fx_only(old);
+        text = ajwt_keys_public_jwks(l, 3, p);
+        d = json_object_get(ajwt_json_own(json_loads(text, 0, NULL), p),
+                            "keys");
+#define ALG_OF(i) json_string_value(json_object_get(json_array_get(d, i), \
+                                                    "alg"))
+        ok(json_array_size(d) == 3 && ALG_OF(0) && !strcmp(ALG_OF(0), "EdDSA"),
+           "PEM Ed25519 key (both names): alg EdDSA");
+        ok(ALG_OF(1) && !strcmp(ALG_OF(1), "Ed25519"),
+           "JWK alg Ed25519: alg Ed25519");
+        ok(ALG_OF(2) && !strcmp(ALG_OF(2), "EdDSA"), "JWK alg EdDSA: EdDSA");
+#undef ALG_OF
+        is_int(ajwt_key_public(&pub, l[1], p, &err), AJWT_OK,
+               "public copy of an Ed25519-only key");
+        ok(pub && pub->algs == ED25519, "keeps its one name");
+    }
 }
 
 /* A FIFO (or any non-regular file) is refused without being opened:
@@ -773,5 +889,6 @@ static void not_regular(apr_pool_t *p)
 }
 
 UNIT_MAIN(pem_keys, pem_refusals, pem_forms, certificates, files, jwk_keys,
-          jwk_refusals, jwk_algs, use_and_key_ops, sets_and_kids, secrets,
-          secret_sources, lifetime, public_export, not_regular)
+          jwk_refusals, jwk_algs, ed25519_alg, use_and_key_ops,
+          sets_and_kids, secrets, secret_sources, lifetime, public_export,
+          not_regular)

@@ -103,6 +103,58 @@ static void json_bodies(apr_pool_t *p)
     is_int(parse(p, "{\"who\":\"a\"}", 1, &r), AJWT_EMALFORMED, "unknown member");
 }
 
+/* Through ajwt_web_fields_parse, the parser login uses too. */
+static void shared_parser(apr_pool_t *p)
+{
+    ajwt_revoke_req_t r;
+    ajwt_err_t err = { 0 };
+    static const char nul[] = "sub=a\0";
+    char *big = apr_palloc(p, AJWT_REVOKE_MAX_FIELD + 16);
+#define PE(body, json) (memset(&err, 0, sizeof(err)), \
+        ajwt_revoke_parse(&r, body, strlen(body), json, p, &err))
+
+    /* Jansson's reason quoted the body ("invalid Unicode '\uD800'") */
+    is_int(PE("{\"sub\":\"\\uD800\\u0041\"}", 1), AJWT_EMALFORMED,
+           "bad JSON");
+    ok(!strstr(err.text, "D800") && !strstr(err.text, "0041"),
+       "the client's text quotes nothing of the body: %s", err.text);
+    is_int(PE("{\"sub\":\"a\",\"sub\":\"b\"}", 1), AJWT_EMALFORMED,
+           "member twice");
+    ok(!strstr(err.text, "\"a\""), "... quoted nothing: %s", err.text);
+    is_int(PE("token", 0), AJWT_EMALFORMED, "\"token\" without '='");
+    ok(strstr(err.text, "field token is empty") != NULL, "reason: %s",
+       err.text);
+    is_int(PE("sub=a&&", 0), AJWT_OK, "empty pairs skipped");
+    is_int(PE("sub=a&foo", 0), AJWT_EMALFORMED, "unknown name without '='");
+    ok(strstr(err.text, "unknown field (use token, jti with exp, or sub)")
+       != NULL, "reason: %s", err.text);
+    is_int(PE("sub=a&sub=a", 0), AJWT_EMALFORMED, "the same value twice");
+    ok(strstr(err.text, "field sub given twice") != NULL, "reason: %s",
+       err.text);
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_revoke_parse(&r, nul, sizeof(nul) - 1, 0, p, &err),
+           AJWT_EMALFORMED, "a NUL byte");
+    is_int(ajwt_revoke_parse(&r, NULL, 0, 0, p, NULL), AJWT_EMALFORMED,
+           "no body");
+    is_int(PE("{\"jti\":\"a\",\"exp\":-5}", 1), AJWT_EMALFORMED,
+           "negative integer exp");
+    is_int(PE("{\"jti\":\"a\",\"exp\":\"\"}", 1), AJWT_EMALFORMED,
+           "empty JSON exp");
+    is_int(PE("{\"jti\":\"a\\u007f\",\"exp\":5}", 1), AJWT_EMALFORMED,
+           "DEL in a JSON jti");
+    is_int(PE("{\"token\":1}", 1), AJWT_EMALFORMED, "integer token");
+    memset(big, 'j', AJWT_REVOKE_MAX_FIELD);
+    big[AJWT_REVOKE_MAX_FIELD] = '\0';
+    is_int(PE(apr_pstrcat(p, "exp=1700000600&jti=", big, NULL), 0),
+           AJWT_OK, "jti at its limit");
+    is_int(PE(apr_pstrcat(p, "exp=1700000600&jti=", big, "j", NULL), 0),
+           AJWT_EMALFORMED, "jti over its limit");
+    ok(!strstr(err.text, "jjjj"), "reason: %s", err.text);
+    is_int(PE(apr_pstrcat(p, "exp=1700000600&jti=", big, "%6a", NULL), 0),
+           AJWT_EMALFORMED, "jti over its limit once decoded");
+#undef PE
+}
+
 static void oversize(apr_pool_t *p)
 {
     ajwt_revoke_req_t r;
@@ -132,7 +184,7 @@ static ajwt_status_t run(const char **answer, ajwt_revoke_req_t *r,
     ajwt_revoke_bounds_t b = { v->policy.leeway, lifetime };
     if (r->kind == AJWT_REVOKE_TOKEN) {
         ajwt_claims_t *cl = NULL;
-        r->token_status = ajwt_verify(&cl, r->token, strlen(r->token), v,
+        r->token_status = ajwt_verify(&cl, NULL, r->token, strlen(r->token), v,
                                       apr_time_from_sec(NOW), p, NULL);
         r->claims = cl;
     }
@@ -224,4 +276,5 @@ static void run_jti_sub(apr_pool_t *p)
     ok(strstr(answer, "temporarily_unavailable") != NULL, "answer says so");
 }
 
-UNIT_MAIN(form_bodies, json_bodies, oversize, run_token, run_jti_sub)
+UNIT_MAIN(form_bodies, json_bodies, shared_parser, oversize, run_token,
+          run_jti_sub)

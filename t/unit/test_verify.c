@@ -4,6 +4,7 @@
  * fixtures.h (no private key is ever committed).
  */
 #include "ajwt_verify.h"
+#include "ajwt_jwks.h"
 #include "ajwt_jws.h"
 #include "ajwt_json.h"
 #include "ajwt_b64.h"
@@ -146,7 +147,7 @@ static ajwt_status_t run(const char *tok, const ajwt_verifier_t *v,
                          apr_pool_t *p, ajwt_err_t *err)
 {
     ajwt_claims_t *cl = (ajwt_claims_t *)1;
-    ajwt_status_t st = ajwt_verify(&cl, tok, tok ? strlen(tok) : 0, v,
+    ajwt_status_t st = ajwt_verify(&cl, NULL, tok, tok ? strlen(tok) : 0, v,
                                    NOW_T, p, err);
     if (st != AJWT_OK && cl != NULL) {
         diag("claims out on failure");
@@ -173,7 +174,7 @@ static void hs256_valid(apr_pool_t *p)
     ajwt_err_t err = { 0 };
     ajwt_status_t st;
 
-    st = ajwt_verify(&cl, tok, strlen(tok), &v, NOW_T, p, &err);
+    st = ajwt_verify(&cl, NULL, tok, strlen(tok), &v, NOW_T, p, &err);
     is_int(st, AJWT_OK, "HS256 token accepted (%s)", err.text);
     is_int(err.status, AJWT_OK, "no error recorded");
     ok(cl != NULL, "claims out");
@@ -189,7 +190,7 @@ static void hs256_valid(apr_pool_t *p)
     {
         char *buf = apr_pstrcat(p, tok, " trailing", NULL);
         cl = NULL;
-        st = ajwt_verify(&cl, buf, strlen(tok), &v, NOW_T, p, NULL);
+        st = ajwt_verify(&cl, NULL, buf, strlen(tok), &v, NOW_T, p, NULL);
         is_int(st, AJWT_OK, "len bounds the token");
     }
     /* A kid-less key verifies a kid-less token; a kid'd token too. */
@@ -198,6 +199,9 @@ static void hs256_valid(apr_pool_t *p)
         ajwt_verifier_t v2 = verifier(nokid);
         is_int(run(mint(p, AJWT_HS256, first_key(nokid), NULL, payload_ok),
                    &v2, p, NULL), AJWT_OK, "no kid anywhere");
+        is_int(run(mint(p, AJWT_HS256, first_key(nokid),
+                        "{\"kid\":\"kc-hs\"}", payload_ok), &v2, p, NULL),
+               AJWT_OK, "a kid-less key, a token with a kid");
     }
     /* Several keys: the one with the token's kid is used. */
     {
@@ -281,8 +285,13 @@ static void claim_rules(apr_pool_t *p)
            AJWT_ECLAIM, "exp missing");
     is_int(run(mint(p, AJWT_HS256, k, NULL, PAY("\"exp\":\"1700000600\"")),
                &v, p, NULL), AJWT_ECLAIM, "exp string");
-    is_int(run(mint(p, AJWT_HS256, k, NULL, PAY("\"exp\":1700000600.0")),
-               &v, p, NULL), AJWT_ECLAIM, "exp real");
+    /* a non-integer NumericDate (RFC 7519 section 2): exp rounds down */
+    is_int(run(mint(p, AJWT_HS256, k, NULL, PAY("\"exp\":1699999971.5")),
+               &v, p, NULL), AJWT_OK, "exp real accepted");
+    is_int(run(mint(p, AJWT_HS256, k, NULL, PAY("\"exp\":1699999970.9")),
+               &v, p, NULL), AJWT_EEXPIRED, "exp real rounds down");
+    is_int(run(mint(p, AJWT_HS256, k, NULL, PAY("\"exp\":-1.5")),
+               &v, p, NULL), AJWT_ECLAIM, "exp negative real");
     is_int(run(mint(p, AJWT_HS256, k, NULL,
                     PAY("\"exp\":1700000600,\"nbf\":1700000031")), &v, p,
                NULL), AJWT_ENOTYET, "nbf beyond leeway");
@@ -324,10 +333,10 @@ static void input_rules(apr_pool_t *p)
     ajwt_claims_t *cl = (ajwt_claims_t *)1;
     ajwt_keyset_t empty;
 
-    is_int(ajwt_verify(&cl, NULL, 0, &v, NOW_T, p, NULL), AJWT_ENOTOKEN,
+    is_int(ajwt_verify(&cl, NULL, NULL, 0, &v, NOW_T, p, NULL), AJWT_ENOTOKEN,
            "NULL token");
     ok(cl == NULL, "out cleared");
-    is_int(ajwt_verify(&cl, tok, 0, &v, NOW_T, p, NULL), AJWT_ENOTOKEN,
+    is_int(ajwt_verify(&cl, NULL, tok, 0, &v, NOW_T, p, NULL), AJWT_ENOTOKEN,
            "len 0");
     is_int(run("", &v, p, NULL), AJWT_ENOTOKEN, "empty string");
 
@@ -441,6 +450,7 @@ static void asymmetric(apr_pool_t *p)
         { "RSA", AJWT_PS256, "rsa" },
         { "P-256", AJWT_ES256, "ec" },
         { "Ed25519", AJWT_EDDSA, "ed" },
+        { "Ed25519", AJWT_ED25519, "ed" },     /* RFC 9864 */
     };
     size_t i;
     ajwt_keyset_t *hs = add_secret(NULL, secret1, "k1", p);
@@ -457,7 +467,7 @@ static void asymmetric(apr_pool_t *p)
         ajwt_err_t err = { 0 };
         ajwt_status_t st;
 
-        st = ajwt_verify(&cl, tok, strlen(tok), &v, NOW_T, p, &err);
+        st = ajwt_verify(&cl, NULL, tok, strlen(tok), &v, NOW_T, p, &err);
         is_int(st, AJWT_OK, "%s accepted (%s)", name, err.text);
         ok(cl && cl->sub && !strcmp(cl->sub, "alice"), "%s claims", name);
         is_int(run(tamper(p, tok, 2), &v, p, NULL), AJWT_ESIG,
@@ -503,5 +513,317 @@ static void asymmetric(apr_pool_t *p)
     }
 }
 
+/* ------------------------------------------------- keys from a source */
+
+/* The fake provider of the key-source cases: its JWK Set and fetches. */
+static const char *src_doc;
+static int src_fetches, src_fail;
+
+static ajwt_status_t src_fetch(ajwt_fetch_result_t *out, const char *url,
+                               const ajwt_fetch_opts_t *o, apr_pool_t *p,
+                               ajwt_err_t *err)
+{
+    (void)o;
+    src_fetches++;
+    if (src_fail) {
+        return ajwt_err_set(err, AJWT_EFETCH, "GET %s: fake failure", url);
+    }
+    out->body = apr_pstrdup(p, src_doc);
+    out->len = strlen(src_doc);
+    out->max_age = -1;
+    return AJWT_OK;
+}
+
+static ajwt_jwks_conf_t src_conf = {
+    "https://idp.test/jwks", 0, 600, { 0 }, src_fetch
+};
+
+static ajwt_jwks_t *source(apr_pool_t *p)
+{
+    apr_size_t n = ajwt_jwks_region_size(&src_conf);
+    void *m = apr_pcalloc(p, n);
+    ajwt_jwks_t *s = NULL;
+    ajwt_jwks_attach(&s, &src_conf, m, n, p, NULL);
+    return s;
+}
+
+static const char *jwks_of(apr_pool_t *p, const char *type, const char *kid)
+{
+    return apr_psprintf(p, "{\"keys\":[%s]}",
+                        fx_jwk(fx_pkey(type), kid, NULL, 0, NULL, p));
+}
+
+/* A token of a rotated key: refreshed for the unknown kid, verified on the
+ * second try; the refresh is reported, not logged. */
+static void source_rotation(apr_pool_t *p)
+{
+    const ajwt_key_t *old_k = fx_key(NULL, "P-256", "old", p);
+    const ajwt_key_t *new_k = fx_key(NULL, "P-256-b", "new", p);
+    ajwt_verifier_t v = verifier(NULL);
+    ajwt_verify_info_t info;
+    ajwt_claims_t *cl = NULL;
+    ajwt_err_t err = { 0 };
+    const char *t_old = fx_token(p, "ES256", old_k, NULL, payload_ok);
+    const char *t_new = fx_token(p, "ES256", new_k, NULL, payload_ok);
+    apr_time_t t = NOW_T;
+
+    v.jwks = source(p);
+    v.jwks_name = "AuthJWTJwksURL https://idp.test/jwks";
+    v.user_claim = "sub";
+    src_doc = jwks_of(p, "P-256", "old");
+    src_fetches = src_fail = 0;
+    is_int(ajwt_verify(&cl, &info, t_old, strlen(t_old), &v, t, p, &err),
+           AJWT_OK, "first request fetches and verifies: %s", err.text);
+    is_int(src_fetches, 1, "one fetch");
+    ok(info.nrefresh == 1 && info.refresh[0].what == AJWT_JWKS_UPDATED
+       && !info.refresh[0].unknown_kid, "reported: periodic refresh, "
+       "updated");
+    is_int(ajwt_verify(&cl, &info, t_old, strlen(t_old), &v, t, p, &err),
+           AJWT_OK, "again: no fetch");
+    ok(src_fetches == 1 && info.nrefresh == 0, "nothing fetched, nothing "
+       "reported");
+
+    /* the provider rotates; a token with the new kid arrives */
+    src_doc = jwks_of(p, "P-256-b", "new");
+    memset(&err, 0, sizeof(err));
+    t += (AJWT_JWKS_KID_EVERY + 1) * APR_USEC_PER_SEC;
+    is_int(ajwt_verify(&cl, &info, t_new, strlen(t_new), &v, t, p, &err),
+           AJWT_OK, "unknown kid: refreshed, retried, "
+           "verified: %s", err.text);
+    is_int(src_fetches, 2, "one more fetch");
+    ok(info.nrefresh == 1 && info.refresh[0].unknown_kid
+       && info.refresh[0].what == AJWT_JWKS_UPDATED, "reported: "
+       "unknown-kid refresh, updated");
+    ok(cl && info.user && !strcmp(info.user, "alice"), "user of the "
+       "retried token");
+
+    /* another unknown kid at once: rate limited, no fetch, a 401 */
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_verify(&cl, &info, t_old, strlen(t_old), &v,
+                       t + APR_USEC_PER_SEC, p, &err), AJWT_EKEY, "retired kid refused: %s",
+           err.text);
+    ok(src_fetches == 2 && info.nrefresh == 0, "within the rate limit: "
+       "no fetch");
+    ok(cl == NULL, "no claims out on failure");
+
+    /* a failed refresh is reported and the last good keys kept */
+    src_fail = 1;
+    memset(&err, 0, sizeof(err));
+    t_new = fx_token(p, "ES256", new_k, NULL, "{\"sub\":\"alice\","
+                     "\"exp\":1700003600}");
+    is_int(ajwt_verify(&cl, &info, t_new, strlen(t_new), &v,
+                       t + 601 * APR_USEC_PER_SEC, p, &err), AJWT_OK,
+           "refresh due and failing: last good keys still verify");
+    ok(info.nrefresh == 1 && info.refresh[0].what == AJWT_JWKS_FAILED
+       && strstr(info.refresh[0].err.text, "fake failure"), "the failure "
+       "is reported: %s", info.nrefresh ? info.refresh[0].err.text : "-");
+    src_fail = 0;
+}
+
+/* Before any document arrived, and with no source in this process: 503
+ * material, never a 401; no key at all: a configuration error. */
+static void source_missing(apr_pool_t *p)
+{
+    const ajwt_key_t *k = fx_key(NULL, "P-256", "old", p);
+    const char *tok = fx_token(p, "ES256", k, NULL, payload_ok);
+    ajwt_keyset_t *stat = add_secret(NULL, secret1, "hs", p);
+    ajwt_verifier_t v = verifier(NULL);
+    ajwt_verify_info_t info;
+    ajwt_err_t err = { 0 };
+    ajwt_claims_t *cl;
+
+    v.jwks = source(p);
+    v.jwks_name = "AuthJWTJwksURL https://idp.test/jwks";
+    src_fail = 1;
+    src_fetches = 0;
+    is_int(ajwt_verify(&cl, &info, tok, strlen(tok), &v, NOW_T, p, &err),
+           AJWT_EFETCH, "no keys yet: %s", err.text);
+    ok(strstr(err.text, "no keys fetched yet from AuthJWTJwksURL"),
+           "names the source");
+    ok(info.nrefresh == 1 && info.refresh[0].what == AJWT_JWKS_FAILED,
+       "the failed fetch is reported");
+
+    v.keys = stat;      /* static keys beside a source with none yet */
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_verify(&cl, &info, tok, strlen(tok), &v,
+                       NOW_T + 5 * APR_USEC_PER_SEC, p, &err), AJWT_EFETCH,
+           "static keys only, token for the provider: still 503 (%s)",
+           err.text);
+    src_fail = 0;
+
+    v = verifier(NULL);
+    v.jwks_wanted = 1;
+    v.jwks_name = "AuthJWTJwksURL https://idp.test/jwks";
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_verify(&cl, NULL, tok, strlen(tok), &v, NOW_T, p, &err),
+           AJWT_EFETCH, "source configured, none in this process: %s",
+           err.text);
+
+    v = verifier(NULL);
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_verify(&cl, NULL, tok, strlen(tok), &v, NOW_T, p, &err),
+           AJWT_ECONFIG, "no key, no source: %s", err.text);
+}
+
+/* A discovered issuer applies when AuthJWTIssuer names none. */
+static void source_issuer(apr_pool_t *p)
+{
+    const ajwt_key_t *k = fx_key(NULL, "P-256", "old", p);
+    const char *tok = fx_token(p, "ES256", k, NULL, payload_ok);
+    ajwt_verifier_t v = verifier(NULL);
+    ajwt_err_t err = { 0 };
+    ajwt_claims_t *cl;
+    ajwt_jwks_result_t what;
+
+    v.jwks = source(p);
+    ajwt_jwks_publish(v.jwks, jwks_of(p, "P-256", "old"),
+                      strlen(jwks_of(p, "P-256", "old")), "https://other",
+                      -1, NOW_T, &what, p, NULL);
+    is_int(ajwt_verify(&cl, NULL, tok, strlen(tok), &v, NOW_T, p, &err),
+           AJWT_EISSUER, "discovered issuer enforced: %s", err.text);
+    v.policy.issuers = list1(p, "https://idp");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_verify(&cl, NULL, tok, strlen(tok), &v, NOW_T, p, &err),
+           AJWT_OK, "AuthJWTIssuer replaces it: %s", err.text);
+}
+
+/* REMOTE_USER only from a non-empty string or a number, never from an
+ * array or object's JSON text; control characters refused. */
+static void user_claim(apr_pool_t *p)
+{
+    static const struct {
+        const char *sub;        /* JSON of the "who" claim; NULL: absent */
+        ajwt_status_t st;
+        const char *user;
+    } cases[] = {
+        { "\"alice\"", AJWT_OK, "alice" },
+        { "42", AJWT_OK, "42" },
+        { "[\"alice\"]", AJWT_ECLAIM, NULL },
+        { "{\"n\":\"alice\"}", AJWT_ECLAIM, NULL },
+        { "true", AJWT_ECLAIM, NULL },
+        { "null", AJWT_ECLAIM, NULL },
+        { "\"\"", AJWT_ECLAIM, NULL },
+        { "\"al\\nice\"", AJWT_ECLAIM, NULL },
+        { "\"al\\u007fice\"", AJWT_ECLAIM, NULL },
+        { NULL, AJWT_ECLAIM, NULL },
+    };
+    ajwt_keyset_t *ks = add_secret(NULL, secret1, "k1", p);
+    const ajwt_key_t *key = first_key(ks);
+    ajwt_verifier_t v = verifier(ks);
+    ajwt_verify_info_t info;
+    size_t i;
+
+    v.user_claim = "who";
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ajwt_err_t err = { 0 };
+        ajwt_claims_t *cl;
+        const char *pl = apr_psprintf(p, "{\"exp\":1700000600%s%s}",
+                                      cases[i].sub ? ",\"who\":" : "",
+                                      cases[i].sub ? cases[i].sub : "");
+        const char *tok = fx_token(p, "HS256", key, NULL, pl);
+        ajwt_status_t st = ajwt_verify(&cl, &info, tok, strlen(tok), &v,
+                                       NOW_T, p, &err);
+        is_int(st, cases[i].st, "user claim %s: %s", cases[i].sub
+               ? cases[i].sub : "(absent)", err.text[0] ? err.text : "ok");
+        if (cases[i].user) {
+            ok(st == AJWT_OK && !strcmp(info.user, cases[i].user),
+               "user is %s", cases[i].user);
+        }
+    }
+    v.user_claim = NULL;
+    {
+        ajwt_err_t err = { 0 };
+        ajwt_claims_t *cl;
+        const char *tok = fx_token(p, "HS256", key, NULL,
+                                   "{\"exp\":1700000600}");
+        is_int(ajwt_verify(&cl, &info, tok, strlen(tok), &v, NOW_T, p,
+                           &err), AJWT_OK, "no user claim asked: none "
+               "needed");
+        ok(info.user == NULL, "and none reported");
+    }
+}
+
+/* Claims that become request headers may hold no control character. */
+static void header_claims(apr_pool_t *p)
+{
+    ajwt_keyset_t *ks = add_secret(NULL, secret1, "k1", p);
+    const ajwt_key_t *key = first_key(ks);
+    ajwt_verifier_t v = verifier(ks);
+    apr_array_header_t *h = apr_array_make(p, 1,
+                                           sizeof(ajwt_claim_header_t));
+    ajwt_claim_header_t *ch = apr_array_push(h);
+    ajwt_err_t err = { 0 };
+    ajwt_claims_t *cl;
+    const char *bad, *good;
+
+    ch->path = "org.name";
+    ch->header = "X-Org";
+    v.headers = h;
+    v.user_claim = "sub";
+    bad = fx_token(p, "HS256", key, NULL, "{\"sub\":\"a\",\"exp\":1700000600,"
+                   "\"org\":{\"name\":\"x\\r\\nSet-Cookie: y\"}}");
+    good = fx_token(p, "HS256", key, NULL, "{\"sub\":\"a\",\"exp\":"
+                    "1700000600,\"org\":{\"name\":\"Example Ltd\"}}");
+    is_int(ajwt_verify(&cl, NULL, bad, strlen(bad), &v, NOW_T, p, &err),
+           AJWT_ECLAIM, "CR LF in a header claim: %s", err.text);
+    ok(strstr(err.text, "X-Org") != NULL, "names the header");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_verify(&cl, NULL, good, strlen(good), &v, NOW_T, p, &err),
+           AJWT_OK, "plain text passes");
+}
+
+/*
+ * AuthJWTKey without a kid and an identity provider's token, which always
+ * names its kid (Keycloak, Auth0, Okta, Entra, Google): RFC 7515 makes the
+ * kid a hint, so the key verifies it. Through the verified-token cache
+ * too, and a key with another kid still refuses it.
+ */
+static void kidless_key(apr_pool_t *p)
+{
+    static const char *kc_hdr = "{\"typ\":\"JWT\","
+                                "\"kid\":\"Zx3lS0kV9qL2bT8uRw5nQy1mH4cJ6pEa\"}";
+    ajwt_keyset_t *sk = add_pem(NULL, priv_pem("RSA", p), NULL, p);
+    ajwt_keyset_t *vk = add_pem(NULL, pub_pem("RSA", p), NULL, p);
+    ajwt_keyset_t *named = add_pem(NULL, pub_pem("RSA", p), "other", p);
+    ajwt_verifier_t v = verifier(vk);
+    ajwt_cache_scope_t sc;
+    ajwt_cache_t *cache = NULL;
+    ajwt_claims_t *cl = NULL;
+    ajwt_err_t err = { 0 };
+    char *tok = mint(p, AJWT_RS256, first_key(sk), kc_hdr, payload_ok);
+    int i;
+
+    is_int(run(tok, &v, p, &err), AJWT_OK, "RS256 token with kid, key "
+           "without: accepted (%s)", err.text);
+    v.keys = named;
+    memset(&err, 0, sizeof(err));
+    is_int(run(tok, &v, p, &err), AJWT_EKEY, "the same key as kid other: "
+           "refused");
+    ok(strstr(err.text, "Zx3lS0kV9qL2bT8uRw5nQy1mH4cJ6pEa") != NULL,
+       "reason names the token's kid: %s", err.text);
+
+    ajwt_cache_create(&cache, 16, p, NULL);
+    v.cache = cache;
+    v.keys = vk;
+    for (i = 0; i < 2; i++) {
+        is_int(ajwt_verify(&cl, NULL, tok, strlen(tok), &v, NOW_T, p,
+                           NULL),
+               AJWT_OK, "with the cache, pass %d", i + 1);
+    }
+    sc.keyset_id = vk->id;
+    sc.algs = AJWT_ALG_ALL;
+    sc.max_len = AJWT_DEFAULT_MAX_TOKEN;
+    ok(ajwt_cache_get(cache, tok, strlen(tok), &sc, NOW, p) != NULL,
+       "cached under the kid-less key's set");
+    v.keys = named;
+    is_int(run(tok, &v, p, NULL), AJWT_EKEY, "the cache does not carry it "
+           "to a set whose key has another kid");
+    v.keys = vk;
+    /* refused as an unknown kid: no key has it, the kid-less one failed */
+    is_int(run(tamper(p, tok, 2), &v, p, NULL), AJWT_EKEY,
+           "tampered: refused");
+}
+
 UNIT_MAIN(hs256_valid, typ_rules, claim_rules, input_rules, oversize,
-          sig_key_alg, asymmetric)
+          sig_key_alg, asymmetric, kidless_key, source_rotation,
+          source_missing, source_issuer, user_claim, header_claims)

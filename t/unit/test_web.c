@@ -328,5 +328,148 @@ static void login_parse(apr_pool_t *p)
            "password of 1024 bytes");
 }
 
+/* ajwt_web_fields_parse: the one parser behind login and jwt-revoke. */
+static void fields_parse(apr_pool_t *p)
+{
+    static const ajwt_web_field_t f[] = {
+        { "a", 4, 0 }, { "b.c", 8, 0 }, { "n", 12, 1 },
+    };
+    const char *v[3];
+    ajwt_err_t err = { 0 };
+    char nul[] = "a=x&z=y\0z";
+#define FP(body, json, unknown) (memset(&err, 0, sizeof(err)), \
+        ajwt_web_fields_parse(v, f, 3, unknown, body, strlen(body), json, p, \
+                              &err))
+
+    /* forms */
+    is_int(FP("a=1%262&b.c=x+y&n=42", 0, NULL), AJWT_OK, "form");
+    ok(same(v[0], "1&2") && same(v[1], "x y") && same(v[2], "42"),
+       "form values decoded");
+    is_int(FP("n=7", 0, NULL), AJWT_OK, "one field");
+    ok(!v[0] && !v[1] && same(v[2], "7"), "the others NULL");
+    is_int(FP("&&a=1&&", 0, NULL), AJWT_OK, "empty pairs skipped");
+    ok(same(v[0], "1"), "... the field read");
+    is_int(FP("a=&b.c", 0, NULL), AJWT_OK, "empty values");
+    ok(same(v[0], "") && same(v[1], ""), "\"a=\" and \"b.c\" are \"\"");
+    is_int(FP("a=x=y", 0, NULL), AJWT_OK, "'=' in a value");
+    ok(same(v[0], "x=y"), "... kept");
+    is_int(FP("", 0, NULL), AJWT_OK, "no pairs: no fields");
+    ok(!v[0] && !v[1] && !v[2], "all NULL");
+    is_int(FP("a=1&a=2", 0, NULL), AJWT_EMALFORMED, "form field twice");
+    ok(strstr(err.text, "field a given twice") != NULL, "reason: %s",
+       err.text);
+    is_int(FP("a&a=2", 0, NULL), AJWT_EMALFORMED,
+           "a name without '=' counts as the field: then twice");
+    is_int(FP("a=1&zz=%zz&=q&x", 0, NULL), AJWT_OK,
+           "unknown names ignored, their values not decoded");
+    is_int(FP("a=1&zz=2", 0, "no such field"), AJWT_EMALFORMED,
+           "unknown names refused when asked");
+    ok(same(err.text, "no such field"), "with the caller's text: %s",
+       err.text);
+    is_int(FP("=1", 0, "no such field"), AJWT_EMALFORMED,
+           "an empty name is unknown");
+    is_int(FP("%61=1", 0, "no such field"), AJWT_EMALFORMED,
+           "names are not decoded");
+    is_int(FP("a=%zz", 0, NULL), AJWT_EMALFORMED, "bad escape");
+    ok(strstr(err.text, "field a is not URL-encoded text") != NULL,
+       "reason: %s", err.text);
+    is_int(FP("a=%4", 0, NULL), AJWT_EMALFORMED, "truncated escape");
+    is_int(FP("a=%", 0, NULL), AJWT_EMALFORMED, "lone %%");
+    is_int(FP("a=x%00", 0, NULL), AJWT_EMALFORMED, "escaped NUL");
+    is_int(FP("a=%0a", 0, NULL), AJWT_EMALFORMED, "escaped LF");
+    is_int(FP("a=\x7f", 0, NULL), AJWT_EMALFORMED, "raw DEL");
+    ok(strstr(err.text, "field a holds control characters") != NULL,
+       "reason: %s", err.text);
+    is_int(FP("a=1234", 0, NULL), AJWT_OK, "value at its max");
+    is_int(FP("a=12345", 0, NULL), AJWT_EMALFORMED, "value over its max");
+    ok(strstr(err.text, "field a is longer than 4 bytes")
+       && !strstr(err.text, "12345"), "reason: %s", err.text);
+    is_int(FP("a=%31%32%33%34", 0, NULL), AJWT_OK,
+           "the max counts decoded bytes");
+    is_int(FP("a=\xc3\xa9", 0, NULL), AJWT_OK, "UTF-8 is no control");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_web_fields_parse(v, f, 3, NULL, nul, sizeof(nul) - 1, 0, p,
+                                 &err), AJWT_EMALFORMED,
+           "a NUL byte, even in an ignored field");
+    is_int(ajwt_web_fields_parse(v, f, 3, NULL, NULL, 0, 0, p, NULL),
+           AJWT_EMALFORMED, "no body");
+    is_int(ajwt_web_fields_parse(v, f, 3, NULL, "a=1&b.c=2", 3, 0, p, NULL),
+           AJWT_OK, "only len bytes count");
+    ok(same(v[0], "1") && !v[1], "... b.c not seen");
+
+    /* JSON */
+    is_int(FP("{\"a\":\"1&2\",\"b.c\":\"x+y\",\"n\":42}", 1, NULL), AJWT_OK,
+           "JSON");
+    ok(same(v[0], "1&2") && same(v[1], "x+y") && same(v[2], "42"),
+       "JSON values as they are, an integer as its text");
+    is_int(FP("{\"n\":\"-5\"}", 1, NULL), AJWT_OK, "an integer field as "
+           "a string");
+    is_int(FP("{\"a\":\"\"}", 1, NULL), AJWT_OK, "empty JSON string");
+    ok(same(v[0], ""), "... is \"\"");
+    is_int(FP("{\"a\":1}", 1, NULL), AJWT_EMALFORMED, "integer for a string "
+           "field");
+    ok(strstr(err.text, "field a has the wrong type") != NULL, "reason: %s",
+       err.text);
+    is_int(FP("{\"n\":1.5}", 1, NULL), AJWT_EMALFORMED, "a real");
+    is_int(FP("{\"n\":true}", 1, NULL), AJWT_EMALFORMED, "a boolean");
+    is_int(FP("{\"a\":null}", 1, NULL), AJWT_EMALFORMED, "null");
+    is_int(FP("{\"a\":[\"x\"]}", 1, NULL), AJWT_EMALFORMED, "an array");
+    is_int(FP("{\"a\":\"x\",\"a\":\"y\"}", 1, NULL), AJWT_EMALFORMED,
+           "JSON member twice");
+    is_int(FP("{\"a\":\"x\",\"q\":{\"r\":[1]}}", 1, NULL), AJWT_OK,
+           "unknown members of any type ignored");
+    is_int(FP("{\"a\":\"x\",\"q\":1}", 1, "no such field"), AJWT_EMALFORMED,
+           "or refused when asked");
+    is_int(FP("{\"a\":\"x\\ty\"}", 1, NULL), AJWT_EMALFORMED,
+           "an escaped control character");
+    is_int(FP("{\"a\":\"x\\u0000\"}", 1, NULL), AJWT_EMALFORMED,
+           "\\u0000");
+    is_int(FP("{\"a\":\"12345\"}", 1, NULL), AJWT_EMALFORMED,
+           "JSON value over its max");
+    is_int(FP("{\"n\":1234567890123}", 1, NULL), AJWT_EMALFORMED,
+           "an integer's text over its max");
+    is_int(FP("[\"a\"]", 1, NULL), AJWT_EMALFORMED, "an array body");
+    is_int(FP("{\"a\":\"x\"} {}", 1, NULL), AJWT_EMALFORMED,
+           "trailing data");
+    is_int(FP("{\"a\":\"\\uD800\\u0041\"}", 1, NULL), AJWT_EMALFORMED,
+           "bad JSON");
+    ok(!strstr(err.text, "D800") && !strstr(err.text, "0041"),
+       "the reason quotes nothing of the body: %s", err.text);
+    is_int(FP("", 1, NULL), AJWT_EMALFORMED, "empty JSON body");
+#undef FP
+}
+
+/* Where the old login parser was laxer than the revocation one. */
+static void login_strict(apr_pool_t *p)
+{
+    const char *u, *pw, *r;
+    ajwt_err_t err = { 0 };
+    static const char nul[] = "csrf=a\0b&username=a&password=b";
+#define LP(body, json) (memset(&err, 0, sizeof(err)), \
+        ajwt_web_login_parse(&u, &pw, &r, body, strlen(body), json, p, &err))
+
+    is_int(LP("username&username=bob&password=x", 0), AJWT_EMALFORMED,
+           "\"username\" without '=' then username=: given twice");
+    ok(strstr(err.text, "username given twice") != NULL, "reason: %s",
+       err.text);
+    is_int(ajwt_web_login_parse(&u, &pw, &r, nul, sizeof(nul) - 1, 0, p,
+                                NULL), AJWT_EMALFORMED,
+           "a NUL byte in an ignored field");
+    /* unchanged */
+    is_int(LP("return&username=a&password=b", 0), AJWT_OK,
+           "\"return\" without '=': empty, so no return address");
+    ok(r == NULL, "... none");
+    is_int(LP("username=a&password=b&return=", 0), AJWT_OK, "return=");
+    ok(r == NULL, "... none");
+    is_int(LP("password&username=a", 0), AJWT_EMALFORMED,
+           "\"password\" without '='");
+    is_int(LP("username=a&password=b&csrf=%zz%00", 0), AJWT_OK,
+           "an ignored field is not decoded");
+    is_int(LP("{\"username\":\"a\",\"password\":\"b\",\"x\":\"\\uD800\"}",
+              1), AJWT_EMALFORMED, "bad JSON anywhere");
+    ok(!strstr(err.text, "D800"), "reason quotes nothing: %s", err.text);
+#undef LP
+}
+
 UNIT_MAIN(bearer, cookie, query, copies, set_cookie, return_ok,
-          same_origin, login_parse)
+          same_origin, login_parse, fields_parse, login_strict)
