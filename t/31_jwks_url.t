@@ -29,7 +29,7 @@ my $top = "$FindBin::Bin/..";
 plan skip_all => 'AuthJWTJwksURL not declared by mod_auth_jwt*.c yet'
     unless join("", map { slurp($_) } glob("$top/mod_auth_jwt*.c")) =~ /"AuthJWTJwksURL"/;
 
-# Log tags of the JWKS source (mod_auth_jwt.c).
+# Log tags of the JWKS source (mod_auth_jwt_authn.c, mod_auth_jwt_shared.c).
 my %TAG = (nokeys => 'AH70032', failed => 'AH70033', updated => 'AH70034',
            startup_failed => 'AH70038', startup_keys => 'AH70039');
 # AJWT_IDP_ONLY=REGEX runs only the scenarios whose name matches.

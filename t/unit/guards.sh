@@ -49,6 +49,26 @@ glue_includes() {
     [ -z "$bad" ] || { echo "$bad"; return 1; }
 }
 
+# A glue function is static, or auth_jwt_<role>_<verb> in
+# mod_auth_jwt_<role>.c and declared in mod_auth_jwt.h; auth_jwt_module is
+# the one symbol the .so exports (-export-symbols-regex).
+glue_names() {
+    bad=""
+    for f in "$top"/mod_auth_jwt*.c; do
+        role=${f##*/mod_auth_jwt}; role=${role#_}; role=${role%.c}
+        for fn in $(grep -E '^[a-z][a-z_0-9 ]*[ *][a-z_0-9]+\(' "$f" |
+                    grep -vE '^(static|typedef|extern|struct|enum|union) ' |
+                    sed -E 's/\(.*//; s/.*[ *]//'); do
+            case $fn in
+                auth_jwt_"$role"_*) grep -q "[ *]$fn(" "$top/mod_auth_jwt.h" ||
+                                        bad="$bad $fn:not-in-mod_auth_jwt.h" ;;
+                *) bad="$bad ${f##*/}:$fn" ;;
+            esac
+        done
+    done
+    [ -z "$bad" ] || { echo "not static, not auth_jwt_<role>_*:$bad"; return 1; }
+}
+
 # Every APLOGNO is used once, across all the glue files.
 unique_aplogno() {
     all=$(grep -ho 'APLOGNO([0-9]*)' "$top"/mod_auth_jwt*.c "$top"/mod_auth_jwt*.h)
@@ -102,6 +122,7 @@ fields_merged() {
 check "no httpd header under src/" no_httpd_in_core
 check "the core neither logs nor reads the clock" no_clock_in_core
 check "the glue files share mod_auth_jwt.h, and only it" glue_includes
+check "glue functions are static or auth_jwt_<role>_*" glue_names
 check "no APLOGNO used twice" unique_aplogno
 check "every directive of mod_auth_jwt*.c is in README.md" directives_documented
 check "every directive of SPEC.md is in README.md" spec_documented
