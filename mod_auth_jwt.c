@@ -35,7 +35,7 @@ static int hook_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 static int hook_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
-    return auth_jwt_config_check(s);
+    return auth_jwt_config_check(ptemp, s);
 }
 
 static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,

@@ -18,6 +18,7 @@
 #include "ajwt_jwks.h"
 #include "ajwt_key.h"
 #include "ajwt_roles.h"
+#include "ajwt_verify.h"
 #include "ajwt_store.h"
 
 /* Every glue file logs as auth_jwt (LogLevel auth_jwt:debug). */
@@ -28,7 +29,16 @@ extern module AP_MODULE_DECLARE_DATA auth_jwt_module;
 #define NOTE_DENIED "auth_jwt_denied"   /* our Require said no */
 #define RETRY_AFTER "5"                 /* seconds, on 503 */
 
+#define AUTH_TYPE_JWT "jwt"             /* AuthType jwt */
+/* SetHandler names of the endpoints (mod_auth_jwt_handlers.c) */
+#define HANDLER_REVOKE "jwt-revoke"
+#define HANDLER_LOGIN "jwt-login"
+#define HANDLER_REFRESH "jwt-refresh"
+#define HANDLER_LOGOUT "jwt-logout"
+#define HANDLER_JWKS "jwt-jwks"
+
 enum { FAIL_DENY = 0, FAIL_ALLOW = 1 };
+enum { PREFLIGHT_PASS = 0, PREFLIGHT_AUTH = 1 };    /* AuthJWTCORSPreflight */
 enum { STORE_NONE = 0, STORE_SHM, STORE_MC, STORE_REDIS };
 enum { JWKS_CONTINUE = 0, JWKS_FAIL = 1 };
 
@@ -39,10 +49,9 @@ typedef struct {
     const char *name;           /* cookie or query parameter name */
 } token_source;
 
-typedef struct {
-    const char *path;           /* claim path */
-    const char *header;         /* request header set for the backend */
-} claim_header;
+/* AuthJWTClaimHeader PATH HEADER: the core checks its text (no control
+ * character), hook_fixups sets it. */
+typedef ajwt_claim_header_t claim_header;
 
 /*
  * Keys from an identity provider (AuthJWTJwksURL, AuthJWTDiscoveryURL).
@@ -56,6 +65,7 @@ typedef struct jwks_source {
     ajwt_jwks_conf_t conf;
     int index;                  /* in jwks_sources and jwks_live */
     const char *directive;      /* for log lines */
+    const char *name;           /* "directive url", for the core's errors */
     char *region;               /* its shared memory (post_config) */
     apr_array_header_t *servers;/* of server_rec *: the servers naming it */
     const char *ca_default;     /* their server-level AuthJWTJwksCA */
@@ -77,6 +87,7 @@ typedef struct {
     int claims_env;
     int revocation;             /* AuthJWTRevocation; UNSET = On */
     int revocation_failure;     /* FAIL_DENY (default) or FAIL_ALLOW */
+    int cors_preflight;         /* PREFLIGHT_PASS (default) or _AUTH */
     struct jwks_source *jwks;   /* AuthJWTJwksURL/DiscoveryURL, or NULL */
     const char *jwks_ca;        /* AuthJWTJwksCA of this section */
     ajwt_key_t *sign_key;       /* AuthJWTSignKey: signs issued tokens */
@@ -148,7 +159,7 @@ void auth_jwt_config_pre_config(void);
 
 /* check_config: the rules that involve several directives. OK, or
  * HTTP_INTERNAL_SERVER_ERROR after logging why (start-up stops). */
-int auth_jwt_config_check(server_rec *s);
+int auth_jwt_config_check(apr_pool_t *ptemp, server_rec *s);
 
 /* child_init: this process's cache of keys named in .htaccess files, in
  * a subpool of pchild. Not APR_SUCCESS only if that pool could not be
@@ -169,7 +180,8 @@ int auth_jwt_log_http_status(ajwt_status_t st);
 void auth_jwt_log_refusal(request_rec *r, ajwt_status_t st,
                           const ajwt_err_t *err);
 
-/* An RFC 6750 Bearer challenge with error code "error" (on r->pool). */
+/* An RFC 6750 Bearer challenge with error code "error" (on r->pool);
+ * NULL or "": without an error code (no token was presented). */
 void auth_jwt_log_note_bearer(request_rec *r, const char *error);
 
 /* Log the refusal, add the challenge or Retry-After its row asks for,
@@ -178,6 +190,10 @@ int auth_jwt_log_reject(request_rec *r, ajwt_status_t st,
                         const ajwt_err_t *err);
 
 /* ---------------------------------------------- mod_auth_jwt_authn.c */
+
+/* The core's verifier for c (keys static and fetched, rules, user claim,
+ * claim headers): what every door that accepts a token verifies with. */
+void auth_jwt_authn_verifier(ajwt_verifier_t *v, const auth_jwt_dir_conf *c);
 
 /*
  * The one verification path of every door that accepts a token (AuthType

@@ -30,7 +30,6 @@
 
 #include "mod_auth_jwt.h"
 
-#define AUTH_TYPE_JWT "jwt"
 #define STORE_WARN_EVERY 10             /* seconds between "allow" warnings */
 
 /* When auth_jwt_authn_check_revoked last let a token through (allow). */
@@ -42,7 +41,8 @@ static ajwt_cache_t *verify_cache;
 /* ------------------------------------------------------------------ */
 /* Verification, shared by AuthType jwt and AuthBasicProvider jwt      */
 
-/* JWT_CLAIM_<name>: every byte outside [A-Za-z0-9_] becomes '_'. */
+/* JWT_CLAIM_<name> for each claim whose text holds no control character
+ * (ajwt_claims_env_name says how names are made). */
 static void export_claims(request_rec *r, const ajwt_claims_t *cl,
                           const char *token)
 {
@@ -50,32 +50,40 @@ static void export_claims(request_rec *r, const ajwt_claims_t *cl,
     json_t *v;
     json_object_foreach(cl->json, name, v) {
         const char *text = ajwt_json_text(v, r->pool);
-        apr_size_t n;
-        char *env, *s;
         if (!text || ajwt_json_has_ctl(text)) {
             continue;   /* no control characters into CGI/PHP */
         }
-        /* one copy of the name behind the prefix, no varargs concat */
-        n = strlen(name);
-        env = apr_palloc(r->pool, 10 + n + 1);
-        memcpy(env, "JWT_CLAIM_", 10);
-        memcpy(env + 10, name, n + 1);
-        for (s = env + 10; *s; s++) {
-            if (!apr_isalnum(*s) && *s != '_') {
-                *s = '_';
-            }
-        }
         /* addn: setn would scan the table for each name, per request;
          * the names come only from here */
-        apr_table_addn(r->subprocess_env, env, text);
+        apr_table_addn(r->subprocess_env,
+                       ajwt_claims_env_name(name, r->pool), text);
     }
     apr_table_setn(r->subprocess_env, "JWT_TOKEN", token);
 }
 
-/* The core's verifier for a location's configuration. */
-static void make_verifier(ajwt_verifier_t *v, const auth_jwt_dir_conf *c)
+/*
+ * The core's verifier for a location's configuration: every door that
+ * accepts a token builds it here. Keys from a URL (AuthJWTJwksURL,
+ * AuthJWTDiscoveryURL) are refreshed by ajwt_verify() from the request
+ * path, in whichever request first finds a refresh due (a few atomic
+ * loads) and wins the lease in shared memory; every other request
+ * meanwhile uses the keys it has. Why not mod_watchdog: an unknown kid
+ * must be refreshed from the request anyway (that request waits for the
+ * answer), watchdog threads would add a second path, a dependency on
+ * mod_watchdog being loaded and a thread in the parent; and a server with
+ * no traffic needs no fresh keys. The cost is that the request that
+ * triggers a periodic refresh waits for the fetch (bounded by the
+ * timeouts), once per period per server.
+ */
+void auth_jwt_authn_verifier(ajwt_verifier_t *v, const auth_jwt_dir_conf *c)
 {
+    memset(v, 0, sizeof(*v));
     v->keys = c->keys;
+    if (c->jwks) {
+        v->jwks = auth_jwt_shared_jwks(c);
+        v->jwks_name = c->jwks->name;
+        v->jwks_wanted = 1;
+    }
     v->algs = c->algs;
     v->max_len = c->max_size == UNSET ? AJWT_DEFAULT_MAX_TOKEN
                                       : (apr_size_t)c->max_size;
@@ -89,117 +97,40 @@ static void make_verifier(ajwt_verifier_t *v, const auth_jwt_dir_conf *c)
                               && c->revocation != 0)
                              ? auth_jwt_config_lifetime_max() : 0;
     v->cache = verify_cache;
+    v->store_keys = auth_jwt_shared_store_wanted();
+    v->user_claim = auth_jwt_config_user_claim(c);
+    v->headers = c->headers;
 }
 
-/*
- * Keys of a location with AuthJWTJwksURL or AuthJWTDiscoveryURL.
- *
- * Refreshes run from the request path, in whichever request first finds
- * one due (ajwt_jwks_due is a few atomic loads) and wins the lease in
- * shared memory; every other request meanwhile uses the keys it has.
- * Why not mod_watchdog: an unknown kid must be refreshed from the request
- * anyway (that request waits for the answer), watchdog threads would add
- * a second path, a dependency on mod_watchdog being loaded and a thread
- * in the parent; and a server with no traffic needs no fresh keys. The
- * cost is that the request that triggers a periodic refresh waits for
- * the fetch (bounded by the timeouts), once per period per server.
- */
-static ajwt_jwks_result_t jwks_refresh(request_rec *r, const jwks_source *js,
-                                       ajwt_jwks_t *src, int unknown_kid)
+/* What ajwt_verify() did to the location's key URL: one line per fetch
+ * attempt (attempts are rate limited: 5 s to 60 s). */
+static void log_refreshes(request_rec *r, const auth_jwt_dir_conf *c,
+                          const ajwt_verify_info_t *info)
 {
-    ajwt_jwks_result_t what = AJWT_JWKS_IDLE;
-    ajwt_err_t e = { 0 };
-    ajwt_jwks_refresh(src, apr_time_now(), unknown_kid, 0, &what, r->pool,
-                      &e);
-    /* one line per attempt; attempts are rate limited (5 s to 60 s) */
-    if (what == AJWT_JWKS_FAILED) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70033)
-                      "%s %s: refresh failed, %s: %s [id %s]", js->directive,
-                      js->conf.url, ajwt_jwks_generation(src)
-                      ? "keeping the last good keys" : "no keys yet",
-                      e.text, auth_jwt_log_request_id(r));
-    }
-    else if (what == AJWT_JWKS_UPDATED) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70034)
-                      "%s %s: %d keys (generation %" APR_UINT64_T_FMT ")%s "
-                      "[id %s]", js->directive, js->conf.url,
-                      ajwt_jwks_nkeys(src), ajwt_jwks_generation(src),
-                      unknown_kid ? ", fetched for an unknown kid" : "",
-                      auth_jwt_log_request_id(r));
-    }
-    return what;
-}
+    ajwt_jwks_t *src = auth_jwt_shared_jwks(c);
+    int i;
 
-/* v's keys (static + fetched) and, from discovery, its issuer. */
-static ajwt_status_t jwks_verifier(request_rec *r, const auth_jwt_dir_conf *c,
-                                   ajwt_jwks_t *src, ajwt_verifier_t *v,
-                                   ajwt_err_t *err)
-{
-    const ajwt_keyset_t *ks = NULL;
-    const char *iss = NULL;
-    ajwt_jwks_keys(&ks, &iss, src, c->keys, r->pool, NULL);
-    if (!ks && !c->keys) {
-        return ajwt_err_set(err, AJWT_EFETCH, "no keys fetched yet from %s "
-                            "%s", c->jwks->directive, c->jwks->conf.url);
-    }
-    v->keys = ks ? ks : c->keys;
-    if (iss && !c->issuers) {
-        apr_array_header_t *a = apr_array_make(r->pool, 1,
-                                               sizeof(const char *));
-        APR_ARRAY_PUSH(a, const char *) = iss;
-        v->policy.issuers = a;
-    }
-    return AJWT_OK;
-}
-
-/*
- * ajwt_verify with the location's keys. With a key URL: a token whose kid
- * (or alg) fits no key may mean the provider rotated: refresh (rate
- * limited, shared by the whole server) and, if new keys arrived, verify
- * once more.
- */
-static ajwt_status_t verify_keys(request_rec *r, const auth_jwt_dir_conf *c,
-                                 const char *token, ajwt_claims_t **cl,
-                                 ajwt_err_t *err)
-{
-    ajwt_verifier_t v;
-    ajwt_jwks_t *src;
-    ajwt_status_t st;
-
-    make_verifier(&v, c);
-    if (!c->jwks) {
-        return ajwt_verify(cl, token, strlen(token), &v, r->request_time,
-                           r->pool, err);
-    }
-    if (!(src = auth_jwt_shared_jwks(c))) {
-        return ajwt_err_set(err, AJWT_EFETCH, "%s %s: no shared memory in "
-                            "this process", c->jwks->directive,
-                            c->jwks->conf.url);
-    }
-    if (ajwt_jwks_due(src, apr_time_now(), 0)) {
-        jwks_refresh(r, c->jwks, src, 0);
-    }
-    if ((st = jwks_verifier(r, c, src, &v, err)) != AJWT_OK) {
-        return st;
-    }
-    st = ajwt_verify(cl, token, strlen(token), &v, r->request_time, r->pool,
-                     err);
-    if (st == AJWT_EKEY && ajwt_jwks_due(src, apr_time_now(), 1)
-        && jwks_refresh(r, c->jwks, src, 1) == AJWT_JWKS_UPDATED) {
-        memset(err, 0, sizeof(*err));
-        make_verifier(&v, c);
-        if ((st = jwks_verifier(r, c, src, &v, err)) == AJWT_OK) {
-            st = ajwt_verify(cl, token, strlen(token), &v, r->request_time,
-                             r->pool, err);
+    for (i = 0; src && i < info->nrefresh; i++) {
+        if (info->refresh[i].what == AJWT_JWKS_FAILED) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70033)
+                          "%s %s: refresh failed, %s: %s [id %s]",
+                          c->jwks->directive, c->jwks->conf.url,
+                          ajwt_jwks_generation(src)
+                          ? "keeping the last good keys" : "no keys yet",
+                          info->refresh[i].err.text,
+                          auth_jwt_log_request_id(r));
+        }
+        else if (info->refresh[i].what == AJWT_JWKS_UPDATED) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70034)
+                          "%s %s: %d keys (generation %" APR_UINT64_T_FMT
+                          ")%s [id %s]", c->jwks->directive,
+                          c->jwks->conf.url, ajwt_jwks_nkeys(src),
+                          ajwt_jwks_generation(src),
+                          info->refresh[i].unknown_kid
+                          ? ", fetched for an unknown kid" : "",
+                          auth_jwt_log_request_id(r));
         }
     }
-    if (st == AJWT_EKEY && !ajwt_jwks_generation(src)) {
-        /* only static keys so far: the provider's are still missing */
-        memset(err, 0, sizeof(*err));
-        st = ajwt_err_set(err, AJWT_EFETCH, "no keys fetched yet from %s "
-                          "%s", c->jwks->directive, c->jwks->conf.url);
-    }
-    return st;
 }
 
 /*
@@ -263,52 +194,32 @@ ajwt_status_t auth_jwt_authn_verify(request_rec *r, const auth_jwt_dir_conf *c,
                                     ajwt_claims_t **out,
                                     const char **user_out, ajwt_err_t *err)
 {
+    ajwt_verifier_t v;
+    ajwt_verify_info_t info;
     ajwt_claims_t *cl;
-    const char *user;
     ajwt_status_t st;
-    int i;
 
     *out = NULL;
     *user_out = NULL;
-    if (!c->keys && !c->jwks) {
+    auth_jwt_authn_verifier(&v, c);
+    st = ajwt_verify(&cl, &info, token, strlen(token), &v, r->request_time,
+                     r->pool, err);
+    log_refreshes(r, c, &info);
+    if (st == AJWT_ECONFIG && !c->keys && !c->jwks) {
+        memset(err, 0, sizeof(*err));
         return ajwt_err_set(err, AJWT_ECONFIG, "no AuthJWTKey, "
                             "AuthJWTSecret or AuthJWTJwksURL applies to %s",
                             r->uri);
     }
-    st = verify_keys(r, c, token, &cl, err);
     if (st != AJWT_OK) {
         return st;
-    }
-    user = ajwt_json_text(ajwt_json_path(cl->json,
-                                         auth_jwt_config_user_claim(c)),
-                          r->pool);
-    if (!user || !*user) {
-        return ajwt_err_set(err, AJWT_ECLAIM, "no user claim '%s' (jti %s)",
-                            auth_jwt_config_user_claim(c),
-                            cl->jti ? cl->jti : "-");
-    }
-    if (ajwt_json_has_ctl(user)) {
-        return ajwt_err_set(err, AJWT_ECLAIM, "user claim '%s' holds a "
-                            "control character (jti %s)",
-                            auth_jwt_config_user_claim(c),
-                            cl->jti ? cl->jti : "-");
-    }
-    for (i = 0; c->headers && i < c->headers->nelts; i++) {
-        const claim_header *h = &APR_ARRAY_IDX(c->headers, i, claim_header);
-        const char *text = ajwt_json_text(ajwt_json_path(cl->json, h->path),
-                                          r->pool);
-        if (text && ajwt_json_has_ctl(text)) {
-            return ajwt_err_set(err, AJWT_ECLAIM, "claim '%s' for header "
-                                "%s holds a control character (sub %s)",
-                                h->path, h->header, user);
-        }
     }
     if (revocation
         && (st = auth_jwt_authn_check_revoked(r, c, cl, 0, err)) != AJWT_OK) {
         return st;
     }
     *out = cl;
-    *user_out = user;
+    *user_out = info.user;
     return AJWT_OK;
 }
 
@@ -449,6 +360,36 @@ static int is_jwt_type(request_rec *r)
     return type && !strcasecmp(type, AUTH_TYPE_JWT);
 }
 
+/*
+ * A browser's CORS preflight (Fetch standard: OPTIONS with Origin and
+ * Access-Control-Request-Method) never carries credentials, so asking it
+ * for a token fails every cross-origin call of a single-page app before
+ * its first request. With AuthJWTCORSPreflight pass (the default) such a
+ * request is let through without authentication, as httpd's
+ * access_checker_ex allows (like <LimitExcept OPTIONS> around the
+ * Require lines, for preflights only): mod_headers or the application
+ * answers it. Any other OPTIONS request needs a token as before.
+ */
+static int hook_preflight(request_rec *r)
+{
+    const auth_jwt_dir_conf *c;
+
+    if (r->method_number != M_OPTIONS || !is_jwt_type(r)
+        || !apr_table_get(r->headers_in, "Origin")
+        || !apr_table_get(r->headers_in, "Access-Control-Request-Method")) {
+        return DECLINED;
+    }
+    c = ap_get_module_config(r->per_dir_config, &auth_jwt_module);
+    if (c->cors_preflight == PREFLIGHT_AUTH) {
+        return DECLINED;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(70073)
+                  "CORS preflight of %s passed without a token "
+                  "(AuthJWTCORSPreflight pass) [id %s]", r->uri,
+                  auth_jwt_log_request_id(r));
+    return OK;
+}
+
 static int hook_check_authn(request_rec *r)
 {
     const auth_jwt_dir_conf *c;
@@ -540,23 +481,11 @@ typedef struct {
     apr_array_header_t *hits;   /* of const char *: client names to drop */
 } header_variant;
 
-static int same_header_name(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++) {
-        char x = (*a == '_') ? '-' : apr_tolower(*a);
-        char y = (*b == '_') ? '-' : apr_tolower(*b);
-        if (x != y) {
-            return 0;
-        }
-    }
-    return *a == *b;
-}
-
 static int find_variant(void *data, const char *key, const char *value)
 {
     header_variant *v = data;
     (void)value;
-    if (strchr(key, '_') && same_header_name(key, v->name)) {
+    if (strchr(key, '_') && ajwt_claims_header_same(key, v->name)) {
         APR_ARRAY_PUSH(v->hits, const char *) = key;
     }
     return 1;
@@ -637,6 +566,9 @@ void auth_jwt_authn_register(apr_pool_t *p)
                               AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_check_authn(hook_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
+    /* before mod_authz_core's own (APR_HOOK_LAST) */
+    ap_hook_check_access_ex(hook_preflight, NULL, NULL, APR_HOOK_FIRST,
+                            AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(hook_note_auth_failure, NULL, NULL,
                               APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(hook_insert_error_filter, NULL, NULL,

@@ -64,6 +64,7 @@ void *auth_jwt_config_create_dir(apr_pool_t *p, char *dir)
     c->claims_env = UNSET;
     c->revocation = UNSET;
     c->revocation_failure = UNSET;
+    c->cors_preflight = UNSET;
     c->access_ttl = UNSET;
     c->refresh_ttl = UNSET;
     c->lockout_attempts = UNSET;
@@ -94,6 +95,7 @@ void *auth_jwt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(claims_env);
     MERGE_INT(revocation);
     MERGE_INT(revocation_failure);
+    MERGE_INT(cors_preflight);
     MERGE_PTR(jwks);
     MERGE_PTR(jwks_ca);
     MERGE_PTR(sign_key);
@@ -191,6 +193,13 @@ static const char *check_keys_fit(cmd_parms *cmd, const auth_jwt_dir_conf *c,
     return NULL;
 }
 
+static ajwt_status_t load_key_file(ajwt_keyset_t **ks, const char *path,
+                                   const char *kid, apr_pool_t *p,
+                                   ajwt_err_t *err)
+{
+    return ajwt_keyset_add_file(ks, path, kid, p, err);
+}
+
 static const char *add_keys(cmd_parms *cmd, auth_jwt_dir_conf *c,
                             key_loader load, const char *src,
                             const char *kid)
@@ -204,14 +213,24 @@ static const char *add_keys(cmd_parms *cmd, auth_jwt_dir_conf *c,
                             err.rv ? apr_strerror(err.rv, why, sizeof(why))
                                    : "");
     }
+    if (load == load_key_file) {
+        int i;
+        for (i = before; i < ajwt_keyset_count(c->keys); i++) {
+            const ajwt_key_t *k = APR_ARRAY_IDX(c->keys->keys, i,
+                                                ajwt_key_t *);
+            if (k->pkey && k->has_private) {
+                /* verification needs the public half only; a private key
+                 * here is most likely meant for AuthJWTSignKey, and
+                 * copying it to every verifier spreads a signing secret */
+                return apr_psprintf(cmd->pool, "%s: %s holds a private "
+                                    "key; give its public key (or the "
+                                    "certificate) here, the private key "
+                                    "belongs to AuthJWTSignKey",
+                                    cmd->cmd->name, k->source);
+            }
+        }
+    }
     return check_keys_fit(cmd, c, before);
-}
-
-static ajwt_status_t load_key_file(ajwt_keyset_t **ks, const char *path,
-                                   const char *kid, apr_pool_t *p,
-                                   ajwt_err_t *err)
-{
-    return ajwt_keyset_add_file(ks, path, kid, p, err);
 }
 
 static const char *cmd_key(cmd_parms *cmd, void *dconf, const char *path,
@@ -589,6 +608,23 @@ static const char *cmd_failure(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+static const char *cmd_cors_preflight(cmd_parms *cmd, void *dconf,
+                                      const char *arg)
+{
+    auth_jwt_dir_conf *c = dconf;
+    if (!strcasecmp(arg, "pass")) {
+        c->cors_preflight = PREFLIGHT_PASS;
+    }
+    else if (!strcasecmp(arg, "auth")) {
+        c->cors_preflight = PREFLIGHT_AUTH;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is neither pass nor auth",
+                            cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
 /* Every key URL of this reading of the configuration (see jwks_source in
  * mod_auth_jwt.h): made into shared regions by mod_auth_jwt_shared.c. */
 static apr_array_header_t *jwks_sources;    /* of jwks_source *, pconf */
@@ -643,6 +679,7 @@ static const char *cmd_jwks_url(cmd_parms *cmd, void *dconf, const char *url,
         js->conf.url = apr_pstrdup(cmd->pool, url);
         js->conf.discovery = discovery;
         js->directive = cmd->cmd->name;
+        js->name = apr_pstrcat(cmd->pool, cmd->cmd->name, " ", url, NULL);
         js->servers = apr_array_make(cmd->pool, 2, sizeof(server_rec *));
         js->index = jwks_sources->nelts;
         APR_ARRAY_PUSH(jwks_sources, jwks_source *) = js;
@@ -951,6 +988,10 @@ const command_rec auth_jwt_config_cmds[] = {
         "check the revocation store here (default On with a store)"),
     AP_INIT_TAKE1("AuthJWTRevocationFailure", cmd_failure, NULL, AUTHCFG,
         "store unreachable: deny (503, default) or allow"),
+    AP_INIT_TAKE1("AuthJWTCORSPreflight", cmd_cors_preflight, NULL, AUTHCFG,
+        "a browser's CORS preflight (OPTIONS with Origin and "
+        "Access-Control-Request-Method): pass (default) lets it through "
+        "without a token, auth asks it for one"),
     AP_INIT_TAKE12("AuthJWTJwksURL", cmd_jwks_url, NULL, OR_AUTHCFG,
         "an https URL of a JWK Set, fetched and refreshed (optional "
         "refresh period in seconds, default 3600)"),
@@ -1039,11 +1080,121 @@ void auth_jwt_config_pre_config(void)
 }
 
 /*
+ * What only the whole configuration shows, read from the directives as
+ * httpd parsed them (ap_conftree: Include files and true <If*> sections
+ * spliced in), each with the <VirtualHost> it stands in (NULL: the main
+ * server, whose sections every virtual host inherits). A section with
+ * AuthType jwt gets its keys from any section above it, so only "no key
+ * anywhere for this server" is certain: that much is an error, since
+ * every request there would be a 500.
+ */
+typedef struct {
+    apr_array_header_t *uses;       /* of const ap_directive_t * */
+    apr_array_header_t *uses_vh;    /* their <VirtualHost>, or NULL */
+    apr_array_header_t *keys_vh;    /* a key source stands in these */
+    apr_array_header_t *sign_vh;    /* an AuthJWTSignKey stands in these */
+    int keys_main, sign_main;       /* ... in the main server */
+} conf_scan;
+
+static const char *first_word(const ap_directive_t *d, apr_pool_t *p)
+{
+    const char *args = d->args ? d->args : "";
+    return ap_getword_conf(p, &args);
+}
+
+static int in_vhosts(const apr_array_header_t *a, const ap_directive_t *vh)
+{
+    int i;
+    for (i = 0; i < a->nelts; i++) {
+        if (APR_ARRAY_IDX(a, i, const ap_directive_t *) == vh) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int is_endpoint(const char *h)
+{
+    return !strcasecmp(h, HANDLER_LOGIN) || !strcasecmp(h, HANDLER_REFRESH)
+           || !strcasecmp(h, HANDLER_LOGOUT) || !strcasecmp(h, HANDLER_JWKS);
+}
+
+static void scan_tree(conf_scan *cs, const ap_directive_t *d,
+                      const ap_directive_t *vh, apr_pool_t *p)
+{
+    for (; d; d = d->next) {
+        const char *n = d->directive;
+        if (!strcasecmp(n, "AuthJWTKey") || !strcasecmp(n, "AuthJWTSecret")
+            || !strcasecmp(n, "AuthJWTJwksURL")
+            || !strcasecmp(n, "AuthJWTDiscoveryURL")) {
+            if (vh) {
+                APR_ARRAY_PUSH(cs->keys_vh, const ap_directive_t *) = vh;
+            }
+            cs->keys_main |= !vh;
+        }
+        else if (!strcasecmp(n, "AuthJWTSignKey")) {
+            if (vh) {
+                APR_ARRAY_PUSH(cs->sign_vh, const ap_directive_t *) = vh;
+            }
+            cs->sign_main |= !vh;
+        }
+        else if ((!strcasecmp(n, "AuthType")
+                  && !strcasecmp(first_word(d, p), AUTH_TYPE_JWT))
+                 || (!strcasecmp(n, "SetHandler")
+                     && is_endpoint(first_word(d, p)))) {
+            APR_ARRAY_PUSH(cs->uses, const ap_directive_t *) = d;
+            APR_ARRAY_PUSH(cs->uses_vh, const ap_directive_t *) = vh;
+        }
+        if (d->first_child) {
+            scan_tree(cs, d->first_child,
+                      !strcasecmp(n, "<VirtualHost") ? d : vh, p);
+        }
+    }
+}
+
+/* A memcached or Redis host that does not resolve now: a warning (DNS
+ * may come up after httpd), since the store then answers 503. */
+static void check_hosts(server_rec *s, const char *servers, const char *what,
+                        apr_pool_t *p)
+{
+    char *list = apr_pstrdup(p, servers ? servers : ""), *last, *one;
+
+    for (one = apr_strtok(list, ",", &last); one;
+         one = apr_strtok(NULL, ",", &last)) {
+        char *host = one, *colon;
+        apr_sockaddr_t *sa;
+        apr_status_t rv;
+        while (apr_isspace(*host)) {
+            host++;
+        }
+        if (*host == '[' || !*host) {
+            continue;               /* an IPv6 literal needs no lookup */
+        }
+        if ((colon = strrchr(host, ':'))) {
+            *colon = '\0';
+        }
+        rv = apr_sockaddr_info_get(&sa, host, APR_UNSPEC, 0, 0, p);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, APLOGNO(70076)
+                         "AuthJWTRevocationStore: %s host '%s' does not "
+                         "resolve now: the store answers 503 (and every "
+                         "protected request with it) until it does", what,
+                         host);
+        }
+    }
+}
+
+/*
  * Rules that involve several directives, so that `apachectl configtest`
  * fails on them too (check_config runs before -t exits).
  */
-int auth_jwt_config_check(server_rec *s)
+int auth_jwt_config_check(apr_pool_t *ptemp, server_rec *s)
 {
+    const auth_jwt_srv_conf *sc = ap_get_module_config(s->module_config,
+                                                       &auth_jwt_module);
+    conf_scan cs;
+    int i, bad = 0;
+
     if (ttl_max > lifetime_max) {
         /* a token we issue must not outlive a revocation of its subject */
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(70063)
@@ -1052,7 +1203,53 @@ int auth_jwt_config_check(server_rec *s)
                      ttl_max_where ? ttl_max_where : "a TTL", lifetime_max);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    return OK;
+    memset(&cs, 0, sizeof(cs));
+    cs.uses = apr_array_make(ptemp, 8, sizeof(const ap_directive_t *));
+    cs.uses_vh = apr_array_make(ptemp, 8, sizeof(const ap_directive_t *));
+    cs.keys_vh = apr_array_make(ptemp, 8, sizeof(const ap_directive_t *));
+    cs.sign_vh = apr_array_make(ptemp, 8, sizeof(const ap_directive_t *));
+    scan_tree(&cs, ap_conftree, NULL, ptemp);
+    for (i = 0; i < cs.uses->nelts; i++) {
+        const ap_directive_t *d = APR_ARRAY_IDX(cs.uses, i,
+                                                const ap_directive_t *);
+        const ap_directive_t *vh = APR_ARRAY_IDX(cs.uses_vh, i,
+                                                 const ap_directive_t *);
+        const char *word = first_word(d, ptemp);
+        if (!strcasecmp(d->directive, "AuthType")) {
+            if (!cs.keys_main && !in_vhosts(cs.keys_vh, vh)) {
+                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(70074)
+                             "%s:%d: AuthType %s: no AuthJWTKey, "
+                             "AuthJWTSecret, AuthJWTJwksURL or "
+                             "AuthJWTDiscoveryURL is configured for this "
+                             "server: every request here would be a 500",
+                             d->filename, d->line_num, word);
+                bad = 1;
+            }
+            continue;
+        }
+        if (!cs.sign_main && !in_vhosts(cs.sign_vh, vh)) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(70075)
+                         "%s:%d: SetHandler %s needs an AuthJWTSignKey, and "
+                         "none is configured for this server", d->filename,
+                         d->line_num, word);
+            bad = 1;
+        }
+        if (strcasecmp(word, HANDLER_JWKS) && sc->store_kind == STORE_NONE) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(70077)
+                         "%s:%d: SetHandler %s needs an "
+                         "AuthJWTRevocationStore (sessions and refresh "
+                         "families live there), and none is configured",
+                         d->filename, d->line_num, word);
+            bad = 1;
+        }
+    }
+    if (sc->store_kind == STORE_MC) {
+        check_hosts(s, sc->mc.servers, "memcached", ptemp);
+    }
+    else if (sc->store_kind == STORE_REDIS) {
+        check_hosts(s, sc->redis.servers, "redis", ptemp);
+    }
+    return bad ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }
 
 /* This process's cache of keys named in .htaccess files. */

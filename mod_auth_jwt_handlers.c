@@ -25,6 +25,7 @@
 #include "ajwt_issue.h"
 #include "ajwt_json.h"
 #include "ajwt_key.h"
+#include "ajwt_lockout.h"
 #include "ajwt_revoke.h"
 #include "ajwt_roles.h"
 #include "ajwt_store.h"
@@ -32,11 +33,6 @@
 
 #include "mod_auth_jwt.h"
 
-#define HANDLER_REVOKE "jwt-revoke"
-#define HANDLER_LOGIN "jwt-login"
-#define HANDLER_REFRESH "jwt-refresh"
-#define HANDLER_LOGOUT "jwt-logout"
-#define HANDLER_JWKS "jwt-jwks"
 #define LOGIN_MAX_BODY 4096
 /*
  * A bcrypt hash of a random password at htpasswd -B's default cost (5):

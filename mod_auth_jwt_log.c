@@ -18,12 +18,14 @@
 
 static const struct outcome {
     int http;
-    const char *bearer;     /* RFC 6750 error code, NULL: no challenge */
+    /* RFC 6750 error code; "": a challenge without one (no token at all:
+     * RFC 6750 section 3.1 says it SHOULD NOT have one); NULL: none */
+    const char *bearer;
     int level;
     const char *tag;
 } outcomes[AJWT_NSTATUS] = {
     [AJWT_EINTERNAL]  = { 500, NULL,            APLOG_ERR,     APLOGNO(70001) },
-    [AJWT_ENOTOKEN]   = { 401, "invalid_token", APLOG_INFO,    APLOGNO(70002) },
+    [AJWT_ENOTOKEN]   = { 401, "",              APLOG_INFO,    APLOGNO(70002) },
     [AJWT_EOVERSIZE]  = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70003) },
     [AJWT_EMALFORMED] = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70004) },
     [AJWT_EALG]       = { 401, "invalid_token", APLOG_WARNING, APLOGNO(70005) },
@@ -82,10 +84,12 @@ void auth_jwt_log_note_bearer(request_rec *r, const char *error)
     apr_table_setn(r->err_headers_out,
                    (PROXYREQ_PROXY == r->proxyreq) ? "Proxy-Authenticate"
                                                    : "WWW-Authenticate",
-                   apr_psprintf(r->pool, "Bearer realm=\"%s\", error=\"%s\"",
+                   apr_psprintf(r->pool, "Bearer realm=\"%s\"%s%s%s",
                                 ap_escape_quotes(r->pool,
                                                  realm ? realm : "jwt"),
-                                error));
+                                error && *error ? ", error=\"" : "",
+                                error && *error ? error : "",
+                                error && *error ? "\"" : ""));
 }
 
 int auth_jwt_log_reject(request_rec *r, ajwt_status_t st,
