@@ -286,4 +286,69 @@ bad('verify cache in a <Location>', 'AuthJWTVerifyCache',
     qr/not allowed in <Location>/, "AuthJWTKey $k/rsa.pub",
     '!AuthJWTVerifyCache 10');
 
+# --- what only the whole configuration shows (check_config) -------------
+# Not a syntax error of one line: httpd -t still fails, and the message
+# names the file and line of the directive that cannot work, with its
+# AH number.
+sub startup_bad {
+    my ($name, $tag, $directive, $why, @body) = @_;
+    my ($file, $line) = cfg(@body);
+    if (!$line) {       # the frame's own AuthType line
+        my @l = split /\n/, AuthJWT::Instance::slurp($file);
+        ($line) = grep { $l[$_ - 1] eq 'AuthType jwt' } 1 .. @l;
+    }
+    subtest $name => sub {
+        my ($rc, $out) = configtest($file);
+        ok($rc ne 'hung', "httpd -t returns within $limit s") or return;
+        isnt($rc, 0, 'httpd -t fails');
+        like($out, qr/\b$tag: \Q$file\E:$line: \Q$directive\E\b/,
+             "$tag names $file:$line and $directive") or diag($out);
+        like($out, $why, "the reason: $why") or diag($out);
+        unlike($out, qr/Syntax OK/, 'no Syntax OK');
+    };
+}
+
+startup_bad('AuthType jwt with no key anywhere', 'AH70074', 'AuthType jwt',
+            qr/no AuthJWTKey, AuthJWTSecret, AuthJWTJwksURL or (?#
+              )AuthJWTDiscoveryURL is configured for this server/);
+startup_bad('AuthType jwt with a key only in another virtual host',
+            'AH70074', 'AuthType jwt', qr/every request here would be a 500/,
+            '@<VirtualHost 127.0.0.1:1>', "\@AuthJWTKey $k/rsa.pub",
+            '@</VirtualHost>');
+startup_bad('jwt-login without AuthJWTSignKey', 'AH70075',
+            'SetHandler jwt-login', qr/needs an AuthJWTSignKey/,
+            '@AuthJWTRevocationStore shm', "AuthJWTKey $k/rsa.pub",
+            '!SetHandler jwt-login');
+startup_bad('jwt-refresh without a revocation store', 'AH70077',
+            'SetHandler jwt-refresh', qr/needs an AuthJWTRevocationStore/,
+            "AuthJWTKey $k/rsa.pub", "AuthJWTSignKey $k/ec256.key ES256 s1",
+            '!SetHandler jwt-refresh');
+startup_bad('jwt-jwks without AuthJWTSignKey', 'AH70075',
+            'SetHandler jwt-jwks', qr/needs an AuthJWTSignKey/,
+            "AuthJWTKey $k/rsa.pub", '!SetHandler jwt-jwks');
+bad('a private key as a verification key', 'AuthJWTKey',
+    qr/holds a private key; give its public key/,
+    "!AuthJWTKey $k/ec256.key");
+
+subtest 'keys at the server level serve a <Location>; a store and a sign '
+        . 'key make the endpoints good' => sub {
+    my ($file) = cfg("\@AuthJWTKey $k/rsa.pub", '@AuthJWTRevocationStore shm',
+                     "AuthJWTSignKey $k/ec256.key ES256 s1",
+                     'SetHandler jwt-logout');
+    my ($rc, $out) = configtest($file);
+    is($rc, 0, 'httpd -t succeeds') or diag($out);
+    like($out, qr/Syntax OK/, 'Syntax OK');
+};
+
+subtest 'a memcached host that does not resolve: a warning, not a stop'
+        => sub {
+    my ($file) = cfg(
+        '@AuthJWTRevocationStore memcached:no-such-host.invalid:11211',
+        "AuthJWTKey $k/rsa.pub");
+    my ($rc, $out) = configtest($file);
+    is($rc, 0, 'httpd -t succeeds') or diag($out);
+    like($out, qr/AH70076: .*memcached host 'no-such-host\.invalid' does (?#
+                 )not resolve/, 'AH70076 names the host') or diag($out);
+};
+
 done_testing;

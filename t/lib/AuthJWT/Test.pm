@@ -21,7 +21,7 @@ use JSON ();
 our @EXPORT = qw(
     NOW keys_dir keyfile secret mint sign_raw b64u b64u_json json_c
     GET_ bearer basic cookie log_mark log_since access_mark access_since
-    check_deny check_ok www_invalid www_scope write_htaccess pad_to
+    check_deny check_ok www_invalid www_none www_scope write_htaccess pad_to
 );
 
 my $vars = Apache::Test::vars();
@@ -181,6 +181,8 @@ sub log_since { tail_from($error_log, $_[0]) }
 sub access_since { tail_from($access_log, $_[0]) }
 
 sub www_invalid { qq{Bearer realm="$_[0]", error="invalid_token"} }
+# no token at all: a challenge without an error code (RFC 6750 3.1)
+sub www_none    { qq{Bearer realm="$_[0]"} }
 sub www_scope   { qr{^Bearer realm="\Q$_[0]\E", error="insufficient_scope"(?:, scope="[^"]*")?$} }
 
 # check_deny($name, sub { request }, tag => 'AH70008' | [tags],
@@ -196,7 +198,13 @@ sub check_deny {
         my $mark = log_mark();
         my $r = $req->();
         is($r->code, $status, "status $status");
-        if ($status == 401 && defined $realm) {
+        my $none = grep { $_ eq 'AH70002' }
+                   ref $o{tag} ? @{ $o{tag} } : ($o{tag} // ());
+        if ($status == 401 && defined $realm && $none) {
+            is(scalar $r->header('WWW-Authenticate'), www_none($realm),
+               'WWW-Authenticate without an error code (no token)');
+        }
+        elsif ($status == 401 && defined $realm) {
             is(scalar $r->header('WWW-Authenticate'), www_invalid($realm),
                'WWW-Authenticate invalid_token');
         }
