@@ -20,6 +20,7 @@
 #include "ajwt.h"
 #include "ajwt_alg.h"
 #include "ajwt_cache.h"
+#include "ajwt_issue.h"
 #include "ajwt_json.h"
 #include "ajwt_jwks.h"
 #include "ajwt_key.h"
@@ -32,8 +33,6 @@
 #define MAX_LEEWAY 86400
 #define MIN_TOKEN_SIZE 256
 #define MAX_TOKEN_SIZE (1024 * 1024)
-#define DEFAULT_ACCESS_TTL 900
-#define DEFAULT_REFRESH_TTL 1209600
 #define DEFAULT_COOKIE "jwt"
 #define DEFAULT_REFRESH_COOKIE "jwt_refresh"
 #define DEFAULT_REFRESH_PATH "/auth/refresh"
@@ -468,9 +467,7 @@ static const char *cmd_store(cmd_parms *cmd, void *dconf, const char *arg)
         ajwt_err_t err = { 0 };
         sc->store_kind = STORE_MC;
         sc->mc.servers = arg + 10;
-        sc->mc.connect_timeout_ms = 300;
-        sc->mc.poll_timeout_ms = 300;
-        sc->mc.retry_timeout_s = 2;
+        /* timeouts and retry: the core's defaults (AJWT_STORE_*) */
         /* parse the server list now, so that a typo stops start-up */
         if (ajwt_store_mc_create(&probe, &sc->mc, cmd->temp_pool, &err)) {
             return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name,
@@ -497,9 +494,7 @@ static const char *cmd_store(cmd_parms *cmd, void *dconf, const char *arg)
         sc->store_kind = STORE_REDIS;
         sc->redis.servers = list;
         sc->redis.tls = tls;
-        sc->redis.connect_timeout_ms = 300;
-        sc->redis.timeout_ms = 300;
-        sc->redis.retry_timeout_s = 2;
+        /* timeouts and retry: the core's defaults (AJWT_STORE_*) */
         if (ajwt_store_redis_create(&probe, &sc->redis, cmd->temp_pool,
                                     &err)) {
             return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name,
@@ -1022,12 +1017,12 @@ int auth_jwt_config_leeway(const auth_jwt_dir_conf *c)
 
 int auth_jwt_config_access_ttl(const auth_jwt_dir_conf *c)
 {
-    return c->access_ttl == UNSET ? DEFAULT_ACCESS_TTL : c->access_ttl;
+    return c->access_ttl == UNSET ? AJWT_DEFAULT_ACCESS_TTL : c->access_ttl;
 }
 
 int auth_jwt_config_refresh_ttl(const auth_jwt_dir_conf *c)
 {
-    return c->refresh_ttl == UNSET ? DEFAULT_REFRESH_TTL : c->refresh_ttl;
+    return c->refresh_ttl == UNSET ? AJWT_DEFAULT_REFRESH_TTL : c->refresh_ttl;
 }
 
 const char *auth_jwt_config_access_cookie(const auth_jwt_dir_conf *c)

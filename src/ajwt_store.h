@@ -36,6 +36,10 @@ typedef struct ajwt_store_t ajwt_store_t;
 
 /* Keys of one get_many: a token's jti, sub and session (sid). */
 #define AJWT_STORE_MANY_MAX   3
+/* memcached and Redis: connect and command timeouts (ms), and how long a
+ * server that failed is skipped (s), when the configuration gives 0 */
+#define AJWT_STORE_TIMEOUT_MS 300
+#define AJWT_STORE_RETRY_S    2
 
 /* What a lookup of several keys at once learnt of each (get_many). */
 #define AJWT_STORE_UNKNOWN    (-1)  /* not looked up: the store failed */

@@ -104,9 +104,9 @@
 #include "ajwt_store.h"
 
 #define MC_DEFAULT_PORT         11211
-#define MC_DEFAULT_CONNECT_MS   300
-#define MC_DEFAULT_POLL_MS      300
-#define MC_DEFAULT_RETRY_S      2
+#define MC_DEFAULT_CONNECT_MS   AJWT_STORE_TIMEOUT_MS
+#define MC_DEFAULT_POLL_MS      AJWT_STORE_TIMEOUT_MS
+#define MC_DEFAULT_RETRY_S      AJWT_STORE_RETRY_S
 #define MC_RELATIVE_MAX         2592000     /* memcached: 30 days */
 #define MC_VALUE_MAX            24          /* "-9223372036854775808" */
 #define MC_SEED_PREFIX          "ajwt:seed:"

@@ -127,9 +127,9 @@
 #include "ajwt_store.h"
 
 #define RD_DEFAULT_PORT         6379
-#define RD_DEFAULT_CONNECT_MS   300
-#define RD_DEFAULT_TIMEOUT_MS   300
-#define RD_DEFAULT_RETRY_S      2
+#define RD_DEFAULT_CONNECT_MS   AJWT_STORE_TIMEOUT_MS
+#define RD_DEFAULT_TIMEOUT_MS   AJWT_STORE_TIMEOUT_MS
+#define RD_DEFAULT_RETRY_S      AJWT_STORE_RETRY_S
 #define RD_VALUE_MAX            24          /* "-9223372036854775808" */
 #define RD_KEYS_MAX             16          /* keys of one get_many */
 #define RD_ARGS_MAX             (RD_KEYS_MAX + 2)

@@ -153,7 +153,7 @@ int main(int argc, char **argv)
     const char *exp_s = NULL, *max_age_s = NULL;
     const char *user = NULL, *pw_src = NULL, *state_dir = NULL;
     apr_int64_t exp = 0, max_age = -1, leeway = AJWT_DEFAULT_LEEWAY;
-    apr_int64_t timeout = 300, now;
+    apr_int64_t timeout = AJWT_STORE_TIMEOUT_MS, now;
     ajwt_mc_conf_t conf;
     ajwt_redis_conf_t rconf;
     ajwt_store_t *st;
