@@ -1128,10 +1128,13 @@ static void scan_tree(conf_scan *cs, const ap_directive_t *d,
             cs->keys_main |= !vh;
         }
         else if (!strcasecmp(n, "AuthJWTSignKey")) {
+            /* its public half verifies the tokens it issued, too */
             if (vh) {
                 APR_ARRAY_PUSH(cs->sign_vh, const ap_directive_t *) = vh;
+                APR_ARRAY_PUSH(cs->keys_vh, const ap_directive_t *) = vh;
             }
             cs->sign_main |= !vh;
+            cs->keys_main |= !vh;
         }
         else if ((!strcasecmp(n, "AuthType")
                   && !strcasecmp(first_word(d, p), AUTH_TYPE_JWT))
@@ -1214,9 +1217,10 @@ int auth_jwt_config_check(apr_pool_t *ptemp, server_rec *s)
             if (!cs.keys_main && !in_vhosts(cs.keys_vh, vh)) {
                 ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(70074)
                              "%s:%d: AuthType %s: no AuthJWTKey, "
-                             "AuthJWTSecret, AuthJWTJwksURL or "
-                             "AuthJWTDiscoveryURL is configured for this "
-                             "server: every request here would be a 500",
+                             "AuthJWTSecret, AuthJWTJwksURL, "
+                             "AuthJWTDiscoveryURL or AuthJWTSignKey is "
+                             "configured for this server: every request "
+                             "here would be a 500",
                              d->filename, d->line_num, word);
                 bad = 1;
             }

@@ -672,6 +672,7 @@ static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
  */
 static ajwt_status_t logout_scope(request_rec *r, int *all, ajwt_err_t *err)
 {
+    static const ajwt_web_field_t scope_field = { "scope", 16, 0 };
     const char *type = apr_table_get(r->headers_in, "Content-Type");
     const char *body, *scope = NULL;
     apr_size_t len = 0;
@@ -690,30 +691,16 @@ static ajwt_status_t logout_scope(request_rec *r, int *all, ajwt_err_t *err)
         return AJWT_OK;
     }
     json = type && !strncasecmp(type, "application/json", 16);
-    if (json) {
-        json_t *obj, *v;
-        const char *name;
-        if (ajwt_json_parse_object(&obj, body, len, "body", r->pool, err)) {
-            return AJWT_EMALFORMED;
-        }
-        json_object_foreach(obj, name, v) {
-            if (strcmp(name, "scope") || !json_is_string(v)) {
-                return ajwt_err_set(err, AJWT_EMALFORMED, "only a string "
-                                    "field scope is allowed");
-            }
-            scope = json_string_value(v);
-        }
-    }
-    else if (type && !strncasecmp(type, "application/x-www-form-urlencoded",
-                                  33)) {
-        if (strncmp(body, "scope=", 6) || strchr(body, '&')) {
-            return ajwt_err_set(err, AJWT_EMALFORMED, "only a field scope "
-                                "is allowed");
-        }
-        scope = ajwt_web_query(body, "scope", r->pool);
-    }
-    else {
+    if (!json && (!type || strncasecmp(type,
+                                       "application/x-www-form-urlencoded",
+                                       33))) {
         return ajwt_err_set(err, AJWT_EMALFORMED, "send a form or JSON");
+    }
+    /* the one strict body parser of every endpoint */
+    if (ajwt_web_fields_parse(&scope, &scope_field, 1, "only a field scope "
+                              "is allowed", body, len, json, r->pool,
+                              err)) {
+        return AJWT_EMALFORMED;
     }
     if (scope && !strcmp(scope, "all")) {
         *all = 1;

@@ -309,8 +309,9 @@ sub startup_bad {
 }
 
 startup_bad('AuthType jwt with no key anywhere', 'AH70074', 'AuthType jwt',
-            qr/no AuthJWTKey, AuthJWTSecret, AuthJWTJwksURL or (?#
-              )AuthJWTDiscoveryURL is configured for this server/);
+            qr/no AuthJWTKey, AuthJWTSecret, AuthJWTJwksURL, (?#
+              )AuthJWTDiscoveryURL or AuthJWTSignKey is configured for (?#
+              )this server/);
 startup_bad('AuthType jwt with a key only in another virtual host',
             'AH70074', 'AuthType jwt', qr/every request here would be a 500/,
             '@<VirtualHost 127.0.0.1:1>', "\@AuthJWTKey $k/rsa.pub",
