@@ -9,7 +9,7 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Test;
+use AuthJWT::Test qw(:DEFAULT tok run_id);
 use AuthJWT::Instance;
 
 my $conf = <<'C';
@@ -29,13 +29,7 @@ AuthJWTRevocationStore shm
 </Location>
 C
 
-my $run = sprintf '%x%x', time, $$;
-my $n = 0;
-sub tok {
-    my %c = @_;
-    return mint(alg => 'HS256', key => 'hs64',
-                claims => { sub => "u-$run", jti => "j-$run-" . ++$n, %c });
-}
+my $run = run_id();      # tok(): sub u-$run, jti j-$run-N
 
 sub count { my %s; $s{$_}++ for @_; return scalar keys %s }
 sub all_are {

@@ -9,7 +9,7 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Test;
+use AuthJWT::Test qw(:DEFAULT tok run_id claims_of);
 use AuthJWT::Instance;
 use Time::HiRes qw(sleep);
 
@@ -57,13 +57,7 @@ my $A = AuthJWT::Instance->new(mpm => 'event', procs => 2, threads => 4,
 my $B = AuthJWT::Instance->new(mpm => 'prefork', children => 2,
                                conf => $conf, name => 'B')->start;
 
-my $run = sprintf '%x%x', time, $$;
-my $n = 0;
-sub tok {
-    my %c = @_;
-    return mint(alg => 'HS256', key => 'hs64',
-                claims => { sub => "u-$run", jti => "j-$run-" . ++$n, %c });
-}
+my $run = run_id();      # tok(): sub u-$run, jti j-$run-N
 my $admin = tok(sub => "admin-$run", roles => ['admin']);
 my $valid = tok();
 
@@ -104,7 +98,7 @@ is(codes('/p', $valid), '200 200', 'a valid token passes A and B');
 {
     my $exp = time + 600;
     my @t = map { tok(exp => $exp) } 1 .. 6;
-    my @j = map { "j-$run-$_" } $n - 5 .. $n;
+    my @j = map { claims_of($_)->{jti} } @t;
     is(join(' ', map { codes('/p', $_) } @t), join(' ', ('200 200') x 6),
        'tool victims pass before');
     for my $i (0 .. $#j) {
@@ -194,7 +188,8 @@ is(codes('/p', $valid), '200 200', 'a valid token passes A and B');
     is(codes('/p', $y), '401 401', 'refused by A and B');
     my $exp = time + 600;
     my $z = tok(exp => $exp);
-    my $out = `$tool --servers $servers --jti j-$run-$n --exp $exp 2>&1`;
+    my $zjti = claims_of($z)->{jti};
+    my $out = `$tool --servers $servers --jti $zjti --exp $exp 2>&1`;
     is($? >> 8, 0, 'ajwt-revoke after the restart: exit 0') or diag($out);
     is(codes('/p', $z), '401 401', 'refused by A and B');
     is_deeply([$A->pid, $B->pid], \@hpids, 'same httpd parents throughout');

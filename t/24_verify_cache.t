@@ -9,7 +9,7 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Test;
+use AuthJWT::Test qw(:DEFAULT tok run_id);
 use AuthJWT::Instance;
 use Time::HiRes qw(sleep);
 
@@ -55,14 +55,7 @@ my %h = (
 $_->start for values %h;
 my @modes = ('on', 'off');
 
-my $run = sprintf '%x%x', time, $$;
-my $n = 0;
-sub tok {
-    my %o = @_;
-    my $key = delete $o{key} || 'hs64';
-    return mint(alg => 'HS256', key => $key,
-                claims => { sub => "u-$run", jti => "j-$run-" . ++$n, %o });
-}
+my $run = run_id();      # tok(): sub u-$run, jti j-$run-N
 my $admin = tok(sub => "admin-$run", roles => ['admin']);
 sub codes {
     my ($h, $path, $t, $k) = @_;

@@ -23,12 +23,11 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use AuthJWT::Instance;
 use AuthJWT::Faults;
-use AuthJWT::Test qw(mint);
+use AuthJWT::Test qw(mint claims_of);
 use AuthJWT::Provider qw(tmpdir make_ca make_cert jwk jwks_json);
 use File::Temp qw(tempdir);
 use JSON;
 use HTTP::Request;
-use MIME::Base64 qw(decode_base64url);
 use Time::HiRes qw(sleep time);
 
 my $keys = AuthJWT::Instance::keys_dir();
@@ -129,10 +128,6 @@ sub cookies_of {
     }
     return \%c;
 }
-sub claims_of {
-    my (undef, $p) = split /\./, $_[0] // '';
-    return eval { decode_json(decode_base64url($p // '')) } || {};
-}
 sub login {
     my ($h, $user) = @_;
     my $res = req($h, POST => '/auth/login', type => 'application/json',
@@ -151,14 +146,10 @@ sub refresh {
 sub next_second { my $t = time; sleep(int($t) + 1.05 - $t) }
 
 my $hs_secret = 'k' x 40;
+# sub carol, iss https://sso.test, iat now, exp in 600 s; undef: left out
 sub hs_token {
-    my (%c) = @_;
-    require Crypt::JWT;
-    my %claims = (sub => 'carol', iss => 'https://sso.test',
-                  iat => int(time), exp => int(time) + 600, %c);
-    delete $claims{$_} for grep { !defined $claims{$_} } keys %claims;
-    return Crypt::JWT::encode_jwt(payload => \%claims, alg => 'HS256',
-                                  key => $hs_secret);
+    mint(alg => 'HS256', key => "raw:$hs_secret",
+         claims => { sub => 'carol', iss => 'https://sso.test', @_ });
 }
 
 # ============================================================ shm store

@@ -15,6 +15,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use AuthJWT::Instance;
+use AuthJWT::Test qw(mint);
 use File::Temp qw(tempdir);
 use JSON;
 use HTTP::Request;
@@ -79,12 +80,10 @@ AuthJWTSecret file:$aux/hs.secret
 </Location>
 C
 }
+# sub rita, iat now, exp in 600 s (mint's defaults), this file's secret
 sub tok {
-    my (%c) = @_;
-    require Crypt::JWT;
-    return Crypt::JWT::encode_jwt(payload => { sub => 'rita', iat => int(time),
-                                               exp => int(time) + 600, %c },
-                                  alg => 'HS256', key => $secret);
+    mint(alg => 'HS256', key => "raw:$secret",
+         claims => { sub => 'rita', @_ });
 }
 
 my $h = AuthJWT::Instance->new(name => 'redis28', children => 3,

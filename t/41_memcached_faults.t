@@ -19,7 +19,7 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Test;
+use AuthJWT::Test qw(:DEFAULT tok run_id);
 use AuthJWT::Instance;
 use AuthJWT::Faults;
 use Time::HiRes qw(sleep time);
@@ -53,18 +53,12 @@ my $h = AuthJWT::Instance->new(mpm => 'event', procs => 2, threads => 8,
                                loglevel => 'info')->start;
 my $parent = $h->pid;
 
-my $run = sprintf '%x%x', time, $$;
-my $n = 0;
-sub tok {
-    my %c = @_;
-    return mint(alg => 'HS256', key => 'hs64',
-                claims => { sub => "u-$run", jti => "j-$run-" . ++$n,
-                            exp => int(time) + 3600, %c });
-}
-my $admin = tok(sub => "admin-$run", roles => ['admin']);
-my $valid = tok();
-my $revoked = tok();
-my $load = tok();
+my $run = run_id();      # tok(): sub u-$run, jti j-$run-N
+# ttl => 3600: every token outlives the whole file (minutes of load)
+my $admin = tok(ttl => 3600, sub => "admin-$run", roles => ['admin']);
+my $valid = tok(ttl => 3600);
+my $revoked = tok(ttl => 3600);
+my $load = tok(ttl => 3600);
 
 is($h->get('/p', token => $valid)->code, 200, 'valid token: 200');
 is($h->get('/p', token => $revoked)->code, 200, 'victim: 200 before');
