@@ -9,34 +9,18 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use AuthJWT::Test qw(:DEFAULT tok run_id claims_of);
-use AuthJWT::Instance;
+use AuthJWT::Instance qw(jwt_location);
 use JSON ();
 use Time::HiRes qw(sleep);
 
-my $h = AuthJWT::Instance->new(mpm => 'prefork', children => 2, conf => <<'C');
-AuthJWTRevocationStore shm
-<Location /p>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    Require valid-jwt
-</Location>
-<Location /revoke>
-    SetHandler jwt-revoke
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    Require jwt-role admin
-</Location>
-<Location /revoke403>
-    SetHandler jwt-revoke
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    Require jwt-role admin
-    AuthzSendForbiddenOnFailure On
-</Location>
-C
+my $conf = "AuthJWTRevocationStore shm\n"
+    . jwt_location('/p', 'Require valid-jwt')
+    . jwt_location('/revoke', 'SetHandler jwt-revoke',
+                   'Require jwt-role admin')
+    . jwt_location('/revoke403', 'SetHandler jwt-revoke',
+                   'Require jwt-role admin', 'AuthzSendForbiddenOnFailure On');
+my $h = AuthJWT::Instance->new(mpm => 'prefork', children => 2,
+                               conf => $conf);
 $h->start;
 
 my $run = run_id();      # tok(): sub u-$run, jti j-$run-N

@@ -10,7 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use AuthJWT::Test qw(:DEFAULT tok run_id claims_of);
-use AuthJWT::Instance;
+use AuthJWT::Instance qw(jwt_location);
 use Time::HiRes qw(sleep);
 
 plan skip_all => 'memcached is not installed'
@@ -21,37 +21,13 @@ plan skip_all => "ajwt-revoke not built ($tool)" unless -x $tool;
 my @mc = map { AuthJWT::Instance->memcached } 1 .. 2;
 my $servers = join ',', map { $_->server } @mc;
 
-my $conf = <<"C";
-AuthJWTRevocationStore memcached:$servers
-<Location /p>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:\@KEYS\@/hs64.secret
-    Require valid-jwt
-</Location>
-<Location /a>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:\@KEYS\@/hs64.secret
-    AuthJWTRevocationFailure allow
-    Require valid-jwt
-</Location>
-<Location /revoke-norev>
-    SetHandler jwt-revoke
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:\@KEYS\@/hs64.secret
-    AuthJWTRevocation Off
-    Require jwt-role admin
-</Location>
-<Location /revoke>
-    SetHandler jwt-revoke
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:\@KEYS\@/hs64.secret
-    Require jwt-role admin
-</Location>
-C
+my $conf = "AuthJWTRevocationStore memcached:$servers\n"
+    . jwt_location('/p', 'Require valid-jwt')
+    . jwt_location('/a', 'AuthJWTRevocationFailure allow', 'Require valid-jwt')
+    . jwt_location('/revoke-norev', 'SetHandler jwt-revoke',
+                   'AuthJWTRevocation Off', 'Require jwt-role admin')
+    . jwt_location('/revoke', 'SetHandler jwt-revoke',
+                   'Require jwt-role admin');
 my $A = AuthJWT::Instance->new(mpm => 'event', procs => 2, threads => 4,
                                conf => $conf, name => 'A')->start;
 my $B = AuthJWT::Instance->new(mpm => 'prefork', children => 2,

@@ -11,23 +11,11 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use AuthJWT::Test qw(:DEFAULT tok run_id claims_of);
-use AuthJWT::Instance;
+use AuthJWT::Instance qw(jwt_location);
 
-my $locs = <<'C';
-<Location /p>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    Require valid-jwt
-</Location>
-<Location /revoke>
-    SetHandler jwt-revoke
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    Require jwt-role admin
-</Location>
-C
+my $locs = jwt_location('/p', 'Require valid-jwt')
+    . jwt_location('/revoke', 'SetHandler jwt-revoke',
+                   'Require jwt-role admin');
 
 my $run = run_id();      # tok(): sub u-$run, jti j-$run-N
 my $admin = tok(sub => "admin-$run", roles => ['admin']);

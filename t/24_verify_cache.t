@@ -10,40 +10,17 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use AuthJWT::Test qw(:DEFAULT tok run_id);
-use AuthJWT::Instance;
+use AuthJWT::Instance qw(jwt_location);
 use Time::HiRes qw(sleep);
 
-my $locs = <<'C';
-AuthJWTRevocationStore shm
-<Location /p>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    AuthJWTLeeway 0
-    Require valid-jwt
-</Location>
-<Location /q>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs32.secret
-    AuthJWTLeeway 0
-    Require valid-jwt
-</Location>
-<Location /a>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    AuthJWTIssuer https://other.example
-    Require valid-jwt
-</Location>
-<Location /revoke>
-    SetHandler jwt-revoke
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    Require jwt-role admin
-</Location>
-C
+my $locs = "AuthJWTRevocationStore shm\n"
+    . jwt_location('/p', 'AuthJWTLeeway 0', 'Require valid-jwt')
+    . jwt_location('/q', { secret => 'hs32' }, 'AuthJWTLeeway 0',
+                   'Require valid-jwt')
+    . jwt_location('/a', 'AuthJWTIssuer https://other.example',
+                   'Require valid-jwt')
+    . jwt_location('/revoke', 'SetHandler jwt-revoke',
+                   'Require jwt-role admin');
 
 my %h = (
     on  => AuthJWT::Instance->new(mpm => 'event', procs => 1, threads => 4,

@@ -26,7 +26,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use AuthJWT::Test qw(:DEFAULT tok run_id);
-use AuthJWT::Instance;
+use AuthJWT::Instance qw(jwt_location);
 use AuthJWT::Faults;
 use Time::HiRes qw(sleep time);
 
@@ -39,28 +39,11 @@ my $admin = tok(ttl => 3600, sub => "admin-$run", roles => ['admin']);
 my $store = 'shm';
 sub conf {
     my $realm = shift;
-    return <<"C";
-AuthJWTRevocationStore $store
-<Location /p>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:\@KEYS\@/hs64.secret
-    Require valid-jwt
-</Location>
-<Location /q>
-    AuthType jwt
-    AuthName $realm
-    AuthJWTSecret file:\@KEYS\@/hs64.secret
-    Require valid-jwt
-</Location>
-<Location /revoke>
-    SetHandler jwt-revoke
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:\@KEYS\@/hs64.secret
-    Require jwt-role admin
-</Location>
-C
+    return "AuthJWTRevocationStore $store\n"
+        . jwt_location('/p', 'Require valid-jwt')
+        . jwt_location('/q', { realm => $realm }, 'Require valid-jwt')
+        . jwt_location('/revoke', 'SetHandler jwt-revoke',
+                       'Require jwt-role admin');
 }
 
 sub realm_of {

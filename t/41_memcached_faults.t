@@ -20,7 +20,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use AuthJWT::Test qw(:DEFAULT tok run_id);
-use AuthJWT::Instance;
+use AuthJWT::Instance qw(jwt_location);
 use AuthJWT::Faults;
 use Time::HiRes qw(sleep time);
 
@@ -33,21 +33,11 @@ my $BOUND_MS = 2000;
 my $mc = AuthJWT::Instance->memcached;
 my $px = AuthJWT::Faults->proxy(to => $mc->port);
 
-my $loc = sub {
-    my ($path, $extra) = @_;
-    return <<"C";
-<Location $path>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:\@KEYS\@/hs64.secret
-    $extra
-</Location>
-C
-};
 my $conf = "AuthJWTRevocationStore memcached:127.0.0.1:" . $px->port . "\n"
-    . $loc->('/p', 'Require valid-jwt')
-    . $loc->('/a', "AuthJWTRevocationFailure allow\n    Require valid-jwt")
-    . $loc->('/revoke', "SetHandler jwt-revoke\n    Require jwt-role admin");
+    . jwt_location('/p', 'Require valid-jwt')
+    . jwt_location('/a', 'AuthJWTRevocationFailure allow', 'Require valid-jwt')
+    . jwt_location('/revoke', 'SetHandler jwt-revoke',
+                   'Require jwt-role admin');
 my $h = AuthJWT::Instance->new(mpm => 'event', procs => 2, threads => 8,
                                conf => $conf, name => 'mcf',
                                loglevel => 'info')->start;

@@ -18,6 +18,7 @@ use strict;
 use warnings FATAL => 'all';
 
 use Carp qw(croak);
+use Exporter 'import';
 use File::Temp qw(tempdir);
 use File::Basename qw(dirname);
 use IO::Socket::INET;
@@ -30,6 +31,24 @@ use JSON ();
 
 my %live;           # "$obj" => $obj, for END
 my $seq = 0;
+
+our @EXPORT_OK = qw(jwt_location);
+
+# jwt_location(PATH, [{ realm => 'ajwt', secret => 'hs64' },] LINE...):
+# a <Location> of the revocation tests' configurations: AuthType jwt,
+# AuthName REALM, AuthJWTSecret file:@KEYS@/SECRET.secret, then each LINE
+# (one directive) as given:
+#   jwt_location('/p', 'Require valid-jwt')
+#   jwt_location('/revoke', 'SetHandler jwt-revoke', 'Require jwt-role admin')
+sub jwt_location {
+    my $path = shift;
+    my %o = ref $_[0] eq 'HASH' ? %{ shift() } : ();
+    my @lines = ('AuthType jwt', 'AuthName ' . ($o{realm} // 'ajwt'),
+                 'AuthJWTSecret file:@KEYS@/' . ($o{secret} // 'hs64')
+                 . '.secret', @_);
+    return "<Location $path>\n" . join('', map { "    $_\n" } @lines)
+         . "</Location>\n";
+}
 
 sub free_port {
     my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
