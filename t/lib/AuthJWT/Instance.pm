@@ -497,7 +497,7 @@ sub redis_bin {
 
 sub redis {
     my ($class, %o) = @_;
-    my $r = bless { port => $o{port} || free_port(), kind => 'redis',
+    my $r = bless { port => $o{port} || free_port(), kind => 'redis-server',
                     dir => tempdir('ajwt-redis-XXXXXX', TMPDIR => 1,
                                    CLEANUP => !$ENV{AJWT_KEEP_TMP}) },
                   'AuthJWT::Instance::Redis';
@@ -523,18 +523,21 @@ END {
     }
 }
 
-package AuthJWT::Instance::Memcached;
+# A helper server run in the foreground as a child of the test (memcached,
+# redis-server): start() forks and execs $self->argv, waits until its port
+# answers (croaks, after killing it, if it does not within wait_secs or it
+# exits); stop() by PID: TERM, KILL after 5 s. Both are in END's care.
+package AuthJWT::Instance::Daemon;
 use Carp qw(croak);
 use Time::HiRes qw(sleep time);
 
 sub port { $_[0]{port} }
 sub server { "127.0.0.1:$_[0]{port}" }
+sub pid { $_[0]{pid} }
 
 sub start {
     my $self = shift;
-    my $bin = AuthJWT::Instance::memcached_bin() or croak 'no memcached';
-    my @cmd = ($bin, '-l', '127.0.0.1', '-p', $self->{port}, '-U', '0',
-               '-m', '16', '-t', '2', ($> == 0 ? ('-u', 'nobody') : ()));
+    my @cmd = $self->argv;
     my $pid = fork;
     croak "fork: $!" unless defined $pid;
     if (!$pid) {
@@ -544,11 +547,11 @@ sub start {
     }
     $self->{pid} = $pid;
     $live{"$self"} = $self;
-    my $end = time + 5;
+    my $end = time + $self->wait_secs;
     until (AuthJWT::Instance::port_open($self->{port})) {
         if (time > $end || !AuthJWT::Instance::pid_alive($pid)) {
             $self->stop;
-            croak "memcached on port $self->{port} did not start";
+            croak "$self->{kind} on port $self->{port} did not start";
         }
         sleep 0.02;
     }
@@ -567,52 +570,29 @@ sub stop {
     waitpid $pid, 0;
 }
 
-sub pid { $_[0]{pid} }
+package AuthJWT::Instance::Memcached;
+use Carp qw(croak);
+our @ISA = ('AuthJWT::Instance::Daemon');
+
+sub wait_secs { 5 }
+sub argv {
+    my $self = shift;
+    my $bin = AuthJWT::Instance::memcached_bin() or croak 'no memcached';
+    return ($bin, '-l', '127.0.0.1', '-p', $self->{port}, '-U', '0',
+            '-m', '16', '-t', '2', ($> == 0 ? ('-u', 'nobody') : ()));
+}
 
 package AuthJWT::Instance::Redis;
 use Carp qw(croak);
-use Time::HiRes qw(sleep time);
+our @ISA = ('AuthJWT::Instance::Daemon');
 
-sub port { $_[0]{port} }
-sub server { "127.0.0.1:$_[0]{port}" }
 sub dir { $_[0]{dir} }
-
-sub start {
+sub wait_secs { 10 }
+sub argv {
     my $self = shift;
     my $bin = AuthJWT::Instance::redis_bin() or croak 'no redis-server';
-    my $pid = fork;
-    croak "fork: $!" unless defined $pid;
-    if (!$pid) {
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', '/dev/null';
-        exec $bin, "$self->{dir}/redis.conf" or POSIX::_exit(127);
-    }
-    $self->{pid} = $pid;
-    $live{"$self"} = $self;
-    my $end = time + 10;
-    until (AuthJWT::Instance::port_open($self->{port})) {
-        if (time > $end || !AuthJWT::Instance::pid_alive($pid)) {
-            $self->stop;
-            croak "redis-server on port $self->{port} did not start";
-        }
-        sleep 0.02;
-    }
-    return $self;
+    return ($bin, "$self->{dir}/redis.conf");
 }
-
-sub stop {
-    my $self = shift;
-    delete $live{"$self"};
-    my $pid = delete $self->{pid} or return;
-    kill 'TERM', $pid;
-    unless (AuthJWT::Instance::wait_gone($pid, 5)) {
-        kill 'KILL', $pid;
-        AuthJWT::Instance::wait_gone($pid, 2);
-    }
-    waitpid $pid, 0;
-}
-
-sub pid { $_[0]{pid} }
 
 # One command in Redis' inline protocol (no AUTH: tests that need it say
 # so); the first reply line.
