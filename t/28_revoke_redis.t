@@ -14,11 +14,9 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Instance;
+use AuthJWT::Instance qw(users_file spew);
 use AuthJWT::Test qw(mint);
 use File::Temp qw(tempdir);
-use JSON;
-use HTTP::Request;
 use Time::HiRes qw(sleep time);
 
 plan skip_all => 'no redis-server' unless AuthJWT::Instance::redis_bin();
@@ -27,23 +25,11 @@ my $keys = AuthJWT::Instance::keys_dir();
 my $mods = AuthJWT::Instance::modules_dir();
 my $aux = tempdir('ajwt-redis28-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $aux;
-sub spew {
-    my ($f, $d) = @_;
-    open my $fh, '>', $f or die "$f: $!";
-    print $fh $d;
-    close $fh;
-    chmod 0644, $f;
-}
 my $secret = 'z' x 40;
 spew("$aux/hs.secret", $secret);
-spew("$aux/redis.pw", "s3cret-pw\n");
-spew("$aux/wrong.pw", "not-it\n");
-chmod 0600, "$aux/redis.pw", "$aux/wrong.pw";
-{
-    my $l = `htpasswd -nbB -C 4 alice alice-pw`;
-    $l =~ s/\n+\z/\n/;
-    spew("$aux/users", $l);
-}
+spew("$aux/redis.pw", "s3cret-pw\n", 0600);
+spew("$aux/wrong.pw", "not-it\n", 0600);
+users_file("$aux/users", { alice => 'alice-pw' }, cost => 4);
 
 my $r = AuthJWT::Instance->redis(appendonly => 1,
     acl => ['user ajwt on >s3cret-pw ~* +@all', 'user default off']);
@@ -133,13 +119,7 @@ is($c, 200, 'redis-server back: 200 without restarting httpd');
 is($h->get('/p', token => $t1)->code, 401, '... and the revoked one 401');
 
 # --- lockout counters in Redis
-sub login {
-    my ($pw) = @_;
-    my $q = HTTP::Request->new(POST => $h->url('/auth/login'));
-    $q->header('Content-Type' => 'application/json');
-    $q->content(encode_json({ username => 'alice', password => $pw }));
-    return $h->ua->request($q)->code;
-}
+sub login { $h->login('alice', $_[0])->code }
 is(join(',', map { login('wrong') } 1 .. 3), '401,401,401',
    'three wrong passwords: 401 each');
 is(login('alice-pw'), 429, 'the fourth try, even right, is locked out (429)');

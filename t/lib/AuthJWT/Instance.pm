@@ -32,7 +32,8 @@ use JSON ();
 my %live;           # "$obj" => $obj, for END
 my $seq = 0;
 
-our @EXPORT_OK = qw(jwt_location);
+our @EXPORT_OK = qw(jwt_location login_conf users_file spew cookies_of
+                    tokens_of);
 
 # jwt_location(PATH, [{ realm => 'ajwt', secret => 'hs64' },] LINE...):
 # a <Location> of the revocation tests' configurations: AuthType jwt,
@@ -145,11 +146,14 @@ sub new {
     return $self;
 }
 
+# spew(FILE, DATA, [MODE]): write FILE, mode 0644 unless told (readable
+# by the children, who run as nobody when the test runs as root).
 sub spew {
-    my ($file, $data) = @_;
+    my ($file, $data, $mode) = @_;
     open my $fh, '>', $file or croak "$file: $!";
     print $fh $data;
     close $fh or croak "$file: $!";
+    chmod $mode // 0644, $file or croak "chmod $file: $!";
 }
 
 sub slurp {
@@ -362,19 +366,115 @@ sub log_since    { tail_from($_[0]->error_log, $_[1] || 0) }
 sub access_since { tail_from($_[0]->access_log, $_[1] || 0) }
 
 # ---------------------------------------------------------------------
-# Requests (a new connection each: LWP without keep-alive)
+# The login service (jwt-login, jwt-refresh, jwt-logout)
 
-sub ua {
-    my $self = shift;
-    $self->{ua} ||= LWP::UserAgent->new(keep_alive => 0, timeout => 10,
-                                        max_redirect => 0);
-    return $self->{ua};
+# users_file(FILE, { user => password, ... }, cost => N): a user file of
+# bcrypt entries made by `htpasswd -nbB [-C N]`; dies when htpasswd fails
+# or answers anything but a bcrypt line (of that cost, when given).
+sub users_file {
+    my ($file, $pw, %o) = @_;
+    my $cost = $o{cost} ? "-C $o{cost} " : '';
+    my $want = $o{cost} ? sprintf('%02d\\$', $o{cost}) : '';
+    spew($file, join '', map {
+        my $l = `htpasswd -nbB $cost$_ '$pw->{$_}'`;
+        croak "htpasswd for $_ failed: $l"
+            if $? || $l !~ /^\Q$_\E:\$2y\$$want/;
+        $l =~ s/\n+\z/\n/;
+        $l;
+    } sort keys %$pw);
+    return $file;
 }
 
+# login_conf(users => FILE, root => [LINES], refresh => 1, logout => 1):
+# the login service of t/25 and t/5x. mod_authn_file; at "/" the ES256
+# key ec256.key (kid sso1) signs, issuer https://sso.test, the cookies
+# jwt and jwt_refresh (path /auth/refresh), the users of FILE, then the
+# ROOT lines; jwt-login at /auth/login, jwt-refresh at /auth/refresh and
+# jwt-logout at /auth/refresh/logout (refresh => 0, logout => 0: left
+# out); /p wants a valid token (AuthName sso). The revocation store and
+# any other location are the caller's.
+sub login_conf {
+    my (%o) = @_;
+    my $mods = modules_dir();
+    my $keys = keys_dir();
+    my $users = $o{users} or croak 'login_conf: users => FILE';
+    my $loc = sub {
+        my $path = shift;
+        return qq{<Location "$path">\n} . join('', map { "    $_\n" } @_)
+             . "</Location>\n";
+    };
+    return "LoadModule authn_file_module $mods/mod_authn_file.so\n"
+        . $loc->('/', "AuthJWTSignKey $keys/ec256.key ES256 sso1",
+                 'AuthJWTIssuer https://sso.test', 'AuthJWTCookie jwt',
+                 'AuthJWTRefreshCookie jwt_refresh /auth/refresh',
+                 "AuthUserFile $users", @{ $o{root} || [] })
+        . $loc->('/auth/login', 'SetHandler jwt-login')
+        . (($o{refresh} // 1)
+           ? $loc->('/auth/refresh', 'SetHandler jwt-refresh') : '')
+        . (($o{logout} // 1)
+           ? $loc->('/auth/refresh/logout', 'SetHandler jwt-logout') : '')
+        . $loc->('/p', 'AuthType jwt', 'AuthName sso', 'Require valid-jwt');
+}
+
+# $h->login(USER, PASSWORD, path => '/auth/login', headers => [...],
+# from => N): a JSON login (POST {"username", "password"}); the response.
+sub login {
+    my ($self, $user, $pass, %o) = @_;
+    return $self->post_json($o{path} || '/auth/login',
+                            { username => $user, password => $pass }, %o);
+}
+
+# $h->refresh(REFRESH_TOKEN, path => '/auth/refresh', headers => [...]):
+# a POST to jwt-refresh with the refresh cookie; the response.
+sub refresh {
+    my ($self, $rt, %o) = @_;
+    return $self->request(POST => $o{path} || '/auth/refresh', %o,
+                          cookie => "jwt_refresh=$rt");
+}
+
+# cookies_of(RESPONSE): its Set-Cookie headers by cookie name,
+# { value, attrs (the text after the value), line }.
+sub cookies_of {
+    my $res = shift;
+    my %c;
+    for my $sc ($res->header('Set-Cookie')) {
+        next unless $sc =~ /^([^=;\s]+)=([^;]*)(.*)$/;
+        $c{$1} = { value => $2, attrs => $3, line => $sc };
+    }
+    return \%c;
+}
+
+# tokens_of(RESPONSE): (the access_token of its JSON body, the value of
+# its jwt_refresh cookie), undef for either it lacks.
+sub tokens_of {
+    my $res = shift;
+    my $j = eval { JSON::decode_json($res->decoded_content) };
+    my $rc = cookies_of($res)->{jwt_refresh};
+    return ((ref $j eq 'HASH' ? $j->{access_token} : undef),
+            $rc ? $rc->{value} : undef);
+}
+
+# ---------------------------------------------------------------------
+# Requests (a new connection each: LWP without keep-alive)
+
+# The user agent; ua(N): one whose connections come from 127.0.0.N.
+sub ua {
+    my ($self, $from) = @_;
+    return $self->{ua} ||= LWP::UserAgent->new(keep_alive => 0, timeout => 10,
+                                               max_redirect => 0)
+        unless $from;
+    return $self->{ua_from}{$from} ||= LWP::UserAgent->new(
+        keep_alive => 0, timeout => 10, max_redirect => 0,
+        local_address => "127.0.0.$from");
+}
+
+# request(METHOD, PATH, token => T, cookie => 'a=b; c=d', type => CT,
+#         body => TEXT, headers => [[name, value], ...], from => N)
 sub request {
     my ($self, $method, $path, %o) = @_;
     my $req = HTTP::Request->new($method => $self->url($path));
     $req->header(Authorization => "Bearer $o{token}") if defined $o{token};
+    $req->header(Cookie => $o{cookie}) if defined $o{cookie};
     $req->header('Content-Type' => $o{type}) if defined $o{type};
     for my $h (@{ $o{headers} || [] }) {
         $req->header(@$h);
@@ -383,7 +483,7 @@ sub request {
         $req->content($o{body});
         $req->header('Content-Length' => length $o{body});
     }
-    return $self->ua->request($req);
+    return $self->ua($o{from})->request($req);
 }
 
 sub get { my ($self, $path, %o) = @_; $self->request(GET => $path, %o) }
