@@ -87,14 +87,8 @@ is($h->get('/p', token => $t3)->code, 200, 'another: 200');
 # --- restart with appendonly: Redis' own copy
 $r->stop;
 $r->start;
-my $end = time + 5;
-my $c;
-while (time < $end) {
-    $c = $h->get('/p', token => $t1)->code;
-    last if $c == 401;
-    sleep 0.3;
-}
-is($c, 401, 'after a redis-server restart (AOF): the jti is still revoked');
+is($h->code_within(5, 401, '/p', token => $t1), 401,
+   'after a redis-server restart (AOF): the jti is still revoked');
 is($h->get('/p', token => $t2)->code, 401, '... and the subject');
 is($h->get('/p', token => $t3)->code, 200, '... the other token: 200');
 
@@ -109,13 +103,8 @@ is($h->get('/q', token => $t3)->code, 200, 'allow: let through');
 like($h->log_since($mark), qr/AH70022: revocation store unreachable, token let through/,
      '... and logged (AH70022)');
 $r->start;
-$end = time + 6;
-while (time < $end) {
-    $c = $h->get('/p', token => $t3)->code;
-    last if $c == 200;
-    sleep 0.3;
-}
-is($c, 200, 'redis-server back: 200 without restarting httpd');
+is($h->code_within(6, 200, '/p', token => $t3), 200,
+   'redis-server back: 200 without restarting httpd');
 is($h->get('/p', token => $t1)->code, 401, '... and the revoked one 401');
 
 # --- lockout counters in Redis
@@ -155,7 +144,7 @@ my %n;
 $n{ $j->get('/p', token => $_)->code }++ for @rev;
 ok(!$n{200}, 'restarted empty: no revoked token through ('
              . join(', ', map { "$_ x$n{$_}" } sort keys %n) . ')');
-$end = time + 6;
+my $end = time + 6;
 my $refused = 0;
 while (time < $end) {
     $refused = grep { $j->get('/p', token => $_)->code == 401 } @rev;

@@ -488,6 +488,21 @@ sub request {
 
 sub get { my ($self, $path, %o) = @_; $self->request(GET => $path, %o) }
 
+# code_within(SECS, WANT, PATH, token => T, ...): GET PATH every 0.3 s
+# until it answers WANT or SECS have passed; the last status, for the
+# test to compare with WANT (a server that never gets there still fails).
+sub code_within {
+    my ($self, $secs, $want, $path, %o) = @_;
+    my $end = time + $secs;
+    my $c = 0;
+    while (time < $end) {
+        $c = $self->get($path, %o)->code;
+        last if $c == $want;
+        sleep 0.3;
+    }
+    return $c;
+}
+
 sub form_encode {
     my @kv = @_;
     my @out;
