@@ -8,6 +8,10 @@ package AuthJWT::Instance;
 #   $h->start;  $h->get('/p', token => $t)->code;  $h->graceful;  $h->stop;
 #   my $m = AuthJWT::Instance->memcached;  $m->{port};  $m->stop; $m->start;
 #
+# Configuration and login helpers, on request: jwt_location (a Location of
+# the revocation tests), login_conf and users_file (the login service and
+# its bcrypt users), ->login and ->refresh, cookies_of and tokens_of.
+#
 # Every instance lives in its own temporary directory (config, logs, pid
 # file, document root) on a free port of 127.0.0.1, is started with
 # `httpd -f CONF -k start` and stopped by the PID in its pid file (TERM,
