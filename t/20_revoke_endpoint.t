@@ -8,44 +8,22 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Test;
-use AuthJWT::Instance;
+use AuthJWT::Test qw(:DEFAULT tok run_id claims_of);
+use AuthJWT::Instance qw(jwt_location);
 use JSON ();
 use Time::HiRes qw(sleep);
 
-my $h = AuthJWT::Instance->new(mpm => 'prefork', children => 2, conf => <<'C');
-AuthJWTRevocationStore shm
-<Location /p>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    Require valid-jwt
-</Location>
-<Location /revoke>
-    SetHandler jwt-revoke
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    Require jwt-role admin
-</Location>
-<Location /revoke403>
-    SetHandler jwt-revoke
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    Require jwt-role admin
-    AuthzSendForbiddenOnFailure On
-</Location>
-C
+my $conf = "AuthJWTRevocationStore shm\n"
+    . jwt_location('/p', 'Require valid-jwt')
+    . jwt_location('/revoke', 'SetHandler jwt-revoke',
+                   'Require jwt-role admin')
+    . jwt_location('/revoke403', 'SetHandler jwt-revoke',
+                   'Require jwt-role admin', 'AuthzSendForbiddenOnFailure On');
+my $h = AuthJWT::Instance->new(mpm => 'prefork', children => 2,
+                               conf => $conf);
 $h->start;
 
-my $run = sprintf '%x%x', time, $$;     # jti/sub unique to this run
-my $n = 0;
-sub tok {
-    my %c = @_;
-    return mint(alg => 'HS256', key => 'hs64',
-                claims => { sub => "u-$run", jti => "j-$run-" . ++$n, %c });
-}
+my $run = run_id();      # tok(): sub u-$run, jti j-$run-N
 my $admin = tok(sub => "admin-$run", roles => ['admin']);
 my $user  = tok(sub => "user-$run", roles => ['user']);
 
@@ -77,10 +55,10 @@ is(passes($admin), 200, 'admin token passes /p');
 # --- token= (verified first) ------------------------------------------
 {
     my $t = tok();
-    my ($jti) = $n;
+    my $jti = claims_of($t)->{jti};
     is(passes($t), 200, 'token= victim passes before');
     # a forged sibling: same claims (same jti), signed with another secret
-    my $claims = { sub => "u-$run", jti => "j-$run-$jti", iat => time,
+    my $claims = { sub => "u-$run", jti => $jti, iat => time,
                    exp => time + 600 };
     my $forged = sign_raw('HS256', 'hs32', { alg => 'HS256', typ => 'JWT' },
                           $claims);
@@ -101,7 +79,7 @@ is(passes($admin), 200, 'admin token passes /p');
     like(scalar $r->header('Content-Type'), qr{^application/json}, 'JSON');
     my $j = json_of($r);
     is($j->{revoked}, 'jti', 'answer: revoked jti');
-    is($j->{jti}, "j-$run-$jti", 'answer names the jti');
+    is($j->{jti}, $jti, 'answer names the jti');
     ok($j->{until} && $j->{until} >= time + 600, 'until = exp + leeway');
     $r = $h->get('/p', token => $t);
     is($r->code, 401, 'revoked token: 401');
@@ -134,7 +112,7 @@ is(passes($admin), 200, 'admin token passes /p');
 {
     my $exp = time + 600;
     my $t = tok(exp => $exp);
-    my $jti = "j-$run-$n";
+    my $jti = claims_of($t)->{jti};
     is(passes($t), 200, 'jti= victim passes before');
     my $r = $h->post_form('/revoke', [jti => $jti, exp => $exp],
                           token => $admin);
@@ -148,13 +126,15 @@ is(passes($admin), 200, 'admin token passes /p');
     is($r->code, 200, 'jti= again: 200 (idempotent)');
 
     my $t2 = tok(exp => $exp);
-    $r = $h->post_json('/revoke', { jti => "j-$run-$n", exp => $exp },
+    $r = $h->post_json('/revoke', { jti => claims_of($t2)->{jti},
+                                    exp => $exp },
                        token => $admin);
     is($r->code, 200, 'jti/exp (JSON, exp a number): 200');
     is(passes($t2), 401, 'revoked by JSON jti: 401');
 
     my $t3 = tok(exp => $exp);
-    $r = $h->post_json('/revoke', { jti => "j-$run-$n", exp => "$exp" },
+    $r = $h->post_json('/revoke', { jti => claims_of($t3)->{jti},
+                                    exp => "$exp" },
                        token => $admin);
     is($r->code, 200, 'jti/exp (JSON, exp a string): 200');
     is(passes($t3), 401, 'revoked: 401');
@@ -203,7 +183,7 @@ is(passes($admin), 200, 'admin token passes /p');
 {
     my $exp = time + 600;
     my $v = tok(exp => $exp);
-    my $vjti = "j-$run-$n";
+    my $vjti = claims_of($v)->{jti};
     my $vsub = "u-$run";    # every tok() defaults to this sub
     is(passes($v), 200, 'victim passes before the bad requests');
     my $mark = $h->log_mark;
@@ -286,7 +266,7 @@ is(passes($admin), 200, 'admin token passes /p');
 {
     my $exp = time + 600;
     my $v = tok(exp => $exp);
-    my $vjti = "j-$run-$n";
+    my $vjti = claims_of($v)->{jti};
     my @f = (jti => $vjti, exp => $exp);
     my $r = $h->post_form('/revoke', \@f);
     is($r->code, 401, 'no token: 401');

@@ -9,33 +9,15 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Test;
-use AuthJWT::Instance;
+use AuthJWT::Test qw(:DEFAULT tok run_id);
+use AuthJWT::Instance qw(jwt_location);
 
-my $conf = <<'C';
-AuthJWTRevocationStore shm
-<Location /p>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    Require valid-jwt
-</Location>
-<Location /revoke>
-    SetHandler jwt-revoke
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    Require jwt-role admin
-</Location>
-C
+my $conf = "AuthJWTRevocationStore shm\n"
+    . jwt_location('/p', 'Require valid-jwt')
+    . jwt_location('/revoke', 'SetHandler jwt-revoke',
+                   'Require jwt-role admin');
 
-my $run = sprintf '%x%x', time, $$;
-my $n = 0;
-sub tok {
-    my %c = @_;
-    return mint(alg => 'HS256', key => 'hs64',
-                claims => { sub => "u-$run", jti => "j-$run-" . ++$n, %c });
-}
+my $run = run_id();      # tok(): sub u-$run, jti j-$run-N
 
 sub count { my %s; $s{$_}++ for @_; return scalar keys %s }
 sub all_are {

@@ -9,8 +9,8 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Test;
-use AuthJWT::Instance;
+use AuthJWT::Test qw(:DEFAULT tok run_id claims_of);
+use AuthJWT::Instance qw(jwt_location);
 use Time::HiRes qw(sleep);
 
 plan skip_all => 'memcached is not installed'
@@ -21,49 +21,19 @@ plan skip_all => "ajwt-revoke not built ($tool)" unless -x $tool;
 my @mc = map { AuthJWT::Instance->memcached } 1 .. 2;
 my $servers = join ',', map { $_->server } @mc;
 
-my $conf = <<"C";
-AuthJWTRevocationStore memcached:$servers
-<Location /p>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:\@KEYS\@/hs64.secret
-    Require valid-jwt
-</Location>
-<Location /a>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:\@KEYS\@/hs64.secret
-    AuthJWTRevocationFailure allow
-    Require valid-jwt
-</Location>
-<Location /revoke-norev>
-    SetHandler jwt-revoke
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:\@KEYS\@/hs64.secret
-    AuthJWTRevocation Off
-    Require jwt-role admin
-</Location>
-<Location /revoke>
-    SetHandler jwt-revoke
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:\@KEYS\@/hs64.secret
-    Require jwt-role admin
-</Location>
-C
+my $conf = "AuthJWTRevocationStore memcached:$servers\n"
+    . jwt_location('/p', 'Require valid-jwt')
+    . jwt_location('/a', 'AuthJWTRevocationFailure allow', 'Require valid-jwt')
+    . jwt_location('/revoke-norev', 'SetHandler jwt-revoke',
+                   'AuthJWTRevocation Off', 'Require jwt-role admin')
+    . jwt_location('/revoke', 'SetHandler jwt-revoke',
+                   'Require jwt-role admin');
 my $A = AuthJWT::Instance->new(mpm => 'event', procs => 2, threads => 4,
                                conf => $conf, name => 'A')->start;
 my $B = AuthJWT::Instance->new(mpm => 'prefork', children => 2,
                                conf => $conf, name => 'B')->start;
 
-my $run = sprintf '%x%x', time, $$;
-my $n = 0;
-sub tok {
-    my %c = @_;
-    return mint(alg => 'HS256', key => 'hs64',
-                claims => { sub => "u-$run", jti => "j-$run-" . ++$n, %c });
-}
+my $run = run_id();      # tok(): sub u-$run, jti j-$run-N
 my $admin = tok(sub => "admin-$run", roles => ['admin']);
 my $valid = tok();
 
@@ -104,7 +74,7 @@ is(codes('/p', $valid), '200 200', 'a valid token passes A and B');
 {
     my $exp = time + 600;
     my @t = map { tok(exp => $exp) } 1 .. 6;
-    my @j = map { "j-$run-$_" } $n - 5 .. $n;
+    my @j = map { claims_of($_)->{jti} } @t;
     is(join(' ', map { codes('/p', $_) } @t), join(' ', ('200 200') x 6),
        'tool victims pass before');
     for my $i (0 .. $#j) {
@@ -194,7 +164,8 @@ is(codes('/p', $valid), '200 200', 'a valid token passes A and B');
     is(codes('/p', $y), '401 401', 'refused by A and B');
     my $exp = time + 600;
     my $z = tok(exp => $exp);
-    my $out = `$tool --servers $servers --jti j-$run-$n --exp $exp 2>&1`;
+    my $zjti = claims_of($z)->{jti};
+    my $out = `$tool --servers $servers --jti $zjti --exp $exp 2>&1`;
     is($? >> 8, 0, 'ajwt-revoke after the restart: exit 0') or diag($out);
     is(codes('/p', $z), '401 401', 'refused by A and B');
     is_deeply([$A->pid, $B->pid], \@hpids, 'same httpd parents throughout');

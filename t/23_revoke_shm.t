@@ -10,32 +10,14 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Test;
-use AuthJWT::Instance;
+use AuthJWT::Test qw(:DEFAULT tok run_id claims_of);
+use AuthJWT::Instance qw(jwt_location);
 
-my $locs = <<'C';
-<Location /p>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    Require valid-jwt
-</Location>
-<Location /revoke>
-    SetHandler jwt-revoke
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    Require jwt-role admin
-</Location>
-C
+my $locs = jwt_location('/p', 'Require valid-jwt')
+    . jwt_location('/revoke', 'SetHandler jwt-revoke',
+                   'Require jwt-role admin');
 
-my $run = sprintf '%x%x', time, $$;
-my $n = 0;
-sub tok {
-    my %c = @_;
-    return mint(alg => 'HS256', key => 'hs64',
-                claims => { sub => "u-$run", jti => "j-$run-" . ++$n, %c });
-}
+my $run = run_id();      # tok(): sub u-$run, jti j-$run-N
 my $admin = tok(sub => "admin-$run", roles => ['admin']);
 sub all_are {
     my ($want, @codes) = @_;
@@ -111,9 +93,8 @@ subtest 'a full store keeps serving and keeps the newest' => sub {
                                    name => 'full')->start;
     my $valid = tok();
     my $exp = time + 600;
-    my $first = $n + 1;
     my @t = map { tok(exp => $exp) } 1 .. 600;
-    my @jti = map { "j-$run-$_" } $first .. $first + 599;
+    my @jti = map { claims_of($_)->{jti} } @t;
     my $mark = $h->log_mark;
     my @codes;
     for my $j (@jti) {

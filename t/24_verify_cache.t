@@ -9,41 +9,18 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Test;
-use AuthJWT::Instance;
+use AuthJWT::Test qw(:DEFAULT tok run_id);
+use AuthJWT::Instance qw(jwt_location);
 use Time::HiRes qw(sleep);
 
-my $locs = <<'C';
-AuthJWTRevocationStore shm
-<Location /p>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    AuthJWTLeeway 0
-    Require valid-jwt
-</Location>
-<Location /q>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs32.secret
-    AuthJWTLeeway 0
-    Require valid-jwt
-</Location>
-<Location /a>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    AuthJWTIssuer https://other.example
-    Require valid-jwt
-</Location>
-<Location /revoke>
-    SetHandler jwt-revoke
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:@KEYS@/hs64.secret
-    Require jwt-role admin
-</Location>
-C
+my $locs = "AuthJWTRevocationStore shm\n"
+    . jwt_location('/p', 'AuthJWTLeeway 0', 'Require valid-jwt')
+    . jwt_location('/q', { secret => 'hs32' }, 'AuthJWTLeeway 0',
+                   'Require valid-jwt')
+    . jwt_location('/a', 'AuthJWTIssuer https://other.example',
+                   'Require valid-jwt')
+    . jwt_location('/revoke', 'SetHandler jwt-revoke',
+                   'Require jwt-role admin');
 
 my %h = (
     on  => AuthJWT::Instance->new(mpm => 'event', procs => 1, threads => 4,
@@ -55,14 +32,7 @@ my %h = (
 $_->start for values %h;
 my @modes = ('on', 'off');
 
-my $run = sprintf '%x%x', time, $$;
-my $n = 0;
-sub tok {
-    my %o = @_;
-    my $key = delete $o{key} || 'hs64';
-    return mint(alg => 'HS256', key => $key,
-                claims => { sub => "u-$run", jti => "j-$run-" . ++$n, %o });
-}
+my $run = run_id();      # tok(): sub u-$run, jti j-$run-N
 my $admin = tok(sub => "admin-$run", roles => ['admin']);
 sub codes {
     my ($h, $path, $t, $k) = @_;

@@ -21,69 +21,35 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Instance;
+use AuthJWT::Instance qw(login_conf users_file spew tokens_of);
 use AuthJWT::Faults;
-use AuthJWT::Test qw(mint);
+use AuthJWT::Test qw(mint claims_of);
 use AuthJWT::Provider qw(tmpdir make_ca make_cert jwk jwks_json);
 use File::Temp qw(tempdir);
 use JSON;
-use HTTP::Request;
-use MIME::Base64 qw(decode_base64url);
 use Time::HiRes qw(sleep time);
 
 my $keys = AuthJWT::Instance::keys_dir();
-my $mods = AuthJWT::Instance::modules_dir();
 
 my $aux = tempdir('ajwt-doors-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $aux;
 my %pw = (alice => 'alice-pw', bob => 'bob-pw');
-sub spew {
-    my ($f, $d) = @_;
-    open my $fh, '>', $f or die "$f: $!";
-    print $fh $d;
-    close $fh;
-    chmod 0644, $f;
-}
-spew("$aux/users", join '', map {
-    my $l = `htpasswd -nbB -C 4 $_ '$pw{$_}'`;
-    die "htpasswd failed" if $? || $l !~ /^\Q$_\E:\$2y\$/;
-    $l =~ s/\n+\z/\n/;
-    $l;
-} sort keys %pw);
+users_file("$aux/users", \%pw, cost => 4);
 # an HS256 secret for tokens minted here (short exp, no iat...)
 spew("$aux/hs.secret", 'k' x 40);
 
-# The login service of t/51, with the server-wide bounds of this test.
+# login_conf: the login service of t/51, with the server-wide bounds of
+# this test and its own doors.
 sub sso_conf {
     my (%o) = @_;
     my $store = $o{store} || 'shm';
-    return <<"C";
-LoadModule authn_file_module $mods/mod_authn_file.so
+    return <<"C"
 AuthJWTRevocationStore $store
 AuthJWTMaxTokenLifetime 86400
 @{[ $o{extra} // "" ]}
-<Location "/">
-    AuthJWTSignKey $keys/ec256.key ES256 sso1
-    AuthJWTIssuer https://sso.test
-    AuthJWTCookie jwt
-    AuthJWTRefreshCookie jwt_refresh /auth/refresh
-    AuthJWTRefreshTTL 3600
-    AuthUserFile $aux/users
-</Location>
-<Location "/auth/login">
-    SetHandler jwt-login
-</Location>
-<Location "/auth/refresh">
-    SetHandler jwt-refresh
-</Location>
-<Location "/auth/refresh/logout">
-    SetHandler jwt-logout
-</Location>
-<Location "/p">
-    AuthType jwt
-    AuthName sso
-    Require valid-jwt
-</Location>
+C
+        . login_conf(users => "$aux/users", root => ['AuthJWTRefreshTTL 3600'])
+        . <<"C";
 # the revoke door: smaller leeway and max age than /p and /q
 <Location "/revoke">
     SetHandler jwt-revoke
@@ -106,59 +72,32 @@ C
 }
 
 # ------------------------------------------------------------- helpers
+# a request to $h; a body is a form unless type says otherwise
 sub req {
     my ($h, $method, $path, %o) = @_;
-    my $r = HTTP::Request->new($method => $h->url($path));
-    $r->header(@$_) for @{ $o{headers} || [] };
-    $r->header(Authorization => "Bearer $o{token}") if defined $o{token};
-    $r->header(Cookie => $o{cookie}) if defined $o{cookie};
-    if (defined $o{body}) {
-        $r->header('Content-Type' => $o{type}
-                   || 'application/x-www-form-urlencoded');
-        $r->content($o{body});
-    }
-    return $h->ua->request($r);
+    $o{type} //= 'application/x-www-form-urlencoded' if defined $o{body};
+    return $h->request($method, $path, %o);
 }
 sub json_of { my $b = eval { decode_json($_[0]->decoded_content) }; $b || {} }
-sub cookies_of {
-    my $res = shift;
-    my %c;
-    for my $sc ($res->header('Set-Cookie')) {
-        next unless $sc =~ /^([^=;\s]+)=([^;]*)/;
-        $c{$1} = $2;
-    }
-    return \%c;
-}
-sub claims_of {
-    my (undef, $p) = split /\./, $_[0] // '';
-    return eval { decode_json(decode_base64url($p // '')) } || {};
-}
+# login: (access token, refresh token)
 sub login {
     my ($h, $user) = @_;
-    my $res = req($h, POST => '/auth/login', type => 'application/json',
-                  body => encode_json({ username => $user,
-                                        password => $pw{$user} }));
-    return (json_of($res)->{access_token}, cookies_of($res)->{jwt_refresh});
+    return tokens_of($h->login($user, $pw{$user}));
 }
+# POST /auth/refresh with a refresh token: (response, new access, new rt)
 sub refresh {
-    my ($h, $rt) = @_;
-    my $res = req($h, POST => '/auth/refresh', cookie => "jwt_refresh=$rt");
-    my $c = cookies_of($res);
-    return ($res, json_of($res)->{access_token}, $c->{jwt_refresh});
+    my $res = $_[0]->refresh($_[1]);
+    return ($res, tokens_of($res));
 }
 # the next whole second: a token issued in the revocation's own second
 # counts as revoked (same-second rule), so a new login waits for it
 sub next_second { my $t = time; sleep(int($t) + 1.05 - $t) }
 
 my $hs_secret = 'k' x 40;
+# sub carol, iss https://sso.test, iat now, exp in 600 s; undef: left out
 sub hs_token {
-    my (%c) = @_;
-    require Crypt::JWT;
-    my %claims = (sub => 'carol', iss => 'https://sso.test',
-                  iat => int(time), exp => int(time) + 600, %c);
-    delete $claims{$_} for grep { !defined $claims{$_} } keys %claims;
-    return Crypt::JWT::encode_jwt(payload => \%claims, alg => 'HS256',
-                                  key => $hs_secret);
+    mint(alg => 'HS256', key => "raw:$hs_secret",
+         claims => { sub => 'carol', iss => 'https://sso.test', @_ });
 }
 
 # ============================================================ shm store

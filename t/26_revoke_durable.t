@@ -10,6 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use AuthJWT::Instance;
+use AuthJWT::Test qw(mint);
 use File::Temp qw(tempdir);
 use JSON;
 use HTTP::Request;
@@ -48,12 +49,10 @@ AuthJWTSecret file:$aux/hs.secret
 C
 }
 
+# sub dora, iat now, exp in 600 s (mint's defaults), this file's secret
 sub tok {
-    my (%c) = @_;
-    require Crypt::JWT;
-    return Crypt::JWT::encode_jwt(payload => { sub => 'dora', iat => int(time),
-                                               exp => int(time) + 600, %c },
-                                  alg => 'HS256', key => $secret);
+    mint(alg => 'HS256', key => "raw:$secret",
+         claims => { sub => 'dora', @_ });
 }
 sub code {
     my ($h, $path, $t) = @_;

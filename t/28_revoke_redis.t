@@ -14,10 +14,9 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Instance;
+use AuthJWT::Instance qw(users_file spew);
+use AuthJWT::Test qw(mint);
 use File::Temp qw(tempdir);
-use JSON;
-use HTTP::Request;
 use Time::HiRes qw(sleep time);
 
 plan skip_all => 'no redis-server' unless AuthJWT::Instance::redis_bin();
@@ -26,23 +25,11 @@ my $keys = AuthJWT::Instance::keys_dir();
 my $mods = AuthJWT::Instance::modules_dir();
 my $aux = tempdir('ajwt-redis28-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $aux;
-sub spew {
-    my ($f, $d) = @_;
-    open my $fh, '>', $f or die "$f: $!";
-    print $fh $d;
-    close $fh;
-    chmod 0644, $f;
-}
 my $secret = 'z' x 40;
 spew("$aux/hs.secret", $secret);
-spew("$aux/redis.pw", "s3cret-pw\n");
-spew("$aux/wrong.pw", "not-it\n");
-chmod 0600, "$aux/redis.pw", "$aux/wrong.pw";
-{
-    my $l = `htpasswd -nbB -C 4 alice alice-pw`;
-    $l =~ s/\n+\z/\n/;
-    spew("$aux/users", $l);
-}
+spew("$aux/redis.pw", "s3cret-pw\n", 0600);
+spew("$aux/wrong.pw", "not-it\n", 0600);
+users_file("$aux/users", { alice => 'alice-pw' }, cost => 4);
 
 my $r = AuthJWT::Instance->redis(appendonly => 1,
     acl => ['user ajwt on >s3cret-pw ~* +@all', 'user default off']);
@@ -79,12 +66,10 @@ AuthJWTSecret file:$aux/hs.secret
 </Location>
 C
 }
+# sub rita, iat now, exp in 600 s (mint's defaults), this file's secret
 sub tok {
-    my (%c) = @_;
-    require Crypt::JWT;
-    return Crypt::JWT::encode_jwt(payload => { sub => 'rita', iat => int(time),
-                                               exp => int(time) + 600, %c },
-                                  alg => 'HS256', key => $secret);
+    mint(alg => 'HS256', key => "raw:$secret",
+         claims => { sub => 'rita', @_ });
 }
 
 my $h = AuthJWT::Instance->new(name => 'redis28', children => 3,
@@ -102,14 +87,8 @@ is($h->get('/p', token => $t3)->code, 200, 'another: 200');
 # --- restart with appendonly: Redis' own copy
 $r->stop;
 $r->start;
-my $end = time + 5;
-my $c;
-while (time < $end) {
-    $c = $h->get('/p', token => $t1)->code;
-    last if $c == 401;
-    sleep 0.3;
-}
-is($c, 401, 'after a redis-server restart (AOF): the jti is still revoked');
+is($h->code_within(5, 401, '/p', token => $t1), 401,
+   'after a redis-server restart (AOF): the jti is still revoked');
 is($h->get('/p', token => $t2)->code, 401, '... and the subject');
 is($h->get('/p', token => $t3)->code, 200, '... the other token: 200');
 
@@ -124,23 +103,12 @@ is($h->get('/q', token => $t3)->code, 200, 'allow: let through');
 like($h->log_since($mark), qr/AH70022: revocation store unreachable, token let through/,
      '... and logged (AH70022)');
 $r->start;
-$end = time + 6;
-while (time < $end) {
-    $c = $h->get('/p', token => $t3)->code;
-    last if $c == 200;
-    sleep 0.3;
-}
-is($c, 200, 'redis-server back: 200 without restarting httpd');
+is($h->code_within(6, 200, '/p', token => $t3), 200,
+   'redis-server back: 200 without restarting httpd');
 is($h->get('/p', token => $t1)->code, 401, '... and the revoked one 401');
 
 # --- lockout counters in Redis
-sub login {
-    my ($pw) = @_;
-    my $q = HTTP::Request->new(POST => $h->url('/auth/login'));
-    $q->header('Content-Type' => 'application/json');
-    $q->content(encode_json({ username => 'alice', password => $pw }));
-    return $h->ua->request($q)->code;
-}
+sub login { $h->login('alice', $_[0])->code }
 is(join(',', map { login('wrong') } 1 .. 3), '401,401,401',
    'three wrong passwords: 401 each');
 is(login('alice-pw'), 429, 'the fourth try, even right, is locked out (429)');
@@ -176,7 +144,7 @@ my %n;
 $n{ $j->get('/p', token => $_)->code }++ for @rev;
 ok(!$n{200}, 'restarted empty: no revoked token through ('
              . join(', ', map { "$_ x$n{$_}" } sort keys %n) . ')');
-$end = time + 6;
+my $end = time + 6;
 my $refused = 0;
 while (time < $end) {
     $refused = grep { $j->get('/p', token => $_)->code == 401 } @rev;

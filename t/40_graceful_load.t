@@ -25,48 +25,25 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Test;
-use AuthJWT::Instance;
+use AuthJWT::Test qw(:DEFAULT tok run_id);
+use AuthJWT::Instance qw(jwt_location);
 use AuthJWT::Faults;
 use Time::HiRes qw(sleep time);
 
 plan skip_all => 'wrk is not installed' unless AuthJWT::Faults::wrk_bin();
 
-my $run = sprintf '%x%x', time, $$;
-my $n = 0;
-sub tok {
-    my %c = @_;
-    return mint(alg => 'HS256', key => 'hs64',
-                claims => { sub => "u-$run", jti => "j-$run-" . ++$n,
-                            exp => int(time) + 3600, %c });
-}
-my $admin = tok(sub => "admin-$run", roles => ['admin']);
+my $run = run_id();      # tok(): sub u-$run, jti j-$run-N
+# ttl => 3600: every token outlives the whole file (minutes of load)
+my $admin = tok(ttl => 3600, sub => "admin-$run", roles => ['admin']);
 
 my $store = 'shm';
 sub conf {
     my $realm = shift;
-    return <<"C";
-AuthJWTRevocationStore $store
-<Location /p>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:\@KEYS\@/hs64.secret
-    Require valid-jwt
-</Location>
-<Location /q>
-    AuthType jwt
-    AuthName $realm
-    AuthJWTSecret file:\@KEYS\@/hs64.secret
-    Require valid-jwt
-</Location>
-<Location /revoke>
-    SetHandler jwt-revoke
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:\@KEYS\@/hs64.secret
-    Require jwt-role admin
-</Location>
-C
+    return "AuthJWTRevocationStore $store\n"
+        . jwt_location('/p', 'Require valid-jwt')
+        . jwt_location('/q', { realm => $realm }, 'Require valid-jwt')
+        . jwt_location('/revoke', 'SetHandler jwt-revoke',
+                       'Require jwt-role admin');
 }
 
 sub realm_of {
@@ -107,10 +84,10 @@ for my $case ([event => 'shm'], [prefork => 'shm'], [event => 'memcached']) {
                                        name => "gl$mpm$case->[1]",
                                        loglevel => 'info')->start;
         my $parent = $h->pid;
-        my $valid = tok();
-        my $victim = tok();
+        my $valid = tok(ttl => 3600);
+        my $victim = tok(ttl => 3600);
         my $sub = "carol-$run-$mpm";
-        my $subtok = tok(sub => $sub);
+        my $subtok = tok(ttl => 3600, sub => $sub);
         is($h->get('/p', token => $valid)->code, 200, 'valid token: 200');
         is($h->post_form('/revoke', [token => $victim], token => $admin)
              ->code, 200, 'a token revoked by jti');

@@ -19,8 +19,8 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Test;
-use AuthJWT::Instance;
+use AuthJWT::Test qw(:DEFAULT tok run_id);
+use AuthJWT::Instance qw(jwt_location);
 use AuthJWT::Faults;
 use Time::HiRes qw(sleep time);
 
@@ -33,38 +33,22 @@ my $BOUND_MS = 2000;
 my $mc = AuthJWT::Instance->memcached;
 my $px = AuthJWT::Faults->proxy(to => $mc->port);
 
-my $loc = sub {
-    my ($path, $extra) = @_;
-    return <<"C";
-<Location $path>
-    AuthType jwt
-    AuthName ajwt
-    AuthJWTSecret file:\@KEYS\@/hs64.secret
-    $extra
-</Location>
-C
-};
 my $conf = "AuthJWTRevocationStore memcached:127.0.0.1:" . $px->port . "\n"
-    . $loc->('/p', 'Require valid-jwt')
-    . $loc->('/a', "AuthJWTRevocationFailure allow\n    Require valid-jwt")
-    . $loc->('/revoke', "SetHandler jwt-revoke\n    Require jwt-role admin");
+    . jwt_location('/p', 'Require valid-jwt')
+    . jwt_location('/a', 'AuthJWTRevocationFailure allow', 'Require valid-jwt')
+    . jwt_location('/revoke', 'SetHandler jwt-revoke',
+                   'Require jwt-role admin');
 my $h = AuthJWT::Instance->new(mpm => 'event', procs => 2, threads => 8,
                                conf => $conf, name => 'mcf',
                                loglevel => 'info')->start;
 my $parent = $h->pid;
 
-my $run = sprintf '%x%x', time, $$;
-my $n = 0;
-sub tok {
-    my %c = @_;
-    return mint(alg => 'HS256', key => 'hs64',
-                claims => { sub => "u-$run", jti => "j-$run-" . ++$n,
-                            exp => int(time) + 3600, %c });
-}
-my $admin = tok(sub => "admin-$run", roles => ['admin']);
-my $valid = tok();
-my $revoked = tok();
-my $load = tok();
+my $run = run_id();      # tok(): sub u-$run, jti j-$run-N
+# ttl => 3600: every token outlives the whole file (minutes of load)
+my $admin = tok(ttl => 3600, sub => "admin-$run", roles => ['admin']);
+my $valid = tok(ttl => 3600);
+my $revoked = tok(ttl => 3600);
+my $load = tok(ttl => 3600);
 
 is($h->get('/p', token => $valid)->code, 200, 'valid token: 200');
 is($h->get('/p', token => $revoked)->code, 200, 'victim: 200 before');

@@ -20,19 +20,16 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Instance;
+use AuthJWT::Instance qw(login_conf users_file spew cookies_of);
 use Crypt::JWT qw(decode_jwt);
 use Crypt::PK::ECC;
 use File::Temp qw(tempdir);
 use JSON;
-use LWP::UserAgent;
-use HTTP::Request;
 use Time::HiRes qw(sleep time);
 
 my $keys = AuthJWT::Instance::keys_dir();
-my $mods = AuthJWT::Instance::modules_dir();
 my $pub = Crypt::PK::ECC->new("$keys/ec256.pub");
-my $ISS = 'https://sso.test';
+my $ISS = 'https://sso.test';     # login_conf's issuer
 my $AUD = 'sso-app';
 
 # --------------------------------------------------------------- setup
@@ -40,37 +37,15 @@ my $aux = tempdir('ajwt-sso50-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $aux;
 my %pw = (alice => 'alice-pw', bob => 'bob-pw', carol => 'carol-pw',
           map { ("lock$_" => "lock$_-pw") } 1 .. 6);
-sub spew {
-    my ($f, $d) = @_;
-    open my $fh, '>', $f or die "$f: $!";
-    print $fh $d;
-    close $fh;
-    chmod 0644, $f;
-}
-spew("$aux/users", join '', map {
-    my $l = `htpasswd -nbB $_ '$pw{$_}'`;
-    die "htpasswd failed" if $? || $l !~ /^\Q$_\E:\$2y\$/;
-    $l =~ s/\n+\z/\n/;
-    $l;
-} sort keys %pw);
+users_file("$aux/users", \%pw);
 spew("$aux/roles", "# roles of issued tokens\nadmin: alice\n"
                  . "staff: alice bob\n");
 
-my $conf = <<"C";
-LoadModule authn_file_module $mods/mod_authn_file.so
-AuthJWTRevocationStore shm
-<Location "/">
-    AuthJWTSignKey $keys/ec256.key ES256 sso1
-    AuthJWTIssuer $ISS
-    AuthJWTAudience $AUD
-    AuthJWTCookie jwt
-    AuthJWTRefreshCookie jwt_refresh /auth/refresh
-    AuthUserFile $aux/users
-    AuthJWTRoleFile $aux/roles
-</Location>
-<Location "/auth/login">
-    SetHandler jwt-login
-</Location>
+my $conf = "AuthJWTRevocationStore shm\n"
+    . login_conf(users => "$aux/users", refresh => 0, logout => 0,
+                 root => ["AuthJWTAudience $AUD",
+                          "AuthJWTRoleFile $aux/roles"])
+    . <<"C";
 <Location "/auth/login-lock">
     SetHandler jwt-login
     AuthJWTLockout 3 60
@@ -78,11 +53,6 @@ AuthJWTRevocationStore shm
 <Location "/auth/login-short">
     SetHandler jwt-login
     AuthJWTLockout 3 2
-</Location>
-<Location "/p">
-    AuthType jwt
-    AuthName sso
-    Require valid-jwt
 </Location>
 <Location "/a">
     AuthType jwt
@@ -97,47 +67,21 @@ my $h = AuthJWT::Instance->new(conf => $conf, name => 'sso50',
 my $origin = 'http://127.0.0.1:' . $h->port;
 
 # A request from client address 127.0.0.$n (default 1).
-my %ua;
 sub req {
     my ($method, $path, %o) = @_;
-    my $from = $o{from} || 1;
-    my $ua = $ua{$from} ||= LWP::UserAgent->new(
-        keep_alive => 0, timeout => 10, max_redirect => 0,
-        local_address => "127.0.0.$from");
-    my $r = HTTP::Request->new($method => $h->url($path));
-    $r->header(@$_) for @{ $o{headers} || [] };
-    $r->header(Authorization => "Bearer $o{token}") if defined $o{token};
-    if (defined $o{body}) {
-        $r->header('Content-Type' => $o{type});
-        $r->content($o{body});
-    }
-    return $ua->request($r);
+    return $h->request($method, $path, from => 1, %o);
 }
 sub login_json {
     my ($path, $user, $pass, %o) = @_;
-    return req(POST => $path, %o, type => 'application/json',
-               body => JSON->new->encode({ username => $user,
-                                           password => $pass }));
+    return $h->login($user, $pass, path => $path, from => 1, %o);
 }
 sub login_form {
     my ($path, @kv) = @_;
     my %o;
     %o = %{ pop @kv } if ref $kv[-1];
-    return req(POST => $path, %o, type => 'application/x-www-form-urlencoded',
-               body => AuthJWT::Instance::form_encode(@kv));
+    return $h->post_form($path, \@kv, from => 1, %o);
 }
 sub json_of { my $b = eval { decode_json($_[0]->decoded_content) }; $b }
-
-# Set-Cookie headers by cookie name: { value, attrs (text after value) }
-sub cookies_of {
-    my $res = shift;
-    my %c;
-    for my $sc ($res->header('Set-Cookie')) {
-        next unless $sc =~ /^([^=;\s]+)=([^;]*)(.*)$/;
-        $c{$1} = { value => $2, attrs => $3, line => $sc };
-    }
-    return \%c;
-}
 sub median {
     my @s = sort { $a <=> $b } @_;
     return $s[$#s / 2];

@@ -16,110 +16,41 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Instance;
+use AuthJWT::Instance qw(login_conf users_file spew cookies_of tokens_of);
 use Crypt::JWT qw(decode_jwt);
 use Crypt::PK::ECC;
 use File::Temp qw(tempdir);
 use JSON;
-use LWP::UserAgent;
-use HTTP::Request;
 
 my $keys = AuthJWT::Instance::keys_dir();
-my $mods = AuthJWT::Instance::modules_dir();
 my $pub = Crypt::PK::ECC->new("$keys/ec256.pub");
 
 my $aux = tempdir('ajwt-sso51-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $aux;
 my %pw = (alice => 'alice-pw', bob => 'bob-pw');
-sub spew {
-    my ($f, $d) = @_;
-    open my $fh, '>', $f or die "$f: $!";
-    print $fh $d;
-    close $fh;
-    chmod 0644, $f;
-}
-spew("$aux/users", join '', map {
-    my $l = `htpasswd -nbB $_ '$pw{$_}'`;
-    die "htpasswd failed" if $? || $l !~ /^\Q$_\E:\$2y\$/;
-    $l =~ s/\n+\z/\n/;
-    $l;
-} sort keys %pw);
+users_file("$aux/users", \%pw);
 spew("$aux/roles", "admin: alice\n");
 
-my $h = AuthJWT::Instance->new(name => 'sso51', children => 3, conf => <<"C");
-LoadModule authn_file_module $mods/mod_authn_file.so
-AuthJWTRevocationStore shm
-<Location "/">
-    AuthJWTSignKey $keys/ec256.key ES256 sso1
-    AuthJWTIssuer https://sso.test
-    AuthJWTCookie jwt
-    AuthJWTRefreshCookie jwt_refresh /auth/refresh
-    AuthUserFile $aux/users
-    AuthJWTRoleFile $aux/roles
-</Location>
-<Location "/auth/login">
-    SetHandler jwt-login
-</Location>
-<Location "/auth/refresh">
-    SetHandler jwt-refresh
-</Location>
-<Location "/auth/refresh/logout">
-    SetHandler jwt-logout
-</Location>
-<Location "/p">
-    AuthType jwt
-    AuthName sso
-    Require valid-jwt
-</Location>
-C
+my $h = AuthJWT::Instance->new(name => 'sso51', children => 3,
+    conf => "AuthJWTRevocationStore shm\n"
+          . login_conf(users => "$aux/users",
+                       root => ["AuthJWTRoleFile $aux/roles"]));
 $h->start;
 my $origin = 'http://127.0.0.1:' . $h->port;
 
-sub req {
-    my ($method, $path, %o) = @_;
-    my $r = HTTP::Request->new($method => $h->url($path));
-    $r->header(@$_) for @{ $o{headers} || [] };
-    $r->header(Authorization => "Bearer $o{token}") if defined $o{token};
-    $r->header(Cookie => $o{cookie}) if defined $o{cookie};
-    if (defined $o{body}) {
-        $r->header('Content-Type' => $o{type});
-        $r->content($o{body});
-    }
-    return $h->ua->request($r);
-}
+sub req { $h->request(@_) }
 sub json_of { my $b = eval { decode_json($_[0]->decoded_content) }; $b }
-sub cookies_of {
-    my $res = shift;
-    my %c;
-    for my $sc ($res->header('Set-Cookie')) {
-        next unless $sc =~ /^([^=;\s]+)=([^;]*)(.*)$/;
-        $c{$1} = { value => $2, attrs => $3 };
-    }
-    return \%c;
-}
 sub claims {
     my ($hdr, $c) = eval { decode_jwt(token => $_[0] // '', key => $pub,
                                       decode_header => 1) };
     return $c || {};
 }
 # login: (access token, refresh token)
-sub login {
-    my $user = shift;
-    my $res = req(POST => '/auth/login', type => 'application/json',
-                  body => encode_json({ username => $user,
-                                        password => $pw{$user} }));
-    my $c = cookies_of($res);
-    return ((json_of($res) || {})->{access_token},
-            $c->{jwt_refresh} ? $c->{jwt_refresh}{value} : undef);
-}
+sub login { tokens_of($h->login($_[0], $pw{$_[0]})) }
 # POST /auth/refresh with a refresh token: (response, new access, new rt)
 sub refresh {
-    my ($rt, %o) = @_;
-    my $res = req(POST => $o{path} || '/auth/refresh',
-                  cookie => "jwt_refresh=$rt", headers => $o{headers});
-    my $c = cookies_of($res);
-    return ($res, (json_of($res) || {})->{access_token},
-            $c->{jwt_refresh} ? $c->{jwt_refresh}{value} : undef);
+    my $res = $h->refresh(@_);
+    return ($res, tokens_of($res));
 }
 
 my ($at, $rt) = login('alice');

@@ -15,7 +15,7 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Instance;
+use AuthJWT::Instance qw(users_file spew tokens_of);
 use Crypt::JWT qw(decode_jwt);
 use Crypt::PK::ECC;
 use Crypt::PK::RSA;
@@ -26,17 +26,7 @@ my $keys = AuthJWT::Instance::keys_dir();
 my $mods = AuthJWT::Instance::modules_dir();
 my $aux = tempdir('ajwt-sso53-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $aux;
-sub spew {
-    my ($f, $d) = @_;
-    open my $fh, '>', $f or die "$f: $!";
-    print $fh $d;
-    close $fh;
-    chmod 0644, $f;
-}
-my $l = `htpasswd -nbB alice alice-pw`;
-die 'htpasswd failed' if $?;
-$l =~ s/\n+\z/\n/;
-spew("$aux/users", $l);
+users_file("$aux/users", { alice => 'alice-pw' });
 
 my $conf = "LoadModule authn_file_module $mods/mod_authn_file.so\n"
          . "AuthJWTRevocationStore shm\n";
@@ -63,12 +53,10 @@ C
 my $h = AuthJWT::Instance->new(name => 'sso53', children => 2,
                                conf => $conf)->start;
 
+# a login of alice at /NAME/login: its access token
 sub login {
-    my $n = shift;
-    my $res = $h->post_json("/$n/login", { username => 'alice',
-                                           password => 'alice-pw' });
-    return (eval { decode_json($res->decoded_content) } || {})
-           ->{access_token};
+    my $res = $h->login('alice', 'alice-pw', path => "/$_[0]/login");
+    return (tokens_of($res))[0];
 }
 sub jwks {
     my $n = shift;

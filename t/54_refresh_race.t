@@ -17,60 +17,30 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Instance;
+use AuthJWT::Instance qw(login_conf users_file tokens_of);
 use Crypt::JWT qw(decode_jwt);
 use Crypt::PK::ECC;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use JSON;
-use HTTP::Request;
 
 use constant RACERS => 8;
 use constant ROUNDS => 5;
 use constant GRACE  => 10;      # AJWT_REFRESH_GRACE, src/ajwt_issue.h
 
 my $keys = AuthJWT::Instance::keys_dir();
-my $mods = AuthJWT::Instance::modules_dir();
 my $pub = Crypt::PK::ECC->new("$keys/ec256.pub");
 
 my $aux = tempdir('ajwt-race54-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $aux;
-{
-    my $l = `htpasswd -nbB alice alice-pw`;
-    die "htpasswd failed" if $? || $l !~ /^alice:\$2y\$/;
-    $l =~ s/\n+\z/\n/;
-    open my $fh, '>', "$aux/users" or die "$aux/users: $!";
-    print $fh $l;
-    close $fh;
-    chmod 0644, "$aux/users";
-}
+users_file("$aux/users", { alice => 'alice-pw' });
 
 # t/56 runs this file again with another store (Redis)
 our $RACE_STORE;
 my $store = $RACE_STORE // 'shm';
 my $h = AuthJWT::Instance->new(name => 'race54', children => RACERS,
-                               conf => <<"C");
-LoadModule authn_file_module $mods/mod_authn_file.so
-AuthJWTRevocationStore $store
-<Location "/">
-    AuthJWTSignKey $keys/ec256.key ES256 sso1
-    AuthJWTIssuer https://sso.test
-    AuthJWTCookie jwt
-    AuthJWTRefreshCookie jwt_refresh /auth/refresh
-    AuthUserFile $aux/users
-</Location>
-<Location "/auth/login">
-    SetHandler jwt-login
-</Location>
-<Location "/auth/refresh">
-    SetHandler jwt-refresh
-</Location>
-<Location "/p">
-    AuthType jwt
-    AuthName sso
-    Require valid-jwt
-</Location>
-C
+    conf => "AuthJWTRevocationStore $store\n"
+          . login_conf(users => "$aux/users", logout => 0));
 $h->start;
 
 sub cookies_of {
@@ -86,14 +56,8 @@ sub claims {
                                        decode_header => 1) };
     return $c || {};
 }
-sub login {
-    my $r = HTTP::Request->new(POST => $h->url('/auth/login'));
-    $r->header('Content-Type' => 'application/json');
-    $r->content(encode_json({ username => 'alice',
-                              password => 'alice-pw' }));
-    my $res = $h->ua->request($r);
-    return cookies_of($res->header('Set-Cookie'))->{jwt_refresh};
-}
+# a new login of alice: its refresh token
+sub login { (tokens_of($h->login('alice', 'alice-pw')))[1] }
 # One request on a fresh connection: (status, [Set-Cookie...], body).
 sub parse {
     my $raw = shift;

@@ -1,7 +1,8 @@
 /*
  * test_store_mc.c: the memcached store against two real memcached servers
  * started here on 127.0.0.1 (free ports), stopped by PID at the end, also
- * when a check fails or the program exits early (atexit).
+ * when a check fails or the program exits early (atexit, signals: the
+ * set-up shared with test_store_redis is in server.h).
  *
  * Server state is read over raw sockets with memcached's text protocol
  * (stats, get, set), independently of the library under test.
@@ -20,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "unit.h"
+#include "server.h"
 #include "ajwt_store.h"
 
 #define NSERVERS 2              /* the two of servers_all() */
@@ -43,136 +45,67 @@ static const char *find_memcached(void)
         "/usr/bin/memcached", "/usr/local/bin/memcached",
         "/usr/sbin/memcached", NULL
     };
-    const char *env = getenv("AJWT_MEMCACHED");
-    int i;
-    if (env && *env) {
-        return access(env, X_OK) == 0 ? env : NULL;
-    }
-    for (i = 0; paths[i]; i++) {
-        if (access(paths[i], X_OK) == 0) {
-            return paths[i];
+    return server_find(getenv("AJWT_MEMCACHED"), paths);
+}
+
+/* Fork and exec memcached i on port (server_start's launch). */
+static pid_t launch_memcached(int i, int port)
+{
+    char portbuf[16];
+    pid_t pid;
+    snprintf(portbuf, sizeof(portbuf), "%d", port);
+    pid = fork();
+    if (pid == 0) {
+        server_quiet();
+        const char *argv[20] = {
+            "memcached", "-l", "127.0.0.1", "-p", portbuf, "-U", "0",
+            "-m", srv[i].mem ? srv[i].mem : "16", "-t", "2", "-c", "256"
+        };
+        int a = 13;
+        if (srv[i].sasl_dir) {
+            setenv("SASL_CONF_PATH", srv[i].sasl_dir, 1);
+            argv[a++] = "-S";
         }
+        /* -u: memcached refuses to run as root without it */
+        if (geteuid() == 0) {
+            argv[a++] = "-u";
+            argv[a++] = "root";
+        }
+        argv[a] = NULL;
+        execv(memcached_bin, (char *const *)argv);
+        _exit(127);
     }
-    return NULL;
+    return pid;
 }
 
-static int free_port(void)
+/* memcached takes connections: it is up (server_start's ready). */
+static int memcached_up(int i, int port)
 {
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0
-        && getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
-        port = ntohs(a.sin_port);
-    }
-    if (fd >= 0) {
-        close(fd);
-    }
-    return port;
-}
-
-static int connect_port(int port, int timeout_ms)
-{
-    struct sockaddr_in a;
-    struct timeval tv;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = connect_port(port, 500);
+    (void)i;
     if (fd < 0) {
-        return -1;
+        return 0;
     }
-    tv.tv_sec = timeout_ms / 1000;
-    tv.tv_usec = (timeout_ms % 1000) * 1000;
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((unsigned short)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static void msleep(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
+    close(fd);
+    return 1;
 }
 
 /* Start memcached i on port (0: pick a free one); 1 when it answers. */
 static int start_server(int i, int port)
 {
-    int attempt;
-    for (attempt = 0; attempt < 5; attempt++) {
-        int p = port ? port : free_port(), waited, status;
-        char portbuf[16];
-        pid_t pid;
-        if (!p) {
-            continue;
-        }
-        snprintf(portbuf, sizeof(portbuf), "%d", p);
-        fflush(stdout);
-        pid = fork();
-        if (pid < 0) {
-            return 0;
-        }
-        if (pid == 0) {
-            int null = open("/dev/null", O_RDWR);
-            if (null >= 0) {
-                dup2(null, 0);
-                dup2(null, 1);
-                dup2(null, 2);
-            }
-            const char *argv[20] = {
-                "memcached", "-l", "127.0.0.1", "-p", portbuf, "-U", "0",
-                "-m", srv[i].mem ? srv[i].mem : "16", "-t", "2", "-c", "256"
-            };
-            int a = 13;
-            if (srv[i].sasl_dir) {
-                setenv("SASL_CONF_PATH", srv[i].sasl_dir, 1);
-                argv[a++] = "-S";
-            }
-            /* -u: memcached refuses to run as root without it */
-            if (geteuid() == 0) {
-                argv[a++] = "-u";
-                argv[a++] = "root";
-            }
-            argv[a] = NULL;
-            execv(memcached_bin, (char *const *)argv);
-            _exit(127);
-        }
-        for (waited = 0; waited < 3000; waited += 20) {
-            int fd = connect_port(p, 500);
-            if (fd >= 0) {
-                close(fd);
-                srv[i].pid = pid;
-                srv[i].port = p;
-                return 1;
-            }
-            if (waitpid(pid, &status, WNOHANG) == pid) {
-                break;          /* port taken after all: try another */
-            }
-            msleep(20);
-        }
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
+    pid_t pid = server_start(&port, 5, 3000, launch_memcached, memcached_up,
+                             i);
+    if (!pid) {
+        return 0;
     }
-    return 0;
+    srv[i].pid = pid;
+    srv[i].port = port;
+    return 1;
 }
 
 static void stop_server(int i)
 {
-    int status;
-    if (srv[i].pid > 0) {
-        kill(srv[i].pid, SIGKILL);
-        waitpid(srv[i].pid, &status, 0);
-        srv[i].pid = 0;
-    }
+    server_stop(&srv[i].pid, SIGKILL, 0);
 }
 
 static void stop_all(void)
@@ -181,13 +114,6 @@ static void stop_all(void)
     for (i = 0; i < MAXSRV; i++) {
         stop_server(i);
     }
-}
-
-static void on_signal(int sig)
-{
-    stop_all();
-    signal(sig, SIG_DFL);
-    raise(sig);
 }
 
 /* Send cmd, read until a line in ends[] ends the reply; reply in buf. */
@@ -1156,10 +1082,7 @@ int main(void)
         printf("1..0 # SKIP memcached not installed\n");
         return 0;
     }
-    atexit(stop_all);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGPIPE, SIG_IGN);
+    server_cleanup_on_exit(stop_all);
     for (i = 0; i < NSERVERS; i++) {
         if (!start_server(i, 0)) {
             printf("1..0 # SKIP could not start %s on 127.0.0.1\n",

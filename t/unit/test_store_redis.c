@@ -2,7 +2,8 @@
  * test_store_redis.c: the Redis store against real redis-server processes
  * started here on 127.0.0.1 (free ports), each with its own directory and
  * configuration under a temporary directory, stopped by PID at the end,
- * also when a check fails or the program exits early (atexit, signals).
+ * also when a check fails or the program exits early (atexit, signals);
+ * the set-up shared with test_store_mc is in server.h.
  *
  * Server state is read and written with a direct hiredis connection of
  * the test's own (DBSIZE, INFO, GET, SET, FLUSHALL), independently of the
@@ -26,6 +27,7 @@
 #include <sys/wait.h>
 #include <hiredis/hiredis.h>
 #include "unit.h"
+#include "server.h"
 #include "ajwt_store.h"
 
 enum { S0, S1, SAOF, SACL, SPASS, STLS, NSERVERS };
@@ -35,11 +37,11 @@ static struct {
     pid_t pid;
     char dir[300];
     const char *extra;          /* configuration lines */
+    const char *appendonly;     /* "yes" or "no", as last started */
     const char *user, *pass;    /* for the test's own connection */
 } srv[NSERVERS];
 static const char *redis_bin;
 static char top_dir[256];
-static pid_t owner;             /* the test process, not a forked child */
 static apr_pool_t *cases_pool;  /* lives through the server cases */
 
 /* ------------------------------------------------------------ servers */
@@ -50,42 +52,7 @@ static const char *find_redis(void)
         "/usr/bin/redis-server", "/usr/local/bin/redis-server",
         "/usr/sbin/redis-server", NULL
     };
-    const char *env = getenv("AJWT_REDIS_SERVER");
-    int i;
-    if (env && *env) {
-        return access(env, X_OK) == 0 ? env : NULL;
-    }
-    for (i = 0; paths[i]; i++) {
-        if (access(paths[i], X_OK) == 0) {
-            return paths[i];
-        }
-    }
-    return NULL;
-}
-
-static int free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0
-        && getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
-        port = ntohs(a.sin_port);
-    }
-    if (fd >= 0) {
-        close(fd);
-    }
-    return port;
-}
-
-static void msleep(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
+    return server_find(getenv("AJWT_REDIS_SERVER"), paths);
 }
 
 /* The test's own connection to server i, authenticated; NULL if none. */
@@ -116,12 +83,13 @@ static redisContext *admin(int i)
     return c;
 }
 
-/* Is server i up and done loading? */
-static int ready(int i)
+/* Is server i up and done loading? (server_start's ready) */
+static int ready(int i, int port)
 {
     redisContext *c = admin(i);
     redisReply *r;
     int up = 0;
+    (void)port;                 /* admin() reads srv[i].port, the same */
     if (!c) {
         return 0;
     }
@@ -134,88 +102,60 @@ static int ready(int i)
     return up;
 }
 
+/* Write server i's configuration for port and fork and exec it there
+ * (server_start's launch); -1 if it cannot. */
+static pid_t launch_redis(int i, int port)
+{
+    char conf[400];
+    FILE *f;
+    pid_t pid;
+    snprintf(conf, sizeof(conf), "%s/redis.conf", srv[i].dir);
+    if (!(f = fopen(conf, "w"))) {
+        return -1;
+    }
+    fprintf(f, "port %d\nbind 127.0.0.1\ndir %s\ndaemonize no\n"
+            "save \"\"\nappendonly %s\nappendfsync always\n"
+            "logfile %s/redis.log\n%s", port, srv[i].dir, srv[i].appendonly,
+            srv[i].dir, srv[i].extra ? srv[i].extra : "");
+    fclose(f);
+    srv[i].port = port;         /* for ready()'s connection */
+    pid = fork();
+    if (pid == 0) {
+        server_quiet();
+        execl(redis_bin, "redis-server", conf, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
 /*
- * Start server i with its configuration (port 0: pick a free one; same
- * directory on a restart). appendonly: "yes" or "no". 1 when it answers.
+ * Start server i with its configuration (port 0: pick a free one, up to 5
+ * tries; same directory on a restart). appendonly: "yes" or "no". 1 when
+ * it answers.
  */
 static int start_server(int i, int port, const char *appendonly)
 {
-    int attempt;
+    pid_t pid;
     if (!srv[i].dir[0]) {
         snprintf(srv[i].dir, sizeof(srv[i].dir), "%s/s%d", top_dir, i);
         if (mkdir(srv[i].dir, 0700) != 0 && errno != EEXIST) {
             return 0;
         }
     }
-    for (attempt = 0; attempt < 5; attempt++) {
-        int p = port ? port : free_port(), waited, status;
-        char conf[400];
-        FILE *f;
-        pid_t pid;
-        if (!p) {
-            continue;
-        }
-        snprintf(conf, sizeof(conf), "%s/redis.conf", srv[i].dir);
-        if (!(f = fopen(conf, "w"))) {
-            return 0;
-        }
-        fprintf(f, "port %d\nbind 127.0.0.1\ndir %s\ndaemonize no\n"
-                "save \"\"\nappendonly %s\nappendfsync always\n"
-                "logfile %s/redis.log\n%s", p, srv[i].dir, appendonly,
-                srv[i].dir, srv[i].extra ? srv[i].extra : "");
-        fclose(f);
-        fflush(stdout);
-        pid = fork();
-        if (pid < 0) {
-            return 0;
-        }
-        if (pid == 0) {
-            int null = open("/dev/null", O_RDWR);
-            if (null >= 0) {
-                dup2(null, 0);
-                dup2(null, 1);
-                dup2(null, 2);
-            }
-            execl(redis_bin, "redis-server", conf, (char *)NULL);
-            _exit(127);
-        }
-        srv[i].port = p;
-        for (waited = 0; waited < 5000; waited += 20) {
-            if (ready(i)) {
-                srv[i].pid = pid;
-                return 1;
-            }
-            if (waitpid(pid, &status, WNOHANG) == pid) {
-                break;          /* port taken after all: try another */
-            }
-            msleep(20);
-        }
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        if (port) {
-            break;
-        }
+    srv[i].appendonly = appendonly;
+    pid = server_start(&port, port ? 1 : 5, 5000, launch_redis, ready, i);
+    if (!pid) {
+        return 0;
     }
-    return 0;
+    srv[i].pid = pid;
+    srv[i].port = port;
+    return 1;
 }
 
 /* SIGKILL: nothing saved. SIGTERM: a clean shutdown (AOF kept). */
 static void stop_server(int i, int sig)
 {
-    int status, waited;
-    if (srv[i].pid > 0) {
-        kill(srv[i].pid, sig);
-        for (waited = 0; waited < 5000; waited += 20) {
-            if (waitpid(srv[i].pid, &status, WNOHANG) == srv[i].pid) {
-                srv[i].pid = 0;
-                return;
-            }
-            msleep(20);
-        }
-        kill(srv[i].pid, SIGKILL);
-        waitpid(srv[i].pid, &status, 0);
-        srv[i].pid = 0;
-    }
+    server_stop(&srv[i].pid, sig, 5000);
 }
 
 static int rm_one(const char *path, const struct stat *sb, int flag,
@@ -230,27 +170,13 @@ static int rm_one(const char *path, const struct stat *sb, int flag,
 static void stop_all(void)
 {
     int i;
-    if (owner != getpid()) {
-        return;                 /* a forked child exiting */
-    }
     for (i = 0; i < NSERVERS; i++) {
-        if (srv[i].pid > 0) {
-            kill(srv[i].pid, SIGKILL);
-            waitpid(srv[i].pid, NULL, 0);
-            srv[i].pid = 0;
-        }
+        server_stop(&srv[i].pid, SIGKILL, 0);
     }
     if (top_dir[0]) {
         nftw(top_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
         top_dir[0] = '\0';
     }
-}
-
-static void on_signal(int sig)
-{
-    stop_all();
-    signal(sig, SIG_DFL);
-    raise(sig);
 }
 
 /* ------------------------------------------------------------ probes */
@@ -1923,11 +1849,7 @@ int main(void)
         printf("1..0 # SKIP cannot make a temporary directory\n");
         return 0;
     }
-    owner = getpid();
-    atexit(stop_all);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGPIPE, SIG_IGN);
+    server_cleanup_on_exit(stop_all);   /* in this process, not a child */
     srv[SACL].extra = "user default off\nuser ajwt on >s3cret ~* +@all\n";
     srv[SACL].user = "ajwt";
     srv[SACL].pass = "s3cret";

@@ -8,6 +8,10 @@ package AuthJWT::Instance;
 #   $h->start;  $h->get('/p', token => $t)->code;  $h->graceful;  $h->stop;
 #   my $m = AuthJWT::Instance->memcached;  $m->{port};  $m->stop; $m->start;
 #
+# Configuration and login helpers, on request: jwt_location (a Location of
+# the revocation tests), login_conf and users_file (the login service and
+# its bcrypt users), ->login and ->refresh, cookies_of and tokens_of.
+#
 # Every instance lives in its own temporary directory (config, logs, pid
 # file, document root) on a free port of 127.0.0.1, is started with
 # `httpd -f CONF -k start` and stopped by the PID in its pid file (TERM,
@@ -18,6 +22,7 @@ use strict;
 use warnings FATAL => 'all';
 
 use Carp qw(croak);
+use Exporter 'import';
 use File::Temp qw(tempdir);
 use File::Basename qw(dirname);
 use IO::Socket::INET;
@@ -30,6 +35,25 @@ use JSON ();
 
 my %live;           # "$obj" => $obj, for END
 my $seq = 0;
+
+our @EXPORT_OK = qw(jwt_location login_conf users_file spew cookies_of
+                    tokens_of);
+
+# jwt_location(PATH, [{ realm => 'ajwt', secret => 'hs64' },] LINE...):
+# a <Location> of the revocation tests' configurations: AuthType jwt,
+# AuthName REALM, AuthJWTSecret file:@KEYS@/SECRET.secret, then each LINE
+# (one directive) as given:
+#   jwt_location('/p', 'Require valid-jwt')
+#   jwt_location('/revoke', 'SetHandler jwt-revoke', 'Require jwt-role admin')
+sub jwt_location {
+    my $path = shift;
+    my %o = ref $_[0] eq 'HASH' ? %{ shift() } : ();
+    my @lines = ('AuthType jwt', 'AuthName ' . ($o{realm} // 'ajwt'),
+                 'AuthJWTSecret file:@KEYS@/' . ($o{secret} // 'hs64')
+                 . '.secret', @_);
+    return "<Location $path>\n" . join('', map { "    $_\n" } @lines)
+         . "</Location>\n";
+}
 
 sub free_port {
     my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
@@ -126,11 +150,14 @@ sub new {
     return $self;
 }
 
+# spew(FILE, DATA, [MODE]): write FILE, mode 0644 unless told (readable
+# by the children, who run as nobody when the test runs as root).
 sub spew {
-    my ($file, $data) = @_;
+    my ($file, $data, $mode) = @_;
     open my $fh, '>', $file or croak "$file: $!";
     print $fh $data;
     close $fh or croak "$file: $!";
+    chmod $mode // 0644, $file or croak "chmod $file: $!";
 }
 
 sub slurp {
@@ -343,19 +370,115 @@ sub log_since    { tail_from($_[0]->error_log, $_[1] || 0) }
 sub access_since { tail_from($_[0]->access_log, $_[1] || 0) }
 
 # ---------------------------------------------------------------------
-# Requests (a new connection each: LWP without keep-alive)
+# The login service (jwt-login, jwt-refresh, jwt-logout)
 
-sub ua {
-    my $self = shift;
-    $self->{ua} ||= LWP::UserAgent->new(keep_alive => 0, timeout => 10,
-                                        max_redirect => 0);
-    return $self->{ua};
+# users_file(FILE, { user => password, ... }, cost => N): a user file of
+# bcrypt entries made by `htpasswd -nbB [-C N]`; dies when htpasswd fails
+# or answers anything but a bcrypt line (of that cost, when given).
+sub users_file {
+    my ($file, $pw, %o) = @_;
+    my $cost = $o{cost} ? "-C $o{cost} " : '';
+    my $want = $o{cost} ? sprintf('%02d\\$', $o{cost}) : '';
+    spew($file, join '', map {
+        my $l = `htpasswd -nbB $cost$_ '$pw->{$_}'`;
+        croak "htpasswd for $_ failed: $l"
+            if $? || $l !~ /^\Q$_\E:\$2y\$$want/;
+        $l =~ s/\n+\z/\n/;
+        $l;
+    } sort keys %$pw);
+    return $file;
 }
 
+# login_conf(users => FILE, root => [LINES], refresh => 1, logout => 1):
+# the login service of t/25 and t/5x. mod_authn_file; at "/" the ES256
+# key ec256.key (kid sso1) signs, issuer https://sso.test, the cookies
+# jwt and jwt_refresh (path /auth/refresh), the users of FILE, then the
+# ROOT lines; jwt-login at /auth/login, jwt-refresh at /auth/refresh and
+# jwt-logout at /auth/refresh/logout (refresh => 0, logout => 0: left
+# out); /p wants a valid token (AuthName sso). The revocation store and
+# any other location are the caller's.
+sub login_conf {
+    my (%o) = @_;
+    my $mods = modules_dir();
+    my $keys = keys_dir();
+    my $users = $o{users} or croak 'login_conf: users => FILE';
+    my $loc = sub {
+        my $path = shift;
+        return qq{<Location "$path">\n} . join('', map { "    $_\n" } @_)
+             . "</Location>\n";
+    };
+    return "LoadModule authn_file_module $mods/mod_authn_file.so\n"
+        . $loc->('/', "AuthJWTSignKey $keys/ec256.key ES256 sso1",
+                 'AuthJWTIssuer https://sso.test', 'AuthJWTCookie jwt',
+                 'AuthJWTRefreshCookie jwt_refresh /auth/refresh',
+                 "AuthUserFile $users", @{ $o{root} || [] })
+        . $loc->('/auth/login', 'SetHandler jwt-login')
+        . (($o{refresh} // 1)
+           ? $loc->('/auth/refresh', 'SetHandler jwt-refresh') : '')
+        . (($o{logout} // 1)
+           ? $loc->('/auth/refresh/logout', 'SetHandler jwt-logout') : '')
+        . $loc->('/p', 'AuthType jwt', 'AuthName sso', 'Require valid-jwt');
+}
+
+# $h->login(USER, PASSWORD, path => '/auth/login', headers => [...],
+# from => N): a JSON login (POST {"username", "password"}); the response.
+sub login {
+    my ($self, $user, $pass, %o) = @_;
+    return $self->post_json($o{path} || '/auth/login',
+                            { username => $user, password => $pass }, %o);
+}
+
+# $h->refresh(REFRESH_TOKEN, path => '/auth/refresh', headers => [...]):
+# a POST to jwt-refresh with the refresh cookie; the response.
+sub refresh {
+    my ($self, $rt, %o) = @_;
+    return $self->request(POST => $o{path} || '/auth/refresh', %o,
+                          cookie => "jwt_refresh=$rt");
+}
+
+# cookies_of(RESPONSE): its Set-Cookie headers by cookie name,
+# { value, attrs (the text after the value), line }.
+sub cookies_of {
+    my $res = shift;
+    my %c;
+    for my $sc ($res->header('Set-Cookie')) {
+        next unless $sc =~ /^([^=;\s]+)=([^;]*)(.*)$/;
+        $c{$1} = { value => $2, attrs => $3, line => $sc };
+    }
+    return \%c;
+}
+
+# tokens_of(RESPONSE): (the access_token of its JSON body, the value of
+# its jwt_refresh cookie), undef for either it lacks.
+sub tokens_of {
+    my $res = shift;
+    my $j = eval { JSON::decode_json($res->decoded_content) };
+    my $rc = cookies_of($res)->{jwt_refresh};
+    return ((ref $j eq 'HASH' ? $j->{access_token} : undef),
+            $rc ? $rc->{value} : undef);
+}
+
+# ---------------------------------------------------------------------
+# Requests (a new connection each: LWP without keep-alive)
+
+# The user agent; ua(N): one whose connections come from 127.0.0.N.
+sub ua {
+    my ($self, $from) = @_;
+    return $self->{ua} ||= LWP::UserAgent->new(keep_alive => 0, timeout => 10,
+                                               max_redirect => 0)
+        unless $from;
+    return $self->{ua_from}{$from} ||= LWP::UserAgent->new(
+        keep_alive => 0, timeout => 10, max_redirect => 0,
+        local_address => "127.0.0.$from");
+}
+
+# request(METHOD, PATH, token => T, cookie => 'a=b; c=d', type => CT,
+#         body => TEXT, headers => [[name, value], ...], from => N)
 sub request {
     my ($self, $method, $path, %o) = @_;
     my $req = HTTP::Request->new($method => $self->url($path));
     $req->header(Authorization => "Bearer $o{token}") if defined $o{token};
+    $req->header(Cookie => $o{cookie}) if defined $o{cookie};
     $req->header('Content-Type' => $o{type}) if defined $o{type};
     for my $h (@{ $o{headers} || [] }) {
         $req->header(@$h);
@@ -364,10 +487,25 @@ sub request {
         $req->content($o{body});
         $req->header('Content-Length' => length $o{body});
     }
-    return $self->ua->request($req);
+    return $self->ua($o{from})->request($req);
 }
 
 sub get { my ($self, $path, %o) = @_; $self->request(GET => $path, %o) }
+
+# code_within(SECS, WANT, PATH, token => T, ...): GET PATH every 0.3 s
+# until it answers WANT or SECS have passed; the last status, for the
+# test to compare with WANT (a server that never gets there still fails).
+sub code_within {
+    my ($self, $secs, $want, $path, %o) = @_;
+    my $end = time + $secs;
+    my $c = 0;
+    while (time < $end) {
+        $c = $self->get($path, %o)->code;
+        last if $c == $want;
+        sleep 0.3;
+    }
+    return $c;
+}
 
 sub form_encode {
     my @kv = @_;
@@ -478,7 +616,7 @@ sub redis_bin {
 
 sub redis {
     my ($class, %o) = @_;
-    my $r = bless { port => $o{port} || free_port(), kind => 'redis',
+    my $r = bless { port => $o{port} || free_port(), kind => 'redis-server',
                     dir => tempdir('ajwt-redis-XXXXXX', TMPDIR => 1,
                                    CLEANUP => !$ENV{AJWT_KEEP_TMP}) },
                   'AuthJWT::Instance::Redis';
@@ -504,18 +642,21 @@ END {
     }
 }
 
-package AuthJWT::Instance::Memcached;
+# A helper server run in the foreground as a child of the test (memcached,
+# redis-server): start() forks and execs $self->argv, waits until its port
+# answers (croaks, after killing it, if it does not within wait_secs or it
+# exits); stop() by PID: TERM, KILL after 5 s. Both are in END's care.
+package AuthJWT::Instance::Daemon;
 use Carp qw(croak);
 use Time::HiRes qw(sleep time);
 
 sub port { $_[0]{port} }
 sub server { "127.0.0.1:$_[0]{port}" }
+sub pid { $_[0]{pid} }
 
 sub start {
     my $self = shift;
-    my $bin = AuthJWT::Instance::memcached_bin() or croak 'no memcached';
-    my @cmd = ($bin, '-l', '127.0.0.1', '-p', $self->{port}, '-U', '0',
-               '-m', '16', '-t', '2', ($> == 0 ? ('-u', 'nobody') : ()));
+    my @cmd = $self->argv;
     my $pid = fork;
     croak "fork: $!" unless defined $pid;
     if (!$pid) {
@@ -525,11 +666,11 @@ sub start {
     }
     $self->{pid} = $pid;
     $live{"$self"} = $self;
-    my $end = time + 5;
+    my $end = time + $self->wait_secs;
     until (AuthJWT::Instance::port_open($self->{port})) {
         if (time > $end || !AuthJWT::Instance::pid_alive($pid)) {
             $self->stop;
-            croak "memcached on port $self->{port} did not start";
+            croak "$self->{kind} on port $self->{port} did not start";
         }
         sleep 0.02;
     }
@@ -548,52 +689,29 @@ sub stop {
     waitpid $pid, 0;
 }
 
-sub pid { $_[0]{pid} }
+package AuthJWT::Instance::Memcached;
+use Carp qw(croak);
+our @ISA = ('AuthJWT::Instance::Daemon');
+
+sub wait_secs { 5 }
+sub argv {
+    my $self = shift;
+    my $bin = AuthJWT::Instance::memcached_bin() or croak 'no memcached';
+    return ($bin, '-l', '127.0.0.1', '-p', $self->{port}, '-U', '0',
+            '-m', '16', '-t', '2', ($> == 0 ? ('-u', 'nobody') : ()));
+}
 
 package AuthJWT::Instance::Redis;
 use Carp qw(croak);
-use Time::HiRes qw(sleep time);
+our @ISA = ('AuthJWT::Instance::Daemon');
 
-sub port { $_[0]{port} }
-sub server { "127.0.0.1:$_[0]{port}" }
 sub dir { $_[0]{dir} }
-
-sub start {
+sub wait_secs { 10 }
+sub argv {
     my $self = shift;
     my $bin = AuthJWT::Instance::redis_bin() or croak 'no redis-server';
-    my $pid = fork;
-    croak "fork: $!" unless defined $pid;
-    if (!$pid) {
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', '/dev/null';
-        exec $bin, "$self->{dir}/redis.conf" or POSIX::_exit(127);
-    }
-    $self->{pid} = $pid;
-    $live{"$self"} = $self;
-    my $end = time + 10;
-    until (AuthJWT::Instance::port_open($self->{port})) {
-        if (time > $end || !AuthJWT::Instance::pid_alive($pid)) {
-            $self->stop;
-            croak "redis-server on port $self->{port} did not start";
-        }
-        sleep 0.02;
-    }
-    return $self;
+    return ($bin, "$self->{dir}/redis.conf");
 }
-
-sub stop {
-    my $self = shift;
-    delete $live{"$self"};
-    my $pid = delete $self->{pid} or return;
-    kill 'TERM', $pid;
-    unless (AuthJWT::Instance::wait_gone($pid, 5)) {
-        kill 'KILL', $pid;
-        AuthJWT::Instance::wait_gone($pid, 2);
-    }
-    waitpid $pid, 0;
-}
-
-sub pid { $_[0]{pid} }
 
 # One command in Redis' inline protocol (no AUTH: tests that need it say
 # so); the first reply line.

@@ -2,6 +2,8 @@ package AuthJWT::Test;
 # Helpers for the mod_auth_jwt Apache::Test suite: mint tokens (Crypt::JWT
 # for well-formed ones, hand-built for hostile ones) with the keys t/TEST
 # generated, send requests, and look at the error log since a mark.
+# On request (use AuthJWT::Test qw(:DEFAULT tok run_id claims_of)): the
+# run-unique tokens of the revocation tests, and a token's claims.
 use strict;
 use warnings FATAL => 'all';
 
@@ -23,6 +25,7 @@ our @EXPORT = qw(
     GET_ bearer basic cookie log_mark log_since access_mark access_since
     check_deny check_ok www_invalid www_none www_scope write_htaccess pad_to
 );
+our @EXPORT_OK = qw(tok run_id claims_of);
 
 my $vars = Apache::Test::vars();
 my $keys = "$vars->{serverroot}/keys";
@@ -56,6 +59,15 @@ sub b64u {
 
 sub b64u_json { b64u(ref $_[0] ? json_c()->encode($_[0]) : $_[0]) }
 
+# The claims of a token, decoded and NOT verified ({} when there are none).
+sub claims_of {
+    my (undef, $p) = split /\./, $_[0] // '';
+    my $c = eval {
+        JSON::decode_json(MIME::Base64::decode_base64url($p // ''));
+    };
+    return ref $c eq 'HASH' ? $c : {};
+}
+
 # The private key object for a key name (rsa, rsa2, ec256, ed, evil-rsa...).
 sub pk {
     my $name = shift;
@@ -73,9 +85,16 @@ my %default_key = (
     EdDSA => 'ed',
 );
 
+# The HMAC key of a key name: "raw:BYTES" is BYTES themselves (a secret a
+# test wrote into its own file), anything else a name for secret().
+sub hmac_key {
+    my $kname = shift;
+    return $kname =~ /^raw:(.*)$/s ? $1 : secret($kname);
+}
+
 # mint(alg => 'RS256', key => 'rsa', claims => {...}, header => {...})
 # with Crypt::JWT. Default claims: sub alice, iat now, exp now+600; a claim
-# given as undef is left out.
+# given as undef is left out. For HS* the key may be "raw:BYTES".
 sub mint {
     my %o = @_;
     my $alg = $o{alg} || 'RS256';
@@ -83,11 +102,31 @@ sub mint {
     my %c = (sub => 'alice', iat => NOW, exp => NOW + 600,
              %{ $o{claims} || {} });
     delete $c{$_} for grep { !defined $c{$_} } keys %c;
-    my $key = $alg =~ /^HS/ ? secret($kname) : pk($kname);
+    my $key = $alg =~ /^HS/ ? hmac_key($kname) : pk($kname);
     return Crypt::JWT::encode_jwt(
         payload => \%c, alg => $alg, key => $key,
         extra_headers => $o{header} || {},
     );
+}
+
+# Tokens unique to this run of a test file, for the revocation tests (a
+# store can outlive a run: a jti or sub must not come back). tok(%claims)
+# mints an HS256 token with the hs64 secret, sub "u-RUN" and jti
+# "j-RUN-N" (RUN: run_id(), the time and PID in hex; N counts up from 1),
+# the claims given added or in their place (undef: left out). Two of the
+# pairs are options, not claims: key => NAME signs with another secret,
+# ttl => S sets exp S seconds from now (mint's default: 600).
+my $RUN = sprintf '%x%x', time, $$;
+my $tok_n = 0;
+sub run_id { $RUN }
+sub tok {
+    my %c = @_;
+    my $key = delete $c{key} || 'hs64';
+    my $ttl = delete $c{ttl};
+    return mint(alg => 'HS256', key => $key,
+                claims => { sub => "u-$RUN", jti => "j-$RUN-" . ++$tok_n,
+                            (defined $ttl ? (exp => int(time) + $ttl) : ()),
+                            %c });
 }
 
 my %hash = (256 => 'SHA256', 384 => 'SHA384', 512 => 'SHA512');
@@ -103,8 +142,7 @@ sub sign_raw {
     my $sig;
     if ($alg =~ /^HS(\d+)$/) {
         my $h = $hash{$1};
-        my $k = $kname =~ /^raw:(.*)$/s ? $1 : secret($kname);
-        $sig = Crypt::Mac::HMAC::hmac($h, $k, $input);
+        $sig = Crypt::Mac::HMAC::hmac($h, hmac_key($kname), $input);
     }
     elsif ($alg =~ /^RS(\d+)$/) {
         $sig = pk($kname)->sign_message($input, $hash{$1}, 'v1.5');
