@@ -587,35 +587,35 @@ static const char *cmd_max_lifetime(cmd_parms *cmd, void *dconf,
     return why;
 }
 
-static const char *cmd_failure(cmd_parms *cmd, void *dconf, const char *arg)
-{
-    auth_jwt_dir_conf *c = dconf;
-    if (!strcasecmp(arg, "deny")) {
-        c->revocation_failure = FAIL_DENY;
-    }
-    else if (!strcasecmp(arg, "allow")) {
-        c->revocation_failure = FAIL_ALLOW;
-    }
-    else {
-        return apr_psprintf(cmd->pool, "%s: '%s' is neither deny nor allow",
-                            cmd->cmd->name, arg);
-    }
-    return NULL;
-}
+/* A per-directory choice between two words: the first sets 0, the
+ * second 1 (AuthJWTRevocationFailure deny|allow, AuthJWTCORSPreflight
+ * pass|auth). cmd->info names the field and the words. */
+typedef struct {
+    apr_size_t field;           /* APR_OFFSETOF in auth_jwt_dir_conf */
+    const char *word0, *word1;
+} two_words;
 
-static const char *cmd_cors_preflight(cmd_parms *cmd, void *dconf,
-                                      const char *arg)
+static const two_words failure_words = {
+    APR_OFFSETOF(auth_jwt_dir_conf, revocation_failure), "deny", "allow"
+};
+static const two_words preflight_words = {
+    APR_OFFSETOF(auth_jwt_dir_conf, cors_preflight), "pass", "auth"
+};
+
+static const char *cmd_two_words(cmd_parms *cmd, void *dconf,
+                                 const char *arg)
 {
-    auth_jwt_dir_conf *c = dconf;
-    if (!strcasecmp(arg, "pass")) {
-        c->cors_preflight = PREFLIGHT_PASS;
+    const two_words *w = cmd->info;
+    int *field = (int *)((char *)dconf + w->field);
+    if (!strcasecmp(arg, w->word0)) {
+        *field = 0;
     }
-    else if (!strcasecmp(arg, "auth")) {
-        c->cors_preflight = PREFLIGHT_AUTH;
+    else if (!strcasecmp(arg, w->word1)) {
+        *field = 1;
     }
     else {
-        return apr_psprintf(cmd->pool, "%s: '%s' is neither pass nor auth",
-                            cmd->cmd->name, arg);
+        return apr_psprintf(cmd->pool, "%s: '%s' is neither %s nor %s",
+                            cmd->cmd->name, arg, w->word0, w->word1);
     }
     return NULL;
 }
@@ -981,9 +981,11 @@ const command_rec auth_jwt_config_cmds[] = {
     AP_INIT_FLAG("AuthJWTRevocation", ap_set_flag_slot,
         (void *)APR_OFFSETOF(auth_jwt_dir_conf, revocation), AUTHCFG,
         "check the revocation store here (default On with a store)"),
-    AP_INIT_TAKE1("AuthJWTRevocationFailure", cmd_failure, NULL, AUTHCFG,
+    AP_INIT_TAKE1("AuthJWTRevocationFailure", cmd_two_words,
+        (void *)&failure_words, AUTHCFG,
         "store unreachable: deny (503, default) or allow"),
-    AP_INIT_TAKE1("AuthJWTCORSPreflight", cmd_cors_preflight, NULL, AUTHCFG,
+    AP_INIT_TAKE1("AuthJWTCORSPreflight", cmd_two_words,
+        (void *)&preflight_words, AUTHCFG,
         "a browser's CORS preflight (OPTIONS with Origin and "
         "Access-Control-Request-Method): pass (default) lets it through "
         "without a token, auth asks it for one"),
