@@ -12,114 +12,20 @@
 #include <apr_thread_proc.h>
 #include "unit.h"
 #include "fixtures.h"
+#include "fake_store.h"
 #include "ajwt_json.h"
 #include "ajwt_issue.h"
 #include "ajwt_verify.h"
 
 #define NOW     APR_INT64_C(1700000000)
 
-/* ------------------------------------------------------------ a fake */
+/* ------------------------------------------------------------ stores */
 
-#define FAKE_MAX 32
-typedef struct {
-    char key[FAKE_MAX][AJWT_STORE_KEY_MAX];
-    apr_int64_t value[FAKE_MAX], expires[FAKE_MAX];
-    int n, fail, puts, incrs;
-    /* a logout that lands just before the next non-zero put of hook_key */
-    char hook_key[AJWT_STORE_KEY_MAX];
-    const char *hook_fam;
-    char fail_key[AJWT_STORE_KEY_MAX];  /* the next put of it fails */
-} fake_t;
-
-static int fake_find(fake_t *f, const char *key)
+/* The hook of fake_store.h: a logout of the family ctx names. */
+static ajwt_status_t logout(ajwt_store_t *st, void *ctx, apr_int64_t expires,
+                            apr_int64_t now, ajwt_err_t *err)
 {
-    int i;
-    for (i = 0; i < f->n; i++) {
-        if (!strcmp(f->key[i], key)) {
-            return i;
-        }
-    }
-    return -1;
-}
-
-static ajwt_status_t fake_put(ajwt_store_t *st, const char *key,
-                              apr_int64_t value, apr_int64_t expires,
-                              apr_int64_t now, ajwt_err_t *err)
-{
-    fake_t *f = st->impl;
-    int i = fake_find(f, key);
-    if (f->fail) {
-        return ajwt_err_set(err, AJWT_ESTORE, "fake store down");
-    }
-    if (f->fail_key[0] && !strcmp(key, f->fail_key)) {
-        f->fail_key[0] = '\0';
-        return ajwt_err_set(err, AJWT_ESTORE, "fake store: put lost");
-    }
-    if (f->hook_key[0] && value > 0 && !strcmp(key, f->hook_key)) {
-        ajwt_status_t rc;
-        f->hook_key[0] = '\0';
-        if ((rc = ajwt_family_revoke(st, f->hook_fam, expires, now, err))) {
-            return rc;
-        }
-    }
-    f->puts++;
-    if (i < 0) {
-        if (f->n == FAKE_MAX) {
-            return ajwt_err_set(err, AJWT_EINTERNAL, "fake store full");
-        }
-        i = f->n++;
-    }
-    apr_cpystrn(f->key[i], key, AJWT_STORE_KEY_MAX);
-    f->value[i] = value;
-    f->expires[i] = expires;
-    return AJWT_OK;
-}
-
-static ajwt_status_t fake_get(ajwt_store_t *st, const char *key,
-                              apr_int64_t *value, int *found,
-                              apr_int64_t now, ajwt_err_t *err)
-{
-    fake_t *f = st->impl;
-    int i = fake_find(f, key);
-    *found = 0;
-    if (f->fail) {
-        return ajwt_err_set(err, AJWT_ESTORE, "fake store down");
-    }
-    if (i >= 0 && f->expires[i] > now) {
-        *value = f->value[i];
-        *found = 1;
-    }
-    return AJWT_OK;
-}
-
-static ajwt_status_t fake_incr(ajwt_store_t *st, const char *key,
-                               apr_int64_t *value, apr_int64_t expires,
-                               apr_int64_t now, ajwt_err_t *err)
-{
-    fake_t *f = st->impl;
-    int i = fake_find(f, key);
-    if (f->fail) {
-        return ajwt_err_set(err, AJWT_ESTORE, "fake store down");
-    }
-    f->incrs++;
-    if (i >= 0 && f->expires[i] > now) {
-        *value = ++f->value[i];
-        return AJWT_OK;
-    }
-    *value = 1;
-    return fake_put(st, key, 1, expires, now, err);
-}
-
-static const ajwt_store_ops_t fake_ops = { "fake", fake_put, fake_get,
-                                           fake_incr };
-
-static ajwt_store_t *fake(apr_pool_t *p, fake_t **f)
-{
-    ajwt_store_t *st = apr_pcalloc(p, sizeof(*st));
-    *f = apr_pcalloc(p, sizeof(**f));
-    st->ops = &fake_ops;
-    st->impl = *f;
-    return st;
+    return ajwt_family_revoke(st, ctx, expires, now, err);
 }
 
 static ajwt_store_t *shm(apr_pool_t *p)
@@ -830,11 +736,13 @@ static void revoke_race(apr_pool_t *p)
     ajwt_err_t err = { 0 };
     apr_int64_t next = -1, exp = NOW + 1000, v = -1;
     int why = -1, found = 0;
+    char fam[] = "famR";
 
     is_int(ajwt_family_start(st, "famR", exp, NOW, E), AJWT_OK,
            "revoke race: start");
     ajwt_store_key_named(f->hook_key, "ajwt:f:", "famR");
-    f->hook_fam = "famR";
+    f->hook = logout;
+    f->hook_ctx = fam;
     is_int(ajwt_family_rotate(st, "famR", 1, &next, &why, exp, NOW, E),
            AJWT_EREVOKED, "revoke race: the rotation that lost to a logout "
            "is refused");

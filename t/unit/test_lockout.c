@@ -5,98 +5,13 @@
  * shm store.
  */
 #include "unit.h"
+#include "fake_store.h"
 #include "ajwt_lockout.h"
 
 #define NOW     APR_INT64_C(1700000000)
 #define E (memset(&err, 0, sizeof(err)), &err)
 
-/* ------------------------------------------------------------ a fake */
-
-#define FAKE_MAX 32
-typedef struct {
-    char key[FAKE_MAX][AJWT_STORE_KEY_MAX];
-    apr_int64_t value[FAKE_MAX], expires[FAKE_MAX];
-    int n, fail;
-} fake_t;
-
-static int fake_find(fake_t *f, const char *key)
-{
-    int i;
-    for (i = 0; i < f->n; i++) {
-        if (!strcmp(f->key[i], key)) {
-            return i;
-        }
-    }
-    return -1;
-}
-
-static ajwt_status_t fake_put(ajwt_store_t *st, const char *key,
-                              apr_int64_t value, apr_int64_t expires,
-                              apr_int64_t now, ajwt_err_t *err)
-{
-    fake_t *f = st->impl;
-    int i = fake_find(f, key);
-    (void)now;
-    if (f->fail) {
-        return ajwt_err_set(err, AJWT_ESTORE, "fake store down");
-    }
-    if (i < 0) {
-        if (f->n == FAKE_MAX) {
-            return ajwt_err_set(err, AJWT_EINTERNAL, "fake store full");
-        }
-        i = f->n++;
-    }
-    apr_cpystrn(f->key[i], key, AJWT_STORE_KEY_MAX);
-    f->value[i] = value;
-    f->expires[i] = expires;
-    return AJWT_OK;
-}
-
-static ajwt_status_t fake_get(ajwt_store_t *st, const char *key,
-                              apr_int64_t *value, int *found,
-                              apr_int64_t now, ajwt_err_t *err)
-{
-    fake_t *f = st->impl;
-    int i = fake_find(f, key);
-    *found = 0;
-    if (f->fail) {
-        return ajwt_err_set(err, AJWT_ESTORE, "fake store down");
-    }
-    if (i >= 0 && f->expires[i] > now) {
-        *value = f->value[i];
-        *found = 1;
-    }
-    return AJWT_OK;
-}
-
-static ajwt_status_t fake_incr(ajwt_store_t *st, const char *key,
-                               apr_int64_t *value, apr_int64_t expires,
-                               apr_int64_t now, ajwt_err_t *err)
-{
-    fake_t *f = st->impl;
-    int i = fake_find(f, key);
-    if (f->fail) {
-        return ajwt_err_set(err, AJWT_ESTORE, "fake store down");
-    }
-    if (i >= 0 && f->expires[i] > now) {
-        *value = ++f->value[i];
-        return AJWT_OK;
-    }
-    *value = 1;
-    return fake_put(st, key, 1, expires, now, err);
-}
-
-static const ajwt_store_ops_t fake_ops = { "fake", fake_put, fake_get,
-                                           fake_incr };
-
-static ajwt_store_t *fake(apr_pool_t *p, fake_t **f)
-{
-    ajwt_store_t *st = apr_pcalloc(p, sizeof(*st));
-    *f = apr_pcalloc(p, sizeof(**f));
-    st->ops = &fake_ops;
-    st->impl = *f;
-    return st;
-}
+/* ------------------------------------------------------------ stores */
 
 static ajwt_store_t *shm(apr_pool_t *p)
 {

@@ -5,52 +5,9 @@
 #include "ajwt_revoke.h"
 #include "unit.h"
 #include "fixtures.h"
+#include "fake_store.h"
 
 #define NOW 1700000000
-
-/* A store in memory that records its last put and can be made to fail. */
-typedef struct {
-    int puts, fail;
-    char key[AJWT_STORE_KEY_MAX];
-    apr_int64_t value, expires;
-} fake_t;
-
-static ajwt_status_t fake_put(ajwt_store_t *st, const char *key,
-                              apr_int64_t value, apr_int64_t expires,
-                              apr_int64_t now, ajwt_err_t *err)
-{
-    fake_t *f = st->impl;
-    if (f->fail) {
-        return ajwt_err_set(err, AJWT_ESTORE, "fake store down");
-    }
-    f->puts++;
-    apr_cpystrn(f->key, key, sizeof(f->key));
-    f->value = value;
-    f->expires = expires;
-    return AJWT_OK;
-}
-
-static ajwt_status_t fake_get(ajwt_store_t *st, const char *key,
-                              apr_int64_t *value, int *found,
-                              apr_int64_t now, ajwt_err_t *err)
-{
-    fake_t *f = st->impl;
-    *found = f->puts && !strcmp(key, f->key) && f->expires > now;
-    *value = f->value;
-    return f->fail ? ajwt_err_set(err, AJWT_ESTORE, "down") : AJWT_OK;
-}
-
-static const ajwt_store_ops_t fake_ops = { "fake", fake_put, fake_get,
-                                           NULL };
-
-static ajwt_store_t *fake(apr_pool_t *p, fake_t **f)
-{
-    ajwt_store_t *st = apr_pcalloc(p, sizeof(*st));
-    *f = apr_pcalloc(p, sizeof(**f));
-    st->ops = &fake_ops;
-    st->impl = *f;
-    return st;
-}
 
 static ajwt_status_t parse(apr_pool_t *p, const char *body, int json,
                            ajwt_revoke_req_t *req)
@@ -207,8 +164,9 @@ static void run_token(apr_pool_t *p)
                        "{\"sub\":\"u\",\"jti\":\"j1\",\"exp\":1700000600}");
     is_int(run(&answer, &r, st, &v, -1, p), AJWT_OK, "valid token revoked");
     ajwt_store_key_jti(want, "j1");
-    ok(f->puts == 1 && !strcmp(f->key, want), "stored under its jti");
-    is_int(f->expires, 1700000630, "until exp + leeway");
+    ok(f->puts == 1 && !strcmp(f->key[f->last], want),
+       "stored under its jti");
+    is_int(f->expires[f->last], 1700000630, "until exp + leeway");
     ok(answer && strstr(answer, "\"revoked\":\"jti\""), "answer says jti");
 
     other = fx_secret(&ks2, 32, 'x', NULL, p);
@@ -254,7 +212,8 @@ static void run_jti_sub(apr_pool_t *p)
     r.exp = NOW + 100;
     is_int(run(&answer, &r, st, &v, -1, p), AJWT_OK, "jti revoked");
     ajwt_store_key_jti(want, "abc");
-    ok(!strcmp(f->key, want) && f->expires == NOW + 130, "jti until exp+30");
+    ok(!strcmp(f->key[f->last], want) && f->expires[f->last] == NOW + 130,
+       "jti until exp+30");
 
     r.exp = NOW - 40;
     is_int(run(&answer, &r, st, &v, -1, p), AJWT_OK, "long-expired jti");
@@ -264,12 +223,14 @@ static void run_jti_sub(apr_pool_t *p)
     r.sub = "alice";
     is_int(run(&answer, &r, st, &v, -1, p), AJWT_OK, "sub revoked");
     ajwt_store_key_sub(want, "alice");
-    ok(!strcmp(f->key, want) && f->value == NOW, "sub revoked as of now");
-    is_int(f->expires, NOW + AJWT_SUB_REVOKE_TTL + 30,
+    ok(!strcmp(f->key[f->last], want) && f->value[f->last] == NOW,
+       "sub revoked as of now");
+    is_int(f->expires[f->last], NOW + AJWT_SUB_REVOKE_TTL + 30,
            "no lifetime bound: default TTL + leeway");
     v.policy.max_age = 60;      /* a location's max age does not shorten */
     run(&answer, &r, st, &v, 3600, p);
-    is_int(f->expires, NOW + 3630, "max lifetime + leeway, not max age");
+    is_int(f->expires[f->last], NOW + 3630,
+           "max lifetime + leeway, not max age");
 
     f->fail = 1;
     is_int(run(&answer, &r, st, &v, -1, p), AJWT_ESTORE, "store down");
