@@ -21,6 +21,8 @@
  */
 #include "httpd.h"
 #include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
 
 #include "mod_auth_jwt.h"
 
@@ -38,9 +40,18 @@ static int hook_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     return auth_jwt_config_check(ptemp, s);
 }
 
+/* The version line, once per start (and per restart), not in the dry
+ * run. Not ap_add_version_component(): the Server header does not tell
+ * clients which module and libraries guard the site. */
 static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                             apr_pool_t *ptemp, server_rec *s)
 {
+    char v[AJWT_VERSIONS_LEN];
+
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, APLOGNO(70090) "%s",
+                     ajwt_versions(v, sizeof(v)));
+    }
     return auth_jwt_shared_post_config(pconf, s);
 }
 

@@ -64,4 +64,18 @@ ajwt_status_t ajwt_err_set_rv(ajwt_err_t *err, ajwt_status_t st,
 /* A short constant name for a status ("expired", "bad signature"...). */
 const char *ajwt_status_name(ajwt_status_t st);
 
+/* The version of mod_auth_jwt (AC_INIT in configure.ac), e.g. "0.1.0". */
+const char *ajwt_version(void);
+
+/*
+ * One line naming this version and the libraries it runs with, at run
+ * time where the library tells (OpenSSL, Jansson >= 2.13, libcurl,
+ * libmemcached; hiredis only says the version built against):
+ * "mod_auth_jwt/0.1.0 OpenSSL/3.0.17 Jansson/2.14 libcurl/7.88.1
+ * libmemcached/1.1.4 hiredis/0.14.1". Written into buf (len bytes,
+ * AJWT_VERSIONS_LEN is enough), which is returned.
+ */
+#define AJWT_VERSIONS_LEN 256
+const char *ajwt_versions(char *buf, apr_size_t len);
+
 #endif

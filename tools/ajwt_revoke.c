@@ -69,6 +69,7 @@ static const char usage_text[] =
 "                  is refilled with it\n"
 "  --timeout MS    connect and reply timeout per server (default 300)\n"
 "  --help          this text\n"
+"  --version       the version of ajwt-revoke and of its libraries\n"
 "\n"
 "Exit status: 0 revoked (or nothing left to revoke), 1 the store could not\n"
 "be reached or refused, 2 usage error.\n";
@@ -147,6 +148,7 @@ int main(int argc, char **argv)
         { "leeway",  required_argument, NULL, 'l' },
         { "timeout", required_argument, NULL, 't' },
         { "help",    no_argument,       NULL, 'h' },
+        { "version", no_argument,       NULL, 'V' },
         { NULL, 0, NULL, 0 }
     };
     const char *servers = NULL, *jti = NULL, *sub = NULL;
@@ -189,6 +191,12 @@ int main(int argc, char **argv)
         case 'h':
             fputs(usage_text, stdout);
             return 0;
+        case 'V': {
+            char v[AJWT_VERSIONS_LEN];
+            printf("ajwt-revoke (mod_auth_jwt) %s\n%s\n", ajwt_version(),
+                   ajwt_versions(v, sizeof(v)));
+            return 0;
+        }
         default:
             return usage_error("unknown option or missing value: %s",
                                argv[optind - 1]);
