@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_jwt.c: the module record, and the server-wide hooks that call
  * into the glue files; nothing else.

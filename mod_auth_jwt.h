@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_jwt.h: what the glue files of mod_auth_jwt share, and only
  * that: the configuration types, a few constants, and the functions one

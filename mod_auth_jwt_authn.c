@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_jwt_authn.c: authentication. The check_authn hook (AuthType
  * jwt) and the Basic provider (AuthBasicProvider jwt) take the token from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_jwt_authz.c: the Require providers jwt-role, jwt-claim,
  * jwt-scope and valid-jwt. Their words are split once, at configuration

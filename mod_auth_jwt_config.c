@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_jwt_config.c: the configuration. Creates and merges the dir
  * and server records, parses every AuthJWT* directive (keys are loaded

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_jwt_handlers.c: the module's own endpoints, SetHandler
  * jwt-revoke, jwt-login, jwt-refresh, jwt-logout and jwt-jwks: one

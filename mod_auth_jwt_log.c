@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_jwt_log.c: what a refusal looks like. One table maps each core
  * status (ajwt_status_t) to its HTTP answer, its RFC 6750 challenge and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_jwt_shared.c: what the processes of the server share. The
  * revocation store (an shm segment and its lock, or the memcached or

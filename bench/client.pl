@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # bench/client.pl HOST PORT PATH COUNT TOKENFILE|- [OFFSET]
 # A sequential HTTP/1.1 keep-alive client for the callgrind runs: one
 # connection, COUNT requests, each with the next token of TOKENFILE (cycling;

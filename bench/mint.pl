@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # bench/mint.pl ALG KEYFILE COUNT OUTFILE [KIND]
 # Mints COUNT distinct tokens (one per line) with Crypt::JWT, an
 # implementation independent of the module. Every token has its own jti and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # fuzz/build.sh [OUTDIR]: build every libFuzzer harness of fuzz/ with
 # clang, AddressSanitizer and UndefinedBehaviorSanitizer (any UB aborts),
 # linking the core's sources (src/*.c) directly. OUTDIR defaults to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_b64.c: strict base64url and the HTTP strings the glue reads a
  * token from. The first byte picks:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_claim_path.c: claim paths and the text forms of claims on
  * hostile JSON: input is "PATH\0JSON". The JSON goes through the strict

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_jwks.c: what an identity provider's server sends back, through
  * the shared JWKS source (ajwt_jwks.c) with a fake fetcher: the JWK Set

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_keys.c: the key loader on hostile documents. The first byte picks
  * the entry point: even, ajwt_keyset_add_jwks() (a JWK or JWK Set, as a

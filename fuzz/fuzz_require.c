@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_require.c: what the Require checks ask of the claims. The
  * splitting of a Require line into words is httpd's ap_getword_conf()

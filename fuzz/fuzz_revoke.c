@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_revoke.c: the jwt-revoke request body parser, ajwt_revoke_parse(),
  * as JSON (first byte odd) or as a form (even). On success exactly one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_token.c: the whole token path, ajwt_verify(): size, base64url,
  * JWS parse, header rules (alg, crit, kid, typ), signature with fixed

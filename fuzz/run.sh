@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # fuzz/run.sh SECONDS [TARGET...]: build the libFuzzer harnesses (ASan +
 # UBSan) and run each (or the named ones) for SECONDS, one after the other.
 #

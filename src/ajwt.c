@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt.c: the error record shared by the whole core, and the version line.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_alg.c: the JWS algorithm table (RFC 7518 section 3, RFC 8037,
  * RFC 9864 section 2.2).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_alg.h: the JWS algorithm table (RFC 7518, RFC 8037, RFC 9864).
  * "none" is not in it, so nothing can look it up. Sets of algorithms are

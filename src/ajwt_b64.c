@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_b64.c: strict base64url, as JWS requires (RFC 7515 section 2).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_b64.h: strict base64url (RFC 4648 section 5, RFC 7515 section 2).
  * No padding, no whitespace, nothing outside A-Z a-z 0-9 - _, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_cache.c: the per-process verified-token cache (see ajwt_cache.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_cache.h: the verified-token cache (AuthJWTVerifyCache). One per
  * process, shared by its threads: a token seen again skips parsing and the

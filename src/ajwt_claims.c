@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_claims.c: the registered claims of a JWT (RFC 7519 section 4.1),
  * the policy they are checked against, and the lookups behind Require

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_claims.h: the registered claims of a JWT (RFC 7519 section 4.1)
  * and the policy they are checked against; user, roles and scopes.

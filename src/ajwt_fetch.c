@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_fetch.c: one strict HTTPS GET with libcurl (see ajwt_fetch.h).
  *

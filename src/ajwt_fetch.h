@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_fetch.h: one HTTPS GET of a small document (a JWK Set, an OpenID
  * discovery document) with libcurl, as strict as a key download must be:

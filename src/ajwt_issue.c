@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_issue.c: build and sign access and refresh tokens, check refresh
  * tokens, keep refresh families in the store.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_issue.h: the module as a login service: access and refresh tokens
  * signed with AuthJWTSignKey, and refresh families with rotation and reuse

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_journal.c: the durable copy of a revocation store (what it is for:
  * ajwt_journal.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_journal.h: the durable copy of a revocation store. Every write of
  * a store (put: revocations, refresh families, lockout windows) is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_json.h: Jansson values owned by APR pools, and dotted claim paths.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_jwk.c: JWK and JWK Set documents (RFC 7517, RFC 8037) into key
  * sets, and the public JWK Set of signing keys (jwt-jwks).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_jwks.c: keys from a JWKS or discovery URL, one fetch for every
  * process (see ajwt_jwks.h for the rules).

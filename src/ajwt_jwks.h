@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_jwks.h: keys from an identity provider's URL (AuthJWTJwksURL, or
  * AuthJWTDiscoveryURL whose document names the JWKS URL and the issuer),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_jws.c: compact JWS (RFC 7515): parse, check the header, verify or
  * sign. Keys come only from the configured keyset, never from the token.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_jws.h: JWS compact serialization (RFC 7515) only.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_key.h: verification (and signing) keys, loaded once at
  * configuration time into an ajwt_keyset_t.

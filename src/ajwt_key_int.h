@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_key_int.h: private to ajwt_key.c, ajwt_jwk.c and ajwt_keyfile.c,
  * the three files that make keys; nothing else includes it.

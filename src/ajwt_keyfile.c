@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_keyfile.c: keys from where configuration names them: PEM public
  * and private keys, X.509 certificates (PEM), HMAC secrets (file:PATH,

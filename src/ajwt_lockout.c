@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_lockout.c: failed-login counters per account and per address in
  * the revocation store.

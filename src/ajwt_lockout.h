@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_lockout.h: failed-login lockout (AuthJWTLockout ATTEMPTS SECONDS),
  * counted per account and per client address in the revocation store

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_revoke.c: the jwt-revoke request: strict parsing, then one store
  * write. Nothing is stored unless the whole request is valid.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_revoke.h: the jwt-revoke request, without httpd: read the body
  * (form or JSON), check it strictly, carry it out on a store, and say what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_roles.c: AuthJWTRoleFile (AuthGroupFile format) loading and lookup.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_roles.h: AuthJWTRoleFile, in AuthGroupFile format: one group per
  * line, "group: user1 user2 ...", '#' starts a comment line, blank lines

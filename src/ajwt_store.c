@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_store.c: the rules of revocation, whatever the backend: which key a
  * jti or a subject is stored under, what makes a token revoked, and how

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_store.h: the revocation store, shared by every worker process
  * (shm backend) or by every server (memcached backend), behind one small

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_store_mc.c: the revocation store in a memcached cluster, through
  * libmemcached, so that every server behind a load balancer sees the same

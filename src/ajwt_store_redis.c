@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_store_redis.c: the revocation store in one or more Redis servers,
  * through hiredis' synchronous API, so that every server behind a load

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_store_shm.c: the embedded revocation store, a fixed-size hash
  * table in one shared memory segment seen by every process of the server.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_verify.h: the whole check of one token string, in order: size,
  * parse, header rules, keys (static and fetched, with the key-rotation

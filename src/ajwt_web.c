@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt_web.c: HTTP strings without httpd: where a token is found,
  * cookies, return addresses, and the fields of form and JSON bodies.

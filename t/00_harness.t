@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The harness itself: httpd up with our config, keys generated, tokens
 # minted and checked by an independent implementation, static file, CGI,
 # and the proxy path to the backend.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Every algorithm and every key source, each through a real request.
 use strict;
 use warnings FATAL => 'all';

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Registered claims: iss, aud, exp/nbf/iat with leeway, max age, required
 # claims, typ. "Just inside" and "just outside" keep a 5 s margin so that
 # a slow request cannot flip the verdict.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Require jwt-role / jwt-claim / jwt-scope / valid-jwt and their
 # combinations; insufficient_scope as 401, or 403 with
 # AuthzSendForbiddenOnFailure On.

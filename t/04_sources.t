@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Where the token is taken from: header (default), cookie=NAME, query=NAME,
 # and the order of AuthJWTTokenFrom (the first source holding one wins).
 use strict;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # What a CGI script sees: REMOTE_USER, AUTH_TYPE, JWT_CLAIM_*, JWT_TOKEN;
 # AuthJWTClaimsEnv Off; AuthJWTUserClaim; AuthBasicProvider jwt.
 use strict;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # AuthJWTClaimHeader: claims as request headers for a proxied backend (the
 # backend is env.cgi on this server, behind ProxyPass /proxied/).
 use strict;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Keys and AuthType jwt in .htaccess (AllowOverride AuthConfig).
 use strict;
 use warnings FATAL => 'all';

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Hostile tokens. Each must be answered 401 (with the AH tag of its reason,
 # the token never logged), and a valid request right after must still get
 # 200: the server neither crashes nor gets stuck.

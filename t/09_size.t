@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Token size: AuthJWTMaxTokenSize (exactly at the limit passes, one byte
 # over is AH70003, refused before parsing), and 1 MB tokens, which meet
 # httpd's own request limits first (4xx) and leave the server serving.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Bad configuration stops "httpd -t" with httpd's own
 # "Syntax error on line N of FILE:" naming the directive. Each case is a
 # minimal configuration file run through the same httpd binary the suite

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # What tokens from real identity providers and browsers need, end to end
 # on a private httpd (issue 15):
 # - no token at all: 401 with a Bearer challenge WITHOUT an error code

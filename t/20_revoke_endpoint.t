@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The jwt-revoke endpoint (SetHandler jwt-revoke) on a private httpd with
 # the shm store: what it revokes (token=, jti= with exp=, sub=; form and
 # JSON; idempotent), what it refuses (4xx with a JSON error, nothing

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Revocation seen by every child and thread: private httpd instances with
 # prefork (4 children), event and worker (2 processes x 8 threads), the
 # shm store, no keep-alive. One request revokes; then many new

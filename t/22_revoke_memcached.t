@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Revocation across servers: two private httpd instances (event and
 # prefork) sharing a cluster of two real memcached servers started here on
 # free ports of 127.0.0.1 and stopped by PID. Revoked on one (endpoint, or

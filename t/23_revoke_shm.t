@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The shm revocation store across graceful restarts and when full:
 # private httpd instances, several children, no keep-alive.
 # - revoke, `httpd -k graceful`, wait for the new generation: the token is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The verified-token cache (AuthJWTVerifyCache, default on) never changes
 # an answer: a cached token still expires on time, still obeys nbf and
 # revocation, and is only trusted under the keys and settings of the

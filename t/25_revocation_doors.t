@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Every door of the module checks the same revocations, and no revocation
 # ends before the tokens it covers (private httpd instances, shm and
 # memcached stores, a local HTTPS identity provider):

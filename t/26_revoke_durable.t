@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The shm store survives a full stop and start and a crash: every write
 # is in the journal (AuthJWTStateDir) and on disk before it is
 # acknowledged, and a fresh start puts it back. A journal cut short is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A memcached that comes back empty never lets a revoked token through:
 # two memcached servers, two httpd sharing them and a state directory
 # (each writes its own journal there). Revocations made through A live on

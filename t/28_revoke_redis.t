@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # AuthJWTRevocationStore redis://: a real redis-server (appendonly yes,
 # an ACL user) behind private httpd instances:
 # - revoke (jti and sub), restart redis-server: still revoked, read back

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Tokens shaped like those of the common identity providers (Keycloak,
 # Auth0, Entra ID, Okta, Google) against conf-examples/idp-*.conf as they
 # are written: each example is loaded into a private httpd, its key line

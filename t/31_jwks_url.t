@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # AuthJWTJwksURL against a local HTTPS identity provider (httpd + mod_ssl,
 # certificates from a CA this test makes with the openssl CLI): first
 # fetch, rotation through the unknown-kid refresh, its rate limit, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # AuthJWTDiscoveryURL against a local HTTPS provider: the OpenID Connect
 # discovery document supplies jwks_uri (where the keys are fetched) and
 # issuer (the expected iss, unless AuthJWTIssuer says otherwise); a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Identity-provider directives that are wrong stop `httpd -t` with the
 # file, the line and the directive: a URL that is not https, a refresh
 # period out of range, a missing CA file, a URL directive in .htaccess

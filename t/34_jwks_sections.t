@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Key sources across configuration sections: a sub-location inherits its
 # parent's JWKS URL, or replaces it with its own; static keys (AuthJWTKey)
 # count together with the fetched ones and keep working while the URL has

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Fetched keys obey the same rules as configured ones: a JWK's own alg,
 # use and key_ops restrict it; weak RSA keys never verify; a JWK Set that
 # slips a secret (oct) key in gives no HMAC key to forge with; the RSA

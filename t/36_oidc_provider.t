@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Interop with a real OpenID Provider that nobody here wrote: panva's
 # oidc-provider (npm, OpenID certified), pinned in t/interop/oidc-provider/
 # and run there by provider.mjs over HTTPS with a CA this test makes. Every

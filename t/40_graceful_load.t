@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Graceful restarts and a configuration reload under load. A private
 # httpd (event and prefork with the shm revocation store, event with a
 # memcached store); before the restarts a token is revoked by jti and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The memcached revocation store failing under load. One httpd (event MPM,
 # 2 processes x 8 threads) reaches one real memcached through a TCP proxy
 # on loopback (AuthJWT::Faults) that can pass, hold replies back longer

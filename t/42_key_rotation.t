@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Key rotation on a running server, through graceful restarts, with wrk
 # loading a token of the new key all along (it must never fail once that
 # key is listed):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A table of wrong configuration lines, each of which must stop
 # `httpd -t` (what `apachectl configtest` runs) with httpd's
 # "Syntax error on line N of FILE:" -- N the line of the wrong directive,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # jwt-login on a private httpd (prefork, shm store, mod_authn_file with
 # bcrypt entries from htpasswd -B, AuthJWTRoleFile, ES256 signing key):
 # - JSON and form logins: the access token in the JSON body verifies with

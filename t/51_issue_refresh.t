@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # jwt-refresh and jwt-logout on a private httpd (prefork, shm store,
 # ES256 signing key, users from htpasswd -B):
 # - token kinds: the refresh token as a Bearer access token is 401

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The browser flow, on conf-examples/sso-php-cgi.conf itself (its paths
 # pointed at a temporary directory: the ES256 test key, a bcrypt user file
 # from htpasswd -B, a role file, the example's login.html, PHP pages and

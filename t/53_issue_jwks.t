@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # jwt-jwks on a private httpd: the public verification keys of the
 # location as a JWK Set.
 # - ES256 signing key + an RSA AuthJWTKey + an HMAC AuthJWTSecret: the set

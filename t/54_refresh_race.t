@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Concurrent rotation of one refresh token on a private httpd (prefork,
 # 8 children, shm store), as a stolen copy used at the same moment as the
 # real one, or a browser page's parallel requests, would do:

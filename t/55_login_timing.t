@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # jwt-login answers an unknown user as slowly as a wrong password, in
 # every process and from the first request after start (no account
 # enumeration by timing): prefork with 5 children, 12 accounts hashed with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # t/54 (of N concurrent refreshes with one refresh token exactly one wins;
 # the losers keep the family; reuse after the grace window revokes it)
 # against a Redis store: the rotation claim is Redis' atomic increment.

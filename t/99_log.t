@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Runs last: the whole error log of this run must hold no token text
 # (the module logs at trace8 here; httpd's core is kept at info so that it
 # does not log request headers itself).

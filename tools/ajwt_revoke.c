@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ajwt-revoke: revoke a token by jti, or every token of a subject, directly
  * in the memcached cluster or Redis servers that mod_auth_jwt's servers

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # t/browser/site.sh: sourced by t/browser/run. The site under test is the
 # single sign-on example itself, conf-examples/sso-php-cgi.conf with
 # conf-examples/login.html and conf-examples/sso-app/, installed into the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // t/browser/sso.test.mjs: single sign-on through mod_auth_jwt in headless
 // Chromium. Started by t/browser/run, which sets up the servers and passes
 // everything in the environment. Prints TAP.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conformance.c: every third-party JWS/JWK vector of $AJWT_VECTORS
  * (default ../shared/vectors) through the httpd-free core, one TAP line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fake_store.h: one in-memory revocation store for the unit tests of what
  * sits on the store interface (ajwt_issue, ajwt_lockout, ajwt_revoke), so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fixtures.h: keys and tokens made at test time (no private key is ever
  * committed), for the unit tests of the crypto layer and above.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Guards run by `make check`: rules of the code base that a compiler does not
 # enforce. TAP output. AJWT_SRCDIR is the source tree (set by make check).
 top=${AJWT_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -119,6 +120,18 @@ fields_merged() {
         { echo "not merged:$missing"; return 1; }
 }
 
+# Every C source and header carries its license as an SPDX line (LICENSE).
+spdx_lines() {
+    bad=""
+    for f in "$top"/mod_auth_jwt*.[ch] "$top"/src/*.[ch] "$top"/tools/*.c \
+             "$top"/t/unit/*.[ch] "$top"/fuzz/*.[ch]; do
+        [ -f "$f" ] || continue
+        head -3 "$f" | grep -q 'SPDX-License-Identifier: Apache-2.0' ||
+            bad="$bad ${f#$top/}"
+    done
+    [ -z "$bad" ] || { echo "no SPDX line:$bad"; return 1; }
+}
+
 check "no httpd header under src/" no_httpd_in_core
 check "the core neither logs nor reads the clock" no_clock_in_core
 check "the glue files share mod_auth_jwt.h, and only it" glue_includes
@@ -127,5 +140,6 @@ check "no APLOGNO used twice" unique_aplogno
 check "every directive of mod_auth_jwt*.c is in README.md" directives_documented
 check "every directive of SPEC.md is in README.md" spec_documented
 check "every auth_jwt_dir_conf field is merged" fields_merged
+check "every C file has an SPDX license line" spdx_lines
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server.h: the helper servers of the store unit tests (memcached for
  * test_store_mc, redis-server for test_store_redis): found where they are

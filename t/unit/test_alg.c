@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_alg.c: the algorithm table, "none" and the allow-list masks.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_cache.c: the verified-token cache: a hit only for the same token
  * under the same keys, never past exp, claim checks still applied, and

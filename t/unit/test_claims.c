@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_claims.c: registered claims at every edge of every rule, and the
  * role/scope/claim lookups behind the Require lines.

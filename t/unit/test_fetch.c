@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t/unit/test_fetch.c: ajwt_fetch against a real local HTTPS server:
  * `openssl s_server -HTTP` serving whole HTTP answers from files, with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_issue.c: unit tests of src/ajwt_issue.c (with the signing-key
  * loader of ajwt_key.c): issued tokens for every algorithm through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_journal.c: the durable copy of the revocation store. One process
  * first (the format, round trip, expiry, merge rules, tail, damage,

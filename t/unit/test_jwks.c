@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * t/unit/test_jwks.c: the shared JWKS source with a fake fetcher and an
  * explicit clock. Two attachments to the same memory stand for two

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_jws.c: compact JWS parsing, header rules, every algorithm signed
  * and verified with keys made at run time, and the exact-length and

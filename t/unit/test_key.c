@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_key.c: every key source and every refusal of ajwt_key.c, with the
  * exact status, and "nothing added on error".

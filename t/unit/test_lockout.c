@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_lockout.c: unit tests of src/ajwt_lockout.c: failed logins counted
  * per account and per address, the lockout window and its Retry-After, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_revoke.c: the jwt-revoke request: strict parsing of form and JSON
  * bodies, and what is stored (or not) for each kind of request.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_roles.c: unit tests of src/ajwt_roles.c (AuthJWTRoleFile).
  */

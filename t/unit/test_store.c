@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_store.c: the revocation rules of src/ajwt_store.c (keys, check,
  * lifetimes), against a tiny in-memory store that records what it is

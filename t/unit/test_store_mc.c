@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_store_mc.c: the memcached store against two real memcached servers
  * started here on 127.0.0.1 (free ports), stopped by PID at the end, also

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_store_redis.c: the Redis store against real redis-server processes
  * started here on 127.0.0.1 (free ports), each with its own directory and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_store_shm.c: the shared memory revocation store. Single process
  * first (put/get/expiry, re-attach, eviction order), then real processes

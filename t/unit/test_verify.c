@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_verify.c: ajwt_verify() end to end on tokens signed here, with
  * HMAC secrets and with RSA, EC and Ed25519 keys made at run time by

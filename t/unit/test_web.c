@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_web.c: finding a token in Authorization, Cookie and query strings.
  */

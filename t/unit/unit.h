@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * unit.h: a tiny TAP harness for the unit tests of src/ (no httpd).
  *

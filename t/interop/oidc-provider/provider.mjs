@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // t/interop/oidc-provider/provider.mjs: a real OpenID Provider (panva's
 // oidc-provider, pinned in package.json) for t/36_oidc_provider.t.
 //

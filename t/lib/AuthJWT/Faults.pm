@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package AuthJWT::Faults;
 # Fault injection and load for the t/4x tests, on loopback only:
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package AuthJWT::Instance;
 # Private httpd instances (and memcached servers) started from a .t file,
 # for the tests that need more than the harness's one server: a chosen MPM

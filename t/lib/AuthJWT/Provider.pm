@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package AuthJWT::Provider;
 # Private httpd instances for the identity-provider tests (t/30-39).
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package AuthJWT::Test;
 # Helpers for the mod_auth_jwt Apache::Test suite: mint tokens (Crypt::JWT
 # for well-formed ones, hand-built for hostile ones) with the keys t/TEST
