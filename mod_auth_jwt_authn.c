@@ -111,6 +111,7 @@ static void log_refreshes(request_rec *r, const auth_jwt_dir_conf *c,
     int i;
 
     for (i = 0; src && i < info->nrefresh; i++) {
+        auth_jwt_shared_count_fetch(info->refresh[i].what);
         if (info->refresh[i].what == AJWT_JWKS_FAILED) {
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70033)
                           "%s %s: refresh failed, %s: %s [id %s]",
@@ -163,6 +164,9 @@ ajwt_status_t auth_jwt_authn_check_revoked(request_rec *r,
         st = ajwt_store_check(store, cl, apr_time_sec(r->request_time), &e);
         auth_jwt_shared_note_events(r);
     }
+    ajwt_metrics_add(auth_jwt_shared_metrics(), st == AJWT_OK
+                     ? AJWT_M_REVOKE_NOT_REVOKED : st == AJWT_EREVOKED
+                     ? AJWT_M_REVOKE_REVOKED : AJWT_M_REVOKE_ERROR, 1);
     if (st == AJWT_ESTORE && c->revocation_failure == FAIL_ALLOW) {
         apr_uint32_t last = apr_atomic_read32(&store_warned_at);
         if (now - last >= STORE_WARN_EVERY
@@ -172,6 +176,7 @@ ajwt_status_t auth_jwt_authn_check_revoked(request_rec *r,
                           "(AuthJWTRevocationFailure allow): %s [id %s]",
                           e.text, auth_jwt_log_request_id(r));
         }
+        ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_REVOKE_ALLOWED, 1);
         return AJWT_OK;
     }
     if (st != AJWT_OK) {
@@ -205,6 +210,10 @@ ajwt_status_t auth_jwt_authn_verify(request_rec *r, const auth_jwt_dir_conf *c,
     st = ajwt_verify(&cl, &info, token, strlen(token), &v, r->request_time,
                      r->pool, err);
     log_refreshes(r, c, &info);
+    ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_CACHE_HIT,
+                     info.cache_hits);
+    ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_CACHE_MISS,
+                     info.cache_misses);
     if (st == AJWT_ECONFIG && !c->keys && !c->jwks) {
         memset(err, 0, sizeof(*err));
         return ajwt_err_set(err, AJWT_ECONFIG, "no AuthJWTKey, "
@@ -417,6 +426,7 @@ static int hook_check_authn(request_rec *r)
     else {
         st = verify_token(r, c, token, &err);
     }
+    auth_jwt_log_count(r, st);
     if (st != AJWT_OK) {
         if (c->login_url && auth_jwt_authn_wants_html(r) && is_safe_method(r)
             && !r->main
@@ -439,6 +449,7 @@ static authn_status authn_jwt_check_password(request_rec *r,
                                                       &auth_jwt_module);
     ajwt_err_t err = { 0 };
     ajwt_status_t st = verify_token(r, c, password, &err);
+    auth_jwt_log_count(r, st);
     if (st != AJWT_OK) {
         auth_jwt_log_refusal(r, st, &err);
         return auth_jwt_log_http_status(st) >= 500 ? AUTH_GENERAL_ERROR
