@@ -203,12 +203,19 @@ ajwt_status_t auth_jwt_authn_verify(request_rec *r, const auth_jwt_dir_conf *c,
     ajwt_verify_info_t info;
     ajwt_claims_t *cl;
     ajwt_status_t st;
+    apr_time_t t0;
 
     *out = NULL;
     *user_out = NULL;
     auth_jwt_authn_verifier(&v, c);
+    t0 = apr_time_now();
     st = ajwt_verify(&cl, &info, token, strlen(token), &v, r->request_time,
                      r->pool, err);
+    /* a parsed token by its alg's family, a cache hit as "cached" */
+    ajwt_metrics_observe(auth_jwt_shared_metrics(), info.kty
+                         ? ajwt_metrics_alg(info.kty) : info.cache_hits
+                         ? AJWT_MH_CACHED : AJWT_MH_N,
+                         apr_time_now() - t0);
     log_refreshes(r, c, &info);
     ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_CACHE_HIT,
                      info.cache_hits);

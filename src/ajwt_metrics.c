@@ -12,6 +12,19 @@ struct ajwt_metrics_t {
     apr_uint32_t version;       /* AJWT_METRICS_VERSION */
     apr_uint32_t ncounters;     /* AJWT_M_NCOUNTERS: layout check */
     apr_uint64_t c[AJWT_M_NCOUNTERS];
+    /* per family: each bucket (not cumulative; the last is +Inf), then
+     * the sum in microseconds; the count is the buckets' sum */
+    apr_uint64_t h[AJWT_MH_N][AJWT_MH_NBOUNDS + 2];
+};
+
+static const apr_int64_t bounds[AJWT_MH_NBOUNDS] = { AJWT_MH_BOUNDS };
+static const char *const bound_text[AJWT_MH_NBOUNDS] = {
+    "1e-05", "2.5e-05", "5e-05", "0.0001", "0.00025", "0.0005", "0.001",
+    "0.0025", "0.005", "0.01", "0.025", "0.1"
+};
+static const char *const alg_names[AJWT_MH_N] = {
+    [AJWT_MH_HMAC] = "hmac", [AJWT_MH_RSA] = "rsa", [AJWT_MH_EC] = "ec",
+    [AJWT_MH_EDDSA] = "eddsa", [AJWT_MH_CACHED] = "cached",
 };
 
 /* The one table from core status to the reason it is counted under. */
@@ -160,6 +173,7 @@ ajwt_status_t ajwt_metrics_attach(ajwt_metrics_t **out, void *base,
     else {
         __atomic_store_n(&m->magic, 0, __ATOMIC_RELEASE);
         memset(m->c, 0, sizeof(m->c));
+        memset(m->h, 0, sizeof(m->h));
         m->version = AJWT_METRICS_VERSION;
         m->ncounters = AJWT_M_NCOUNTERS;
         __atomic_store_n(&m->magic, METRICS_MAGIC, __ATOMIC_RELEASE);
@@ -187,6 +201,54 @@ ajwt_metrics_reason_t ajwt_metrics_reason(ajwt_status_t st)
 void ajwt_metrics_token(ajwt_metrics_t *m, ajwt_status_t st)
 {
     ajwt_metrics_add(m, AJWT_M_TOKEN + ajwt_metrics_reason(st), 1);
+}
+
+ajwt_metrics_alg_t ajwt_metrics_alg(ajwt_kty_t kty)
+{
+    switch (kty) {
+    case AJWT_KTY_OCT: return AJWT_MH_HMAC;
+    case AJWT_KTY_RSA: return AJWT_MH_RSA;
+    case AJWT_KTY_EC:  return AJWT_MH_EC;
+    case AJWT_KTY_OKP: return AJWT_MH_EDDSA;
+    }
+    return AJWT_MH_N;
+}
+
+void ajwt_metrics_observe(ajwt_metrics_t *m, ajwt_metrics_alg_t a,
+                          apr_int64_t usec)
+{
+    int b;
+    if (!m || (unsigned)a >= AJWT_MH_N || usec < 0) {
+        return;
+    }
+    for (b = 0; b < AJWT_MH_NBOUNDS && usec > bounds[b]; b++) {
+    }
+    __atomic_fetch_add(&m->h[a][b], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&m->h[a][AJWT_MH_NBOUNDS + 1], (apr_uint64_t)usec,
+                       __ATOMIC_RELAXED);
+}
+
+/* bucket b of family a (b = AJWT_MH_NBOUNDS: +Inf; + 1: the sum) */
+static apr_uint64_t hist(const ajwt_metrics_t *m, int a, int b)
+{
+    return m ? __atomic_load_n(&m->h[a][b], __ATOMIC_RELAXED) : 0;
+}
+
+apr_uint64_t ajwt_metrics_hist_count(const ajwt_metrics_t *m,
+                                     ajwt_metrics_alg_t a)
+{
+    apr_uint64_t n = 0;
+    int b;
+    for (b = 0; (unsigned)a < AJWT_MH_N && b <= AJWT_MH_NBOUNDS; b++) {
+        n += hist(m, a, b);
+    }
+    return n;
+}
+
+apr_uint64_t ajwt_metrics_hist_sum(const ajwt_metrics_t *m,
+                                   ajwt_metrics_alg_t a)
+{
+    return (unsigned)a < AJWT_MH_N ? hist(m, a, AJWT_MH_NBOUNDS + 1) : 0;
 }
 
 apr_uint64_t ajwt_metrics_get(const ajwt_metrics_t *m, ajwt_metric_t which)
@@ -279,12 +341,57 @@ static const char *build(const ajwt_metrics_t *m, ajwt_metrics_fn fn,
     return apr_array_pstrcat(p, t.parts, 0);
 }
 
+/* The histogram in Prometheus text: cumulative buckets, sum in seconds
+ * (from microseconds, no floating point), count. */
+static const char *prometheus_hist(const ajwt_metrics_t *m, apr_pool_t *p)
+{
+    apr_array_header_t *parts = apr_array_make(p, 16, sizeof(char *));
+    int a, b;
+
+    APR_ARRAY_PUSH(parts, const char *) =
+        "# HELP mod_auth_jwt_verify_seconds Time of one token verification "
+        "(signature and claims), by algorithm family; cached: a "
+        "verified-token cache hit.\n"
+        "# TYPE mod_auth_jwt_verify_seconds histogram\n";
+    for (a = 0; a < AJWT_MH_N; a++) {
+        apr_uint64_t n = 0, sum = hist(m, a, AJWT_MH_NBOUNDS + 1);
+        for (b = 0; b <= AJWT_MH_NBOUNDS; b++) {
+            n += hist(m, a, b);
+            APR_ARRAY_PUSH(parts, const char *) =
+                apr_psprintf(p, "mod_auth_jwt_verify_seconds_bucket"
+                             "{alg=\"%s\",le=\"%s\"} %" APR_UINT64_T_FMT
+                             "\n",
+                             alg_names[a], b < AJWT_MH_NBOUNDS
+                             ? bound_text[b] : "+Inf", n);
+        }
+        APR_ARRAY_PUSH(parts, const char *) =
+            apr_psprintf(p, "mod_auth_jwt_verify_seconds_sum{alg=\"%s\"} %"
+                         APR_UINT64_T_FMT ".%06" APR_UINT64_T_FMT "\n"
+                         "mod_auth_jwt_verify_seconds_count{alg=\"%s\"} %"
+                         APR_UINT64_T_FMT "\n", alg_names[a],
+                         sum / 1000000, sum % 1000000, alg_names[a], n);
+    }
+    return apr_array_pstrcat(p, parts, 0);
+}
+
 const char *ajwt_metrics_prometheus(const ajwt_metrics_t *m, apr_pool_t *p)
 {
-    return build(m, one_prometheus, p);
+    return apr_pstrcat(p, build(m, one_prometheus, p),
+                       prometheus_hist(m, p), NULL);
 }
 
 const char *ajwt_metrics_lines(const ajwt_metrics_t *m, apr_pool_t *p)
 {
-    return build(m, one_line, p);
+    apr_array_header_t *parts = apr_array_make(p, 2 * AJWT_MH_N + 1,
+                                               sizeof(char *));
+    int a;
+    APR_ARRAY_PUSH(parts, const char *) = build(m, one_line, p);
+    for (a = 0; a < AJWT_MH_N; a++) {
+        APR_ARRAY_PUSH(parts, const char *) =
+            apr_psprintf(p, "AuthJWT_verify_%s_count: %" APR_UINT64_T_FMT
+                         "\nAuthJWT_verify_%s_sum_us: %" APR_UINT64_T_FMT
+                         "\n", alg_names[a], ajwt_metrics_hist_count(m, a),
+                         alg_names[a], ajwt_metrics_hist_sum(m, a));
+    }
+    return apr_array_pstrcat(p, parts, 0);
 }

@@ -14,8 +14,9 @@
 #define AJWT_METRICS_H
 
 #include "ajwt.h"
+#include "ajwt_alg.h"
 
-#define AJWT_METRICS_VERSION 1  /* raise with any change of ajwt_metric_t */
+#define AJWT_METRICS_VERSION 2  /* raise with any change of the layout */
 
 /* Why a token was taken or refused: one per ajwt_status_t (a table in
  * ajwt_metrics.c), label reason="..." */
@@ -75,6 +76,21 @@ typedef enum {
     AJWT_M_NCOUNTERS
 } ajwt_metric_t;
 
+/* The verification-time histogram's families, label alg="..." */
+typedef enum {
+    AJWT_MH_HMAC = 0,           /* HS* */
+    AJWT_MH_RSA,                /* RS*, PS* */
+    AJWT_MH_EC,                 /* ES* */
+    AJWT_MH_EDDSA,              /* EdDSA, Ed25519 */
+    AJWT_MH_CACHED,             /* a verified-token cache hit */
+    AJWT_MH_N
+} ajwt_metrics_alg_t;
+
+/* Upper bounds of the buckets, microseconds (then +Inf). */
+#define AJWT_MH_BOUNDS 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, \
+                       10000, 25000, 100000
+#define AJWT_MH_NBOUNDS 12
+
 typedef struct ajwt_metrics_t ajwt_metrics_t;   /* the block itself */
 
 /* Bytes the caller maps for one block. */
@@ -102,13 +118,30 @@ ajwt_metrics_reason_t ajwt_metrics_reason(ajwt_status_t st);
 /* One token outcome: its reason's counter plus one. m NULL: nothing. */
 void ajwt_metrics_token(ajwt_metrics_t *m, ajwt_status_t st);
 
+/* The family of a key type (its algorithm's); AJWT_MH_N for none. */
+ajwt_metrics_alg_t ajwt_metrics_alg(ajwt_kty_t kty);
+
+/*
+ * One verification of family a that took usec microseconds (measured by
+ * the caller: the core reads no clock): its bucket plus one, the sum plus
+ * usec. m NULL, a out of range or usec negative: nothing.
+ */
+void ajwt_metrics_observe(ajwt_metrics_t *m, ajwt_metrics_alg_t a,
+                          apr_int64_t usec);
+
+/* The histogram's count and sum (microseconds) of a family now. */
+apr_uint64_t ajwt_metrics_hist_count(const ajwt_metrics_t *m,
+                                     ajwt_metrics_alg_t a);
+apr_uint64_t ajwt_metrics_hist_sum(const ajwt_metrics_t *m,
+                                   ajwt_metrics_alg_t a);
+
 /* One counter's value now (0 for m NULL or which out of range). */
 apr_uint64_t ajwt_metrics_get(const ajwt_metrics_t *m, ajwt_metric_t which);
 
 /*
  * Every counter in order: family (mod_auth_jwt_..._total), its help text,
  * label name and value (both NULL when the family has none) and value.
- * fn returns non-zero to stop.
+ * fn returns non-zero to stop. The histogram is not among them.
  */
 typedef int (*ajwt_metrics_fn)(void *ctx, const char *family,
                                const char *help, const char *label,
@@ -117,14 +150,17 @@ void ajwt_metrics_each(const ajwt_metrics_t *m, ajwt_metrics_fn fn,
                        void *ctx);
 
 /*
- * The Prometheus text exposition (format 0.0.4) of every counter, with
- * HELP and TYPE lines, from p. m NULL: every counter 0.
+ * The Prometheus text exposition (format 0.0.4) of every counter and the
+ * histogram (mod_auth_jwt_verify_seconds), with HELP and TYPE lines, from
+ * p. m NULL: every counter 0.
  */
 const char *ajwt_metrics_prometheus(const ajwt_metrics_t *m, apr_pool_t *p);
 
 /*
- * "Key: value" lines, one per counter (AuthJWT_tokens_expired: 2), as
- * mod_status's machine-readable page has them, from p.
+ * "Key: value" lines, one per counter (AuthJWT_tokens_expired: 2), then
+ * the histogram's count and sum per family (AuthJWT_verify_hmac_count,
+ * AuthJWT_verify_hmac_sum_us), as mod_status's machine-readable page has
+ * them, from p.
  */
 const char *ajwt_metrics_lines(const ajwt_metrics_t *m, apr_pool_t *p);
 

@@ -76,8 +76,13 @@ static ajwt_status_t verify_with(ajwt_claims_t **out, const char *token,
     }
     if (!cl) {
         if ((st = ajwt_jws_parse(&jws, token, len, scope.max_len, 1, p,
-                                 err))
-            || (st = check_typ(jws, err))
+                                 err))) {
+            return st;
+        }
+        if (info && jws->alg) {
+            info->kty = jws->alg->kty;
+        }
+        if ((st = check_typ(jws, err))
             || (st = ajwt_jws_verify(NULL, jws, keys, scope.algs, err))
             || (st = ajwt_claims_read(&cl, jws->payload, p, err))) {
             return st;

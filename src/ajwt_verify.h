@@ -61,6 +61,9 @@ typedef struct {
     /* verified-token cache lookups (v->cache only): one, or two when new
      * keys came for an unknown kid */
     int cache_hits, cache_misses;
+    /* the key type of the token's alg once parsed (0: not parsed, a cache
+     * hit, or an alg not in the table) */
+    ajwt_kty_t kty;
 } ajwt_verify_info_t;
 
 /*

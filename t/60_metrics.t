@@ -41,16 +41,17 @@ sub parse_with_python {
 import sys
 from prometheus_client.parser import text_string_to_metric_families
 for fam in text_string_to_metric_families(open(sys.argv[1]).read()):
-    assert fam.type == 'counter', fam.name
+    assert fam.type in ('counter', 'histogram'), fam.name
     for s in fam.samples:
         lab = ','.join('%s="%s"' % kv for kv in sorted(s.labels.items()))
-        print('%s%s %d' % (s.name, '{%s}' % lab if lab else '', s.value))
+        print('%s%s %r' % (s.name, '{%s}' % lab if lab else '', s.value))
 PY
     open my $ph, '-|', $py, '-c', $script, "$in" or die "python: $!";
     my %m;
     while (<$ph>) {
         chomp;
-        if (/^(\S+) (\d+)$/) { $m{$1} = $2 } else { $m{'bad line'} = $_ }
+        if (/^(\S+) (\d+(?:\.\d+)?)$/) { $m{$1} = $2 + 0 }
+        else { $m{'bad line'} = $_ }
     }
     close $ph;
     $m{'parser failed'} = $? if $?;
@@ -106,8 +107,38 @@ my %status_name = (
         'revocation_lookups_not_revoked',
 );
 
+# the verification-time histogram: how many were timed (only its counts
+# are known; the times are whatever they were)
+sub check_histogram {
+    my ($m, $s, $what, $n) = @_;
+    my %fam = (hmac => $n, rsa => 0, ec => 0, eddsa => 0, cached => 0);
+    for my $f (sort keys %fam) {
+        is($m->{qq{mod_auth_jwt_verify_seconds_count{alg="$f"}}}, $fam{$f},
+           "$what: verify_seconds_count alg=$f");
+        is($m->{qq{mod_auth_jwt_verify_seconds_bucket{alg="$f",le="+Inf"}}},
+           $fam{$f}, "$what: +Inf bucket alg=$f");
+        is($s->{"AuthJWT_verify_${f}_count"}, $fam{$f},
+           "$what: server-status?auto AuthJWT_verify_${f}_count");
+        my %le = map { /le="([^"]+)"/ ? ($_ => $1 eq '+Inf' ? 9e9 : $1) : () }
+                 grep { /^mod_auth_jwt_verify_seconds_bucket\{alg="$f",/ }
+                 keys %$m;
+        my @b = map { $m->{$_} } sort { $le{$a} <=> $le{$b} } keys %le;
+        is(scalar @b, 13, "$what: 13 buckets alg=$f");
+        ok(!grep({ $b[$_] < $b[$_ - 1] } 1 .. $#b),
+           "$what: buckets cumulative alg=$f");
+    }
+    ok($m->{'mod_auth_jwt_verify_seconds_sum{alg="hmac"}'} > 0,
+       "$what: some time was spent verifying");
+    diag sprintf '%-8s %-62s expected %3d  prometheus %3s  status %3s',
+        $what, 'mod_auth_jwt_verify_seconds_count{alg="hmac"}', $n,
+        $m->{'mod_auth_jwt_verify_seconds_count{alg="hmac"}'} // '-',
+        $s->{AuthJWT_verify_hmac_count} // '-';
+    delete @$m{grep { /^mod_auth_jwt_verify_seconds/ } keys %$m};
+    delete @$s{grep { /^AuthJWT_verify_[a-z]+_(count|sum_us)$/ } keys %$s};
+}
+
 sub check_counts {
-    my ($h, $what, $want) = @_;
+    my ($h, $what, $want, $timed) = @_;
     my $r = $h->get('/metrics');
     is($r->code, 200, "$what: /metrics answers");
     is(scalar $r->header('Content-Type'),
@@ -116,6 +147,7 @@ sub check_counts {
     my $s = parse_status($h->get('/server-status?auto')->decoded_content);
     ok(!exists $m->{'bad line'} && !exists $m->{'parser failed'},
        "$what: the parser read it all") or diag explain $m;
+    check_histogram($m, $s, $what, $timed);
     my ($nonzero_p, $nonzero_s) = (0, 0);
     for my $k (sort keys %$m) {
         my $w = $want->{$k} // 0;
@@ -152,17 +184,18 @@ for my $mpm (['prefork', children => 4], ['event', procs => 2, threads => 4]) {
     }
     my %pids = map { (split / /)[0] => 1 } split /\n/, $h->access_since(0);
     diag "$name: " . scalar(keys %pids) . ' processes answered';
-    check_counts($h, $name, \%want);
+    # timed: every token parsed (all but the missing and malformed ones)
+    check_counts($h, $name, \%want, 13);
 
     $h->graceful;
-    check_counts($h, "$name after graceful", \%want);
+    check_counts($h, "$name after graceful", \%want, 13);
     is($h->get('/p', token => tok())->code, 200, "$name: one more");
     check_counts($h, "$name after graceful +1", {
         %want,
         'mod_auth_jwt_tokens_total{reason="ok"}' => 10,
         'mod_auth_jwt_verify_cache_total{result="miss"}' => 15,
         'mod_auth_jwt_revocation_lookups_total{result="not_revoked"}' => 10,
-    });
+    }, 14);
     unlike($h->log_since(0), qr/AH0005[23]|Segmentation fault|AH7008[01]/,
            "$name: no crash, metrics not off");
     $h->stop;

@@ -191,6 +191,13 @@ static ajwt_metrics_t *known(apr_pool_t *p)
     ajwt_metrics_add(m, AJWT_M_LOCKOUT, 1);
     ajwt_metrics_add(m, AJWT_M_REFRESH_REUSE, 1);
     ajwt_metrics_add(m, AJWT_M_LOGOUT_OK, APR_UINT64_C(12345678901234));
+    ajwt_metrics_observe(m, AJWT_MH_HMAC, 5);
+    ajwt_metrics_observe(m, AJWT_MH_HMAC, 10);     /* le is inclusive */
+    ajwt_metrics_observe(m, AJWT_MH_HMAC, 11);
+    ajwt_metrics_observe(m, AJWT_MH_RSA, 300);
+    ajwt_metrics_observe(m, AJWT_MH_RSA, 200000);  /* over 0.1 s: +Inf */
+    ajwt_metrics_observe(m, AJWT_MH_EC, -1);       /* ignored */
+    ajwt_metrics_observe(m, AJWT_MH_N, 1);         /* ignored */
     return m;
 }
 
@@ -259,7 +266,86 @@ static const char want_prometheus[] =
 "# HELP mod_auth_jwt_refresh_reuse_total Reuses of an already rotated "
 "refresh token.\n"
 "# TYPE mod_auth_jwt_refresh_reuse_total counter\n"
-"mod_auth_jwt_refresh_reuse_total 1\n";
+"mod_auth_jwt_refresh_reuse_total 1\n"
+"# HELP mod_auth_jwt_verify_seconds Time of one token verification "
+"(signature and claims), by algorithm family; cached: a "
+"verified-token cache hit.\n"
+"# TYPE mod_auth_jwt_verify_seconds histogram\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"hmac\",le=\"1e-05\"} 2\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"hmac\",le=\"2.5e-05\"} 3\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"hmac\",le=\"5e-05\"} 3\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"hmac\",le=\"0.0001\"} 3\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"hmac\",le=\"0.00025\"} 3\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"hmac\",le=\"0.0005\"} 3\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"hmac\",le=\"0.001\"} 3\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"hmac\",le=\"0.0025\"} 3\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"hmac\",le=\"0.005\"} 3\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"hmac\",le=\"0.01\"} 3\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"hmac\",le=\"0.025\"} 3\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"hmac\",le=\"0.1\"} 3\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"hmac\",le=\"+Inf\"} 3\n"
+"mod_auth_jwt_verify_seconds_sum{alg=\"hmac\"} 0.000026\n"
+"mod_auth_jwt_verify_seconds_count{alg=\"hmac\"} 3\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"rsa\",le=\"1e-05\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"rsa\",le=\"2.5e-05\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"rsa\",le=\"5e-05\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"rsa\",le=\"0.0001\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"rsa\",le=\"0.00025\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"rsa\",le=\"0.0005\"} 1\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"rsa\",le=\"0.001\"} 1\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"rsa\",le=\"0.0025\"} 1\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"rsa\",le=\"0.005\"} 1\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"rsa\",le=\"0.01\"} 1\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"rsa\",le=\"0.025\"} 1\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"rsa\",le=\"0.1\"} 1\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"rsa\",le=\"+Inf\"} 2\n"
+"mod_auth_jwt_verify_seconds_sum{alg=\"rsa\"} 0.200300\n"
+"mod_auth_jwt_verify_seconds_count{alg=\"rsa\"} 2\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"ec\",le=\"1e-05\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"ec\",le=\"2.5e-05\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"ec\",le=\"5e-05\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"ec\",le=\"0.0001\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"ec\",le=\"0.00025\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"ec\",le=\"0.0005\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"ec\",le=\"0.001\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"ec\",le=\"0.0025\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"ec\",le=\"0.005\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"ec\",le=\"0.01\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"ec\",le=\"0.025\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"ec\",le=\"0.1\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"ec\",le=\"+Inf\"} 0\n"
+"mod_auth_jwt_verify_seconds_sum{alg=\"ec\"} 0.000000\n"
+"mod_auth_jwt_verify_seconds_count{alg=\"ec\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"eddsa\",le=\"1e-05\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"eddsa\",le=\"2.5e-05\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"eddsa\",le=\"5e-05\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"eddsa\",le=\"0.0001\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"eddsa\",le=\"0.00025\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"eddsa\",le=\"0.0005\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"eddsa\",le=\"0.001\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"eddsa\",le=\"0.0025\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"eddsa\",le=\"0.005\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"eddsa\",le=\"0.01\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"eddsa\",le=\"0.025\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"eddsa\",le=\"0.1\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"eddsa\",le=\"+Inf\"} 0\n"
+"mod_auth_jwt_verify_seconds_sum{alg=\"eddsa\"} 0.000000\n"
+"mod_auth_jwt_verify_seconds_count{alg=\"eddsa\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"cached\",le=\"1e-05\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"cached\",le=\"2.5e-05\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"cached\",le=\"5e-05\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"cached\",le=\"0.0001\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"cached\",le=\"0.00025\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"cached\",le=\"0.0005\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"cached\",le=\"0.001\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"cached\",le=\"0.0025\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"cached\",le=\"0.005\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"cached\",le=\"0.01\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"cached\",le=\"0.025\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"cached\",le=\"0.1\"} 0\n"
+"mod_auth_jwt_verify_seconds_bucket{alg=\"cached\",le=\"+Inf\"} 0\n"
+"mod_auth_jwt_verify_seconds_sum{alg=\"cached\"} 0.000000\n"
+"mod_auth_jwt_verify_seconds_count{alg=\"cached\"} 0\n";
 
 static const char want_lines[] =
 "AuthJWT_tokens_ok: 7\n"
@@ -301,7 +387,17 @@ static const char want_lines[] =
 "AuthJWT_logouts_ok: 12345678901234\n"
 "AuthJWT_logouts_refused: 0\n"
 "AuthJWT_lockouts: 1\n"
-"AuthJWT_refresh_reuse: 1\n";
+"AuthJWT_refresh_reuse: 1\n"
+"AuthJWT_verify_hmac_count: 3\n"
+"AuthJWT_verify_hmac_sum_us: 26\n"
+"AuthJWT_verify_rsa_count: 2\n"
+"AuthJWT_verify_rsa_sum_us: 200300\n"
+"AuthJWT_verify_ec_count: 0\n"
+"AuthJWT_verify_ec_sum_us: 0\n"
+"AuthJWT_verify_eddsa_count: 0\n"
+"AuthJWT_verify_eddsa_sum_us: 0\n"
+"AuthJWT_verify_cached_count: 0\n"
+"AuthJWT_verify_cached_sum_us: 0\n";
 
 static void prometheus(apr_pool_t *p)
 {
@@ -345,4 +441,19 @@ static void complete(apr_pool_t *p)
     is_int(n, AJWT_M_NCOUNTERS, "every counter described");
 }
 
-UNIT_MAIN(attach, reasons, processes, prometheus, lines, complete)
+static void histogram(apr_pool_t *p)
+{
+    ajwt_metrics_t *m = known(p);
+    is_int(ajwt_metrics_hist_count(m, AJWT_MH_HMAC), 3, "hmac count");
+    is_int(ajwt_metrics_hist_sum(m, AJWT_MH_HMAC), 26, "hmac sum");
+    is_int(ajwt_metrics_hist_count(m, AJWT_MH_RSA), 2, "rsa count");
+    is_int(ajwt_metrics_hist_count(m, AJWT_MH_EC), 0, "ec: nothing");
+    is_int(ajwt_metrics_hist_count(m, AJWT_MH_N), 0, "out of range: 0");
+    is_int(ajwt_metrics_alg(AJWT_KTY_OCT), AJWT_MH_HMAC, "oct: hmac");
+    is_int(ajwt_metrics_alg(AJWT_KTY_RSA), AJWT_MH_RSA, "rsa");
+    is_int(ajwt_metrics_alg(AJWT_KTY_EC), AJWT_MH_EC, "ec");
+    is_int(ajwt_metrics_alg(AJWT_KTY_OKP), AJWT_MH_EDDSA, "okp: eddsa");
+    is_int(ajwt_metrics_alg((ajwt_kty_t)0), AJWT_MH_N, "none");
+}
+
+UNIT_MAIN(attach, reasons, processes, prometheus, lines, complete, histogram)
