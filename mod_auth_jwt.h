@@ -191,11 +191,6 @@ void auth_jwt_log_note_bearer(request_rec *r, const char *error);
 int auth_jwt_log_reject(request_rec *r, ajwt_status_t st,
                         const ajwt_err_t *err);
 
-/* Count st as this request's token outcome (ajwt_metrics_token): once
- * per request, whatever its subrequests and internal redirects verify
- * again (a note on the first request remembers it was counted). */
-void auth_jwt_log_count(request_rec *r, ajwt_status_t st);
-
 /* ---------------------------------------------- mod_auth_jwt_authn.c */
 
 /* The core's verifier for c (keys static and fetched, rules, user claim,

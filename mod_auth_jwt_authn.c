@@ -267,6 +267,10 @@ static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
     return AJWT_OK;
 }
 
+/* In the first request's slot when its outcome was counted but no token
+ * verified there: "counted", no claims (auth_jwt_authn_find_rec skips it). */
+static const auth_jwt_rec counted_only = { NULL, NULL };
+
 /* The claims verified for this request, a subrequest's parent or an
  * internal redirect's original. */
 const auth_jwt_rec *auth_jwt_authn_find_rec(const request_rec *r)
@@ -274,11 +278,36 @@ const auth_jwt_rec *auth_jwt_authn_find_rec(const request_rec *r)
     for (; r; r = r->main ? r->main : r->prev) {
         const auth_jwt_rec *rec = ap_get_module_config(r->request_config,
                                                        &auth_jwt_module);
-        if (rec) {
+        if (rec && rec != &counted_only) {
             return rec;
         }
     }
     return NULL;
+}
+
+/*
+ * st as this request's token outcome (ajwt_metrics_token), once per
+ * request whatever its subrequests and internal redirects verify again.
+ * The first request's slot says it was counted: its claims, or
+ * counted_only. The first request itself is counted before anything it
+ * spawns, so it need not look (a note in r->notes would cost every later
+ * lookup in that table more than the count itself).
+ */
+static void count_outcome(request_rec *r, ajwt_status_t st)
+{
+    request_rec *top = r;
+    while (top->main || top->prev) {
+        top = top->main ? top->main : top->prev;
+    }
+    if (top != r && ap_get_module_config(top->request_config,
+                                         &auth_jwt_module)) {
+        return;
+    }
+    if (!ap_get_module_config(top->request_config, &auth_jwt_module)) {
+        ap_set_module_config(top->request_config, &auth_jwt_module,
+                             (void *)&counted_only);
+    }
+    ajwt_metrics_token(auth_jwt_shared_metrics(), st);
 }
 
 /*
@@ -433,7 +462,7 @@ static int hook_check_authn(request_rec *r)
     else {
         st = verify_token(r, c, token, &err);
     }
-    auth_jwt_log_count(r, st);
+    count_outcome(r, st);
     if (st != AJWT_OK) {
         if (c->login_url && auth_jwt_authn_wants_html(r) && is_safe_method(r)
             && !r->main
@@ -456,7 +485,7 @@ static authn_status authn_jwt_check_password(request_rec *r,
                                                       &auth_jwt_module);
     ajwt_err_t err = { 0 };
     ajwt_status_t st = verify_token(r, c, password, &err);
-    auth_jwt_log_count(r, st);
+    count_outcome(r, st);
     if (st != AJWT_OK) {
         auth_jwt_log_refusal(r, st, &err);
         return auth_jwt_log_http_status(st) >= 500 ? AUTH_GENERAL_ERROR

@@ -78,21 +78,6 @@ void auth_jwt_log_refusal(request_rec *r, ajwt_status_t st,
                   auth_jwt_log_request_id(r));
 }
 
-#define NOTE_COUNTED "auth_jwt_counted"
-
-void auth_jwt_log_count(request_rec *r, ajwt_status_t st)
-{
-    request_rec *top = r;
-    while (top->main || top->prev) {
-        top = top->main ? top->main : top->prev;
-    }
-    if (apr_table_get(top->notes, NOTE_COUNTED)) {
-        return;
-    }
-    apr_table_setn(top->notes, NOTE_COUNTED, "1");
-    ajwt_metrics_token(auth_jwt_shared_metrics(), st);
-}
-
 void auth_jwt_log_note_bearer(request_rec *r, const char *error)
 {
     const char *realm = ap_auth_name(r);
