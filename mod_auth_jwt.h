@@ -18,6 +18,7 @@
 #include "ajwt_claims.h"
 #include "ajwt_jwks.h"
 #include "ajwt_key.h"
+#include "ajwt_metrics.h"
 #include "ajwt_roles.h"
 #include "ajwt_verify.h"
 #include "ajwt_store.h"
@@ -37,6 +38,7 @@ extern module AP_MODULE_DECLARE_DATA auth_jwt_module;
 #define HANDLER_REFRESH "jwt-refresh"
 #define HANDLER_LOGOUT "jwt-logout"
 #define HANDLER_JWKS "jwt-jwks"
+#define HANDLER_METRICS "jwt-metrics"
 
 enum { FAIL_DENY = 0, FAIL_ALLOW = 1 };
 enum { PREFLIGHT_PASS = 0, PREFLIGHT_AUTH = 1 };    /* AuthJWTCORSPreflight */
@@ -273,6 +275,14 @@ ajwt_jwks_t *auth_jwt_shared_jwks(const auth_jwt_dir_conf *c);
  * full shm table pushing out live revocations (note_full). */
 void auth_jwt_shared_note_events(request_rec *r);
 void auth_jwt_shared_note_full(request_rec *r);
+
+/* The counter block every process and thread shares (made in
+ * post_config, in the process pool: it outlives a graceful restart);
+ * NULL when it could not be made (counting is then off). */
+ajwt_metrics_t *auth_jwt_shared_metrics(void);
+
+/* One fetch of a key URL, by its result (IDLE: none, not counted). */
+void auth_jwt_shared_count_fetch(ajwt_jwks_result_t what);
 
 /* pre_config: curl's global init and the global mutexes' registration.
  * OK, or !OK after logging why. */

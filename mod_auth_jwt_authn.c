@@ -112,6 +112,7 @@ static void log_refreshes(request_rec *r, const auth_jwt_dir_conf *c,
     int i;
 
     for (i = 0; src && i < info->nrefresh; i++) {
+        auth_jwt_shared_count_fetch(info->refresh[i].what);
         if (info->refresh[i].what == AJWT_JWKS_FAILED) {
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(70033)
                           "%s %s: refresh failed, %s: %s [id %s]",
@@ -164,6 +165,9 @@ ajwt_status_t auth_jwt_authn_check_revoked(request_rec *r,
         st = ajwt_store_check(store, cl, apr_time_sec(r->request_time), &e);
         auth_jwt_shared_note_events(r);
     }
+    ajwt_metrics_add(auth_jwt_shared_metrics(), st == AJWT_OK
+                     ? AJWT_M_REVOKE_NOT_REVOKED : st == AJWT_EREVOKED
+                     ? AJWT_M_REVOKE_REVOKED : AJWT_M_REVOKE_ERROR, 1);
     if (st == AJWT_ESTORE && c->revocation_failure == FAIL_ALLOW) {
         apr_uint32_t last = apr_atomic_read32(&store_warned_at);
         if (now - last >= STORE_WARN_EVERY
@@ -173,6 +177,7 @@ ajwt_status_t auth_jwt_authn_check_revoked(request_rec *r,
                           "(AuthJWTRevocationFailure allow): %s [id %s]",
                           e.text, auth_jwt_log_request_id(r));
         }
+        ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_REVOKE_ALLOWED, 1);
         return AJWT_OK;
     }
     if (st != AJWT_OK) {
@@ -199,13 +204,24 @@ ajwt_status_t auth_jwt_authn_verify(request_rec *r, const auth_jwt_dir_conf *c,
     ajwt_verify_info_t info;
     ajwt_claims_t *cl;
     ajwt_status_t st;
+    apr_time_t t0;
 
     *out = NULL;
     *user_out = NULL;
     auth_jwt_authn_verifier(&v, c);
+    t0 = apr_time_now();
     st = ajwt_verify(&cl, &info, token, strlen(token), &v, r->request_time,
                      r->pool, err);
+    /* a parsed token by its alg's family, a cache hit as "cached" */
+    ajwt_metrics_observe(auth_jwt_shared_metrics(), info.kty
+                         ? ajwt_metrics_alg(info.kty) : info.cache_hits
+                         ? AJWT_MH_CACHED : AJWT_MH_N,
+                         apr_time_now() - t0);
     log_refreshes(r, c, &info);
+    ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_CACHE_HIT,
+                     info.cache_hits);
+    ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_CACHE_MISS,
+                     info.cache_misses);
     if (st == AJWT_ECONFIG && !c->keys && !c->jwks) {
         memset(err, 0, sizeof(*err));
         return ajwt_err_set(err, AJWT_ECONFIG, "no AuthJWTKey, "
@@ -252,6 +268,10 @@ static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
     return AJWT_OK;
 }
 
+/* In the first request's slot when its outcome was counted but no token
+ * verified there: "counted", no claims (auth_jwt_authn_find_rec skips it). */
+static const auth_jwt_rec counted_only = { NULL, NULL };
+
 /* The claims verified for this request, a subrequest's parent or an
  * internal redirect's original. */
 const auth_jwt_rec *auth_jwt_authn_find_rec(const request_rec *r)
@@ -259,11 +279,36 @@ const auth_jwt_rec *auth_jwt_authn_find_rec(const request_rec *r)
     for (; r; r = r->main ? r->main : r->prev) {
         const auth_jwt_rec *rec = ap_get_module_config(r->request_config,
                                                        &auth_jwt_module);
-        if (rec) {
+        if (rec && rec != &counted_only) {
             return rec;
         }
     }
     return NULL;
+}
+
+/*
+ * st as this request's token outcome (ajwt_metrics_token), once per
+ * request whatever its subrequests and internal redirects verify again.
+ * The first request's slot says it was counted: its claims, or
+ * counted_only. The first request itself is counted before anything it
+ * spawns, so it need not look (a note in r->notes would cost every later
+ * lookup in that table more than the count itself).
+ */
+static void count_outcome(request_rec *r, ajwt_status_t st)
+{
+    request_rec *top = r;
+    while (top->main || top->prev) {
+        top = top->main ? top->main : top->prev;
+    }
+    if (top != r && ap_get_module_config(top->request_config,
+                                         &auth_jwt_module)) {
+        return;
+    }
+    if (!ap_get_module_config(top->request_config, &auth_jwt_module)) {
+        ap_set_module_config(top->request_config, &auth_jwt_module,
+                             (void *)&counted_only);
+    }
+    ajwt_metrics_token(auth_jwt_shared_metrics(), st);
 }
 
 /*
@@ -418,6 +463,7 @@ static int hook_check_authn(request_rec *r)
     else {
         st = verify_token(r, c, token, &err);
     }
+    count_outcome(r, st);
     if (st != AJWT_OK) {
         if (c->login_url && auth_jwt_authn_wants_html(r) && is_safe_method(r)
             && !r->main
@@ -440,6 +486,7 @@ static authn_status authn_jwt_check_password(request_rec *r,
                                                       &auth_jwt_module);
     ajwt_err_t err = { 0 };
     ajwt_status_t st = verify_token(r, c, password, &err);
+    count_outcome(r, st);
     if (st != AJWT_OK) {
         auth_jwt_log_refusal(r, st, &err);
         return auth_jwt_log_http_status(st) >= 500 ? AUTH_GENERAL_ERROR

@@ -91,6 +91,7 @@ static int scope_test(const ajwt_claims_t *cl, const char *path,
 
 /* The common shape of our Require checks. */
 static authz_status authz_words_check(request_rec *r, const char *what,
+                                      ajwt_metrics_word_t mw,
                                       const require_words *w,
                                       const char *path, word_test test)
 {
@@ -107,6 +108,7 @@ static authz_status authz_words_check(request_rec *r, const char *what,
         }
     }
     apr_table_setn(r->notes, NOTE_DENIED, "1");
+    ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_DENIED + mw, 1);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(70021)
                   "Require %s: user %s does not qualify [id %s]", what,
                   r->user, auth_jwt_log_request_id(r));
@@ -119,7 +121,7 @@ static authz_status authz_role_check(request_rec *r, const char *line,
     const auth_jwt_rec *rec = auth_jwt_authn_find_rec(r);
     const char *path = (rec && rec->conf->role_claim) ? rec->conf->role_claim
                                                       : "roles";
-    return authz_words_check(r, "jwt-role", parsed, path,
+    return authz_words_check(r, "jwt-role", AJWT_MW_ROLE, parsed, path,
                              ajwt_claims_has_word);
 }
 
@@ -127,13 +129,15 @@ static authz_status authz_claim_check(request_rec *r, const char *line,
                                       const void *parsed)
 {
     const require_words *w = parsed;
-    return authz_words_check(r, "jwt-claim", w, w->path, ajwt_claims_equals);
+    return authz_words_check(r, "jwt-claim", AJWT_MW_CLAIM, w, w->path,
+                             ajwt_claims_equals);
 }
 
 static authz_status authz_scope_check(request_rec *r, const char *line,
                                       const void *parsed)
 {
-    return authz_words_check(r, "jwt-scope", parsed, NULL, scope_test);
+    return authz_words_check(r, "jwt-scope", AJWT_MW_SCOPE, parsed, NULL,
+                             scope_test);
 }
 
 static authz_status authz_valid_check(request_rec *r, const char *line,
@@ -142,7 +146,13 @@ static authz_status authz_valid_check(request_rec *r, const char *line,
     if (auth_jwt_authn_find_rec(r)) {
         return AUTHZ_GRANTED;
     }
-    return r->user ? AUTHZ_DENIED : AUTHZ_DENIED_NO_USER;
+    if (r->user) {
+        /* a user from another module: no token behind it */
+        ajwt_metrics_add(auth_jwt_shared_metrics(),
+                         AJWT_M_DENIED + AJWT_MW_VALID, 1);
+        return AUTHZ_DENIED;
+    }
+    return AUTHZ_DENIED_NO_USER;
 }
 
 static const authz_provider authz_role_provider = {

@@ -14,6 +14,7 @@
 #include "http_request.h"
 #include "ap_provider.h"
 #include "mod_auth.h"
+#include "mod_status.h"
 
 #include "apr_atomic.h"
 #include "apr_md5.h"
@@ -27,6 +28,7 @@
 #include "ajwt_json.h"
 #include "ajwt_key.h"
 #include "ajwt_lockout.h"
+#include "ajwt_metrics.h"
 #include "ajwt_revoke.h"
 #include "ajwt_roles.h"
 #include "ajwt_store.h"
@@ -442,6 +444,7 @@ static int login_failed(request_rec *r, const auth_jwt_dir_conf *c, int json,
                         const char *text)
 {
     const char *back = c->login_url ? c->login_url : "/";
+    ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_LOGIN_REFUSED, 1);
     if (json) {
         return send_json(r, status, ajwt_revoke_error(code, text, r->pool));
     }
@@ -498,6 +501,7 @@ static int handler_login(request_rec *r, const auth_jwt_dir_conf *c)
                               c->lockout_attempts, now, &retry, &err)
            == AJWT_ELOCKED) {
         auth_jwt_log_refusal(r, AJWT_ELOCKED, &err);
+        ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_LOCKOUT, 1);
         apr_table_setn(r->err_headers_out, "Retry-After",
                        apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
                                     retry > 0 ? retry : 1));
@@ -537,6 +541,7 @@ static int handler_login(request_rec *r, const auth_jwt_dir_conf *c)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70048)
                   "jwt-login: user \"%s\" logged in [id %s]",
                   ap_escape_logitem(r->pool, user), auth_jwt_log_request_id(r));
+    ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_LOGIN_OK, 1);
     return json ? send_json(r, HTTP_OK, token_json(r, access, &is))
                 : see_other(r, ret);
 }
@@ -544,6 +549,7 @@ static int handler_login(request_rec *r, const auth_jwt_dir_conf *c)
 static int refresh_failed(request_rec *r, const auth_jwt_dir_conf *c,
                           int browser, const char *ret)
 {
+    ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_REFRESH_REFUSED, 1);
     clear_cookies(r, c);
     if (browser && c->login_url) {
         return see_other(r, ret ? apr_pstrcat(r->pool, c->login_url,
@@ -619,6 +625,7 @@ static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
     }
     if (st == AJWT_ESTORE) {
         auth_jwt_log_refusal(r, st, &err);
+        ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_REFRESH_REFUSED, 1);
         apr_table_setn(r->err_headers_out, "Retry-After", RETRY_AFTER);
         return send_json(r, HTTP_SERVICE_UNAVAILABLE, ajwt_revoke_error(
             "temporarily_unavailable", "try again later", r->pool));
@@ -636,6 +643,7 @@ static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
                       "jwt-refresh: refused, rotated a moment ago by a "
                       "concurrent request: %s [id %s]", err.text,
                       auth_jwt_log_request_id(r));
+        ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_REFRESH_REFUSED, 1);
         if (browser) {
             return see_other(r, ret);
         }
@@ -650,6 +658,7 @@ static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
                       "[id %s]", ap_escape_logitem(r->pool, rt.sub),
                       ap_escape_logitem(r->pool, rt.jti),
                       auth_jwt_log_request_id(r));
+        ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_REFRESH_REUSE, 1);
         return refresh_failed(r, c, browser, ret);
     }
     if (st != AJWT_OK) {
@@ -658,9 +667,11 @@ static int handler_refresh(request_rec *r, const auth_jwt_dir_conf *c)
     }
     if (issue_session(r, c, &is, rt.sub, rt.fam, next, &access, &err)) {
         auth_jwt_log_refusal(r, err.status, &err);
+        ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_REFRESH_REFUSED, 1);
         return send_json(r, HTTP_INTERNAL_SERVER_ERROR, ajwt_revoke_error(
             "server_error", "refresh is not available", r->pool));
     }
+    ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_REFRESH_OK, 1);
     r->user = (char *)rt.sub;
     return browser ? see_other(r, ret)
                    : send_json(r, HTTP_OK, token_json(r, access, &is));
@@ -758,6 +769,7 @@ static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70067)
                       "jwt-logout: bad request: %s [id %s]", err.text,
                       auth_jwt_log_request_id(r));
+        ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_LOGOUT_REFUSED, 1);
         return send_json(r, HTTP_BAD_REQUEST, ajwt_revoke_error(
             "invalid_request", err.text, r->pool));
     }
@@ -794,6 +806,7 @@ static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
                       "jwt-logout scope=all without a valid token: nothing "
                       "revoked [id %s]", auth_jwt_log_request_id(r));
         auth_jwt_log_note_bearer(r, "invalid_token");
+        ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_LOGOUT_REFUSED, 1);
         return send_json(r, HTTP_UNAUTHORIZED, ajwt_revoke_error(
             "invalid_token", "log in to log out everywhere", r->pool));
     }
@@ -829,6 +842,7 @@ static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
                       sub ? ap_escape_logitem(r->pool, sub) : "-", werr.text,
                       auth_jwt_log_request_id(r));
         apr_table_setn(r->err_headers_out, "Retry-After", RETRY_AFTER);
+        ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_LOGOUT_REFUSED, 1);
         return send_json(r, HTTP_SERVICE_UNAVAILABLE, ajwt_revoke_error(
             "temporarily_unavailable", "logout could not be recorded; you "
             "are still logged in: try again", r->pool));
@@ -838,6 +852,7 @@ static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
     }
     auth_jwt_shared_note_full(r);
     clear_cookies(r, c);
+    ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_LOGOUT_OK, 1);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(70052)
                   "jwt-logout: %s logged out%s [id %s]",
                   r->user ? ap_escape_logitem(r->pool, r->user) : "-",
@@ -867,6 +882,60 @@ static int handler_jwks(request_rec *r, const auth_jwt_dir_conf *c)
     return OK;
 }
 
+/*
+ * jwt-metrics: every counter in the Prometheus text format 0.0.4. It is a
+ * handler like the others: whoever may read it is said by the location's
+ * Require lines (Require ip, or a token), as for server-status.
+ */
+static int handler_metrics(request_rec *r, const auth_jwt_dir_conf *c)
+{
+    ajwt_metrics_t *m = auth_jwt_shared_metrics();
+    (void)c;
+    if (r->method_number != M_GET) {
+        apr_table_setn(r->err_headers_out, "Allow", "GET, HEAD");
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (!m) {
+        return HTTP_SERVICE_UNAVAILABLE;    /* AH70080/70081 said why */
+    }
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
+    if (!r->header_only) {
+        ap_rputs(ajwt_metrics_prometheus(m, r->pool), r);
+    }
+    return OK;
+}
+
+/* mod_status (server-status): a table, or "Key: value" lines with ?auto */
+static int status_row(void *data, const char *family, const char *help,
+                      const char *label, const char *value,
+                      apr_uint64_t count)
+{
+    request_rec *r = data;
+    (void)help;
+    ap_rprintf(r, "<tr><td>%s</td><td>%s%s%s%s</td><td>%" APR_UINT64_T_FMT
+               "</td></tr>\n", family, label ? label : "", label ? "=\""
+               : "", label ? value : "", label ? "\"" : "", count);
+    return 0;
+}
+
+static int hook_status(request_rec *r, int flags)
+{
+    ajwt_metrics_t *m = auth_jwt_shared_metrics();
+    if (!m) {
+        return OK;
+    }
+    if (flags & AP_STATUS_SHORT) {
+        ap_rputs(ajwt_metrics_lines(m, r->pool), r);
+        return OK;
+    }
+    ap_rputs("<hr />\n<h2>mod_auth_jwt</h2>\n<table border=\"0\">"
+             "<tr><th>counter</th><th>label</th><th>count</th></tr>\n", r);
+    ajwt_metrics_each(m, status_row, r);
+    ap_rputs("</table>\n", r);
+    return OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* Dispatch: SetHandler NAME                                           */
 
@@ -881,6 +950,7 @@ static const struct {
     { HANDLER_REFRESH, handler_refresh },
     { HANDLER_LOGOUT,  handler_logout },
     { HANDLER_JWKS,    handler_jwks },
+    { HANDLER_METRICS, handler_metrics },
 };
 
 static int hook_handler(request_rec *r)
@@ -901,6 +971,9 @@ static int hook_handler(request_rec *r)
 void auth_jwt_handlers_register(apr_pool_t *p)
 {
     ap_hook_handler(hook_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* only called when mod_status is loaded */
+    APR_OPTIONAL_HOOK(ap, status_hook, hook_status, NULL, NULL,
+                      APR_HOOK_MIDDLE);
 }
 
 /* The lock of this process's unknown-user dummy hash (file_dummy_hash). */

@@ -29,6 +29,7 @@
 #include "ajwt_fetch.h"
 #include "ajwt_journal.h"
 #include "ajwt_jwks.h"
+#include "ajwt_metrics.h"
 #include "ajwt_store.h"
 
 #include "mod_auth_jwt.h"
@@ -63,6 +64,9 @@ static ajwt_store_t *store_backend;
 static int store_backend_kind;
 static apr_uint64_t restores_seen, backend_evictions_seen;
 
+/* The counters of every process (ajwt_metrics.h), NULL when off. */
+static ajwt_metrics_t *metrics;
+
 /* The key URLs of the configuration, as this process sees them. */
 static ajwt_jwks_t **jwks_live;             /* this process, by index */
 static int jwks_nlive;
@@ -73,6 +77,11 @@ static int jwks_nlive;
 ajwt_store_t *auth_jwt_shared_store(void)
 {
     return store;
+}
+
+ajwt_metrics_t *auth_jwt_shared_metrics(void)
+{
+    return metrics;
 }
 
 int auth_jwt_shared_store_wanted(void)
@@ -163,6 +172,14 @@ void auth_jwt_shared_note_full(request_rec *r)
                       ajwt_store_shm_slots(store), auth_jwt_log_request_id(r));
         evictions_seen = n;
     }
+}
+
+void auth_jwt_shared_count_fetch(ajwt_jwks_result_t what)
+{
+    ajwt_metrics_add(metrics, what == AJWT_JWKS_UPDATED ? AJWT_M_JWKS_UPDATED
+                     : what == AJWT_JWKS_SAME ? AJWT_M_JWKS_SAME
+                     : what == AJWT_JWKS_FAILED ? AJWT_M_JWKS_FAILED
+                     : AJWT_M_NCOUNTERS, 1);     /* IDLE: no fetch */
 }
 
 /* ------------------------------------------------------------------ */
@@ -420,6 +437,42 @@ static apr_status_t shm_segment(server_rec *s, apr_size_t size)
 }
 
 /*
+ * The counters: one segment of the process pool, as shm_segment, so a
+ * graceful restart finds the counts again; one of another layout
+ * (another module version) is another name, and the old generation's
+ * children keep theirs. The children inherit the mapping: nothing to
+ * attach in child_init. Without it the server runs, uncounted.
+ */
+static void metrics_post_config(server_rec *s)
+{
+    apr_pool_t *pp = s->process->pool;
+    const char *key = apr_psprintf(pp, "auth_jwt_metrics_%d_%d",
+                                   AJWT_METRICS_VERSION, AJWT_M_NCOUNTERS);
+    apr_shm_t *shm = NULL;
+    ajwt_err_t err = { 0 };
+    apr_status_t rv;
+
+    metrics = NULL;
+    apr_pool_userdata_get((void **)&shm, key, pp);
+    if (!shm) {
+        if ((rv = apr_shm_create(&shm, ajwt_metrics_size(), NULL, pp))
+            != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, APLOGNO(70080)
+                         "metrics: cannot create %" APR_SIZE_T_FMT " bytes "
+                         "of shared memory: nothing is counted",
+                         ajwt_metrics_size());
+            return;
+        }
+        apr_pool_userdata_set(shm, key, apr_pool_cleanup_null, pp);
+    }
+    if (ajwt_metrics_attach(&metrics, apr_shm_baseaddr_get(shm),
+                            apr_shm_size_get(shm), NULL, &err) != AJWT_OK) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, APLOGNO(70081)
+                     "metrics: %s: nothing is counted", err.text);
+    }
+}
+
+/*
  * The JWKS regions, one segment of the process pool per URL (as
  * shm_segment: a graceful restart finds the last good keys there). Then
  * the first fetch, in the parent, so that the children start with keys;
@@ -519,6 +572,7 @@ static int jwks_post_config(apr_pool_t *pconf, server_rec *s)
             continue;
         }
         ajwt_jwks_refresh(src, apr_time_now(), 0, 1, &what, pconf, &err);
+        auth_jwt_shared_count_fetch(what);
         if (what == AJWT_JWKS_FAILED) {
             ap_log_error(APLOG_MARK, sc->jwks_startup == JWKS_FAIL
                          ? APLOG_EMERG : APLOG_WARNING, 0, s, APLOGNO(70038)
@@ -590,6 +644,7 @@ int auth_jwt_shared_post_config(apr_pool_t *pconf, server_rec *s)
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;      /* the dry run: nothing shared is made twice */
     }
+    metrics_post_config(s);
     if (journal_post_config(pconf, s, sc, kind) != OK) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -55,7 +55,8 @@ static ajwt_status_t verify_with(ajwt_claims_t **out, const char *token,
                                  apr_size_t len, const ajwt_verifier_t *v,
                                  const ajwt_keyset_t *keys,
                                  const ajwt_policy_t *policy, apr_time_t now,
-                                 apr_pool_t *p, ajwt_err_t *err)
+                                 ajwt_verify_info_t *info, apr_pool_t *p,
+                                 ajwt_err_t *err)
 {
     ajwt_cache_scope_t scope;
     ajwt_jws_t *jws;
@@ -70,10 +71,19 @@ static ajwt_status_t verify_with(ajwt_claims_t **out, const char *token,
     scope.algs = v->algs ? v->algs : AJWT_ALG_ALL;
     scope.max_len = v->max_len ? v->max_len : AJWT_DEFAULT_MAX_TOKEN;
     cl = ajwt_cache_get(v->cache, token, len, &scope, apr_time_sec(now), p);
+    if (v->cache && info) {
+        info->cache_hits += cl != NULL;
+        info->cache_misses += cl == NULL;
+    }
     if (!cl) {
         if ((st = ajwt_jws_parse(&jws, token, len, scope.max_len, 1, p,
-                                 err))
-            || (st = check_typ(jws, err))
+                                 err))) {
+            return st;
+        }
+        if (info && jws->alg) {
+            info->kty = jws->alg->kty;
+        }
+        if ((st = check_typ(jws, err))
             || (st = ajwt_jws_verify(NULL, jws, keys, scope.algs, err))
             || (st = ajwt_claims_read(&cl, jws->payload, p, err))) {
             return st;
@@ -151,8 +161,8 @@ static ajwt_status_t verify_keys(ajwt_claims_t **out, const char *token,
                                 "this process", v->jwks_name
                                 ? v->jwks_name : "the key URL");
         }
-        return verify_with(out, token, len, v, v->keys, &v->policy, now, p,
-                           err);
+        return verify_with(out, token, len, v, v->keys, &v->policy, now,
+                           info, p, err);
     }
     if (ajwt_jwks_due(v->jwks, now, 0)) {
         refresh(v, now, 0, info, p);
@@ -160,14 +170,14 @@ static ajwt_status_t verify_keys(ajwt_claims_t **out, const char *token,
     if ((st = source_keys(&keys, &policy, v, p, err)) != AJWT_OK) {
         return st;
     }
-    st = verify_with(out, token, len, v, keys, &policy, now, p, err);
+    st = verify_with(out, token, len, v, keys, &policy, now, info, p, err);
     if (st == AJWT_EKEY && ajwt_jwks_due(v->jwks, now, 1)
         && refresh(v, now, 1, info, p) == AJWT_JWKS_UPDATED) {
         /* the provider may have rotated: once more with the new keys */
         memset(err, 0, sizeof(*err));
         if ((st = source_keys(&keys, &policy, v, p, err)) == AJWT_OK) {
-            st = verify_with(out, token, len, v, keys, &policy, now, p,
-                             err);
+            st = verify_with(out, token, len, v, keys, &policy, now, info,
+                             p, err);
         }
     }
     if (st == AJWT_EKEY && !ajwt_jwks_generation(v->jwks)) {

@@ -59,6 +59,12 @@ typedef struct {
         int unknown_kid;            /* triggered by a kid no key had */
         ajwt_err_t err;             /* FAILED: why */
     } refresh[AJWT_VERIFY_REFRESH_MAX];
+    /* verified-token cache lookups (v->cache only): one, or two when new
+     * keys came for an unknown kid */
+    int cache_hits, cache_misses;
+    /* the key type of the token's alg once parsed (0: not parsed, a cache
+     * hit, or an alg not in the table) */
+    ajwt_kty_t kty;
 } ajwt_verify_info_t;
 
 /*
