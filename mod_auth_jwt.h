@@ -203,12 +203,14 @@ void auth_jwt_authn_verifier(ajwt_verifier_t *v, const auth_jwt_dir_conf *c);
  * jwt, the Basic provider, jwt-revoke token=, jwt-logout): the location's
  * static and fetched keys, its claim rules, the user claim and the claim
  * headers' values, and, if revocation is set, the revocation check. On
- * AJWT_OK *out and *user_out are set (r->pool); the request is not
- * changed. Else the refusal's status, err says why (nothing logged).
+ * AJWT_OK *out and *user_out are set (r->pool), and at LogLevel debug a
+ * line (AH70078) traces it, "from" via (where the token came from); the
+ * request is not changed. Else the refusal's status, err says why
+ * (nothing logged).
  */
 ajwt_status_t auth_jwt_authn_verify(request_rec *r, const auth_jwt_dir_conf *c,
-                                    const char *token, int revocation,
-                                    ajwt_claims_t **out,
+                                    const char *token, const char *via,
+                                    int revocation, ajwt_claims_t **out,
                                     const char **user_out, ajwt_err_t *err);
 
 /* The revocation check of verified claims where c checks revocation (or

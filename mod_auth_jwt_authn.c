@@ -195,9 +195,53 @@ ajwt_status_t auth_jwt_authn_check_revoked(request_rec *r,
  * credential, and revoking it again must give the same answer. On AJWT_OK
  * *out and *user are set; nothing of the request is changed.
  */
+/*
+ * LogLevel auth_jwt:debug: what an accepted token went through, never the
+ * token itself: where it came from, its alg and kid, which key verified
+ * it (a configured or a fetched one) or that the verified-token cache
+ * answered, and the revocation lookup.
+ */
+static void trace_accepted(request_rec *r, const auth_jwt_dir_conf *c,
+                           const ajwt_verify_info_t *info, const char *via,
+                           int revocation)
+{
+    const char *key = "-";
+    int i;
+
+    if (!APLOGrdebug(r)) {
+        return;
+    }
+    if (info->key) {
+        key = "fetched";
+        for (i = 0; c->keys && i < c->keys->keys->nelts; i++) {
+            if (APR_ARRAY_IDX(c->keys->keys, i, ajwt_key_t *) == info->key) {
+                key = "configured";
+            }
+        }
+        key = apr_psprintf(r->pool, "%s key %s%s%s (%s)", key,
+                           info->key->kid ? "'" : "",
+                           info->key->kid ? info->key->kid : "without kid",
+                           info->key->kid ? "'" : "", info->key->source);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(70078)
+                  "token accepted: user %s, from %s, %s, revocation %s "
+                  "[id %s]",
+                  ap_escape_logitem(r->pool, info->user ? info->user : "-"),
+                  via, !info->alg ? "verified-token cache hit"
+                  : apr_psprintf(r->pool, "alg %s, kid %s, %s",
+                                 ap_escape_logitem(r->pool, info->alg),
+                                 info->kid ? ap_escape_logitem(r->pool,
+                                                               info->kid)
+                                           : "none", key),
+                  !revocation ? "not asked"
+                  : !auth_jwt_shared_store_wanted() ? "no store"
+                  : c->revocation == 0 ? "off here" : "not revoked",
+                  auth_jwt_log_request_id(r));
+}
+
 ajwt_status_t auth_jwt_authn_verify(request_rec *r, const auth_jwt_dir_conf *c,
-                                    const char *token, int revocation,
-                                    ajwt_claims_t **out,
+                                    const char *token, const char *via,
+                                    int revocation, ajwt_claims_t **out,
                                     const char **user_out, ajwt_err_t *err)
 {
     ajwt_verifier_t v;
@@ -235,6 +279,7 @@ ajwt_status_t auth_jwt_authn_verify(request_rec *r, const auth_jwt_dir_conf *c,
         && (st = auth_jwt_authn_check_revoked(r, c, cl, 0, err)) != AJWT_OK) {
         return st;
     }
+    trace_accepted(r, c, &info, via, revocation);
     *out = cl;
     *user_out = info.user;
     return AJWT_OK;
@@ -246,14 +291,15 @@ ajwt_status_t auth_jwt_authn_verify(request_rec *r, const auth_jwt_dir_conf *c,
  * in the environment.
  */
 static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
-                                  const char *token, ajwt_err_t *err)
+                                  const char *token, const char *via,
+                                  ajwt_err_t *err)
 {
     ajwt_claims_t *cl;
     auth_jwt_rec *rec;
     const char *user;
     ajwt_status_t st;
 
-    if ((st = auth_jwt_authn_verify(r, c, token, 1, &cl, &user, err))
+    if ((st = auth_jwt_authn_verify(r, c, token, via, 1, &cl, &user, err))
         != AJWT_OK) {
         return st;
     }
@@ -461,7 +507,9 @@ static int hook_check_authn(request_rec *r)
         return HTTP_FORBIDDEN;
     }
     else {
-        st = verify_token(r, c, token, &err);
+        st = verify_token(r, c, token, from == FROM_COOKIE ? "a cookie"
+                          : from == FROM_QUERY ? "the query string"
+                          : "the Authorization header", &err);
     }
     count_outcome(r, st);
     if (st != AJWT_OK) {
@@ -485,7 +533,8 @@ static authn_status authn_jwt_check_password(request_rec *r,
     const auth_jwt_dir_conf *c = ap_get_module_config(r->per_dir_config,
                                                       &auth_jwt_module);
     ajwt_err_t err = { 0 };
-    ajwt_status_t st = verify_token(r, c, password, &err);
+    ajwt_status_t st = verify_token(r, c, password,
+                                    "the Basic password", &err);
     count_outcome(r, st);
     if (st != AJWT_OK) {
         auth_jwt_log_refusal(r, st, &err);

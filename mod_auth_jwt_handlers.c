@@ -165,7 +165,8 @@ static int handler_revoke(request_rec *r, const auth_jwt_dir_conf *c)
         ajwt_claims_t *cl = NULL;
         const char *who = NULL;
         ajwt_err_t verr = { 0 };
-        req.token_status = auth_jwt_authn_verify(r, c, req.token, 0, &cl,
+        req.token_status = auth_jwt_authn_verify(r, c, req.token,
+                                                 "jwt-revoke token=", 0, &cl,
                                                  &who, &verr);
         req.claims = cl;
         if (req.token_status == AJWT_ESTORE
@@ -788,7 +789,8 @@ static int handler_logout(request_rec *r, const auth_jwt_dir_conf *c)
     if (token) {
         /* the location's one verification path (static and fetched keys);
          * a token already revoked has nothing more to revoke */
-        vst = auth_jwt_authn_verify(r, c, token, 1, &cl, &who, &err);
+        vst = auth_jwt_authn_verify(r, c, token, "jwt-logout", 1, &cl,
+                                    &who, &err);
         if (vst == AJWT_ESTORE || vst == AJWT_EFETCH) {
             /* whether the token is good is unknown (the store or the
              * keys are away): its session cannot be said ended */

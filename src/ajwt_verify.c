@@ -83,8 +83,13 @@ static ajwt_status_t verify_with(ajwt_claims_t **out, const char *token,
         if (info && jws->alg) {
             info->kty = jws->alg->kty;
         }
+        if (info) {
+            info->alg = jws->alg_name;
+            info->kid = jws->kid;
+        }
         if ((st = check_typ(jws, err))
-            || (st = ajwt_jws_verify(NULL, jws, keys, scope.algs, err))
+            || (st = ajwt_jws_verify(info ? &info->key : NULL, jws, keys,
+                                     scope.algs, err))
             || (st = ajwt_claims_read(&cl, jws->payload, p, err))) {
             return st;
         }

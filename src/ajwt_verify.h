@@ -65,6 +65,11 @@ typedef struct {
     /* the key type of the token's alg once parsed (0: not parsed, a cache
      * hit, or an alg not in the table) */
     ajwt_kty_t kty;
+    /* for a debug trace: the header's alg and kid (NULL: a cache hit, or
+     * absent) and the key that verified the signature (NULL: a cache hit,
+     * or no signature verified); from p, or the key's own pool */
+    const char *alg, *kid;
+    const ajwt_key_t *key;
 } ajwt_verify_info_t;
 
 /*

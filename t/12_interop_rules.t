@@ -11,6 +11,8 @@
 #   hint), a key with a kid only its own;
 # - NumericDates may be fractional (exp rounded down);
 # - alg "Ed25519" (RFC 9864) is accepted for an Ed25519 key;
+# - LogLevel auth_jwt:debug traces an accepted token (AH70078): source,
+#   alg, kid, the key that verified it or the cache hit; never the token;
 # - REMOTE_USER only from a string or number claim: an array or object in
 #   the user claim is refused (AH70009), never turned into JSON text.
 use strict;
@@ -109,8 +111,26 @@ sub www { scalar($_[0]->header('WWW-Authenticate')) // '' }
 {
     my $kc = mint(alg => 'RS256',
                   header => { kid => 'Zx3lS0kV9qL2bT8uRw5nQy1mH4cJ6pEa' });
+    my $m0 = $h->log_mark;
     is(get('/p', token => $kc)->code, 200,
        'key without kid, token with an IdP kid: 200');
+    my $trace = $h->log_since($m0);
+    like($trace, qr/\[auth_jwt:debug\].*AH70078: token accepted: user (?#
+                   )alice, from the Authorization header, alg RS256, kid (?#
+                   )Zx3lS0kV9qL2bT8uRw5nQy1mH4cJ6pEa, configured key (?#
+                   )without kid \(\S*rsa\.pub\), revocation no store/,
+         'LogLevel debug traces the accepted token: source, alg, kid, key')
+        or diag($trace);
+    my ($sig) = $kc =~ /\.([^.]+)$/;
+    ok(index($trace, $sig) < 0, '... and never the token');
+    # the cache is per process: within a few requests a child that has
+    # seen the token answers from it
+    $m0 = $h->log_mark;
+    get('/p', token => $kc) for 1 .. 8;
+    like($h->log_since($m0), qr/AH70078: token accepted: .*from the (?#
+                                )Authorization header, verified-token cache (?#
+                                )hit, revocation/,
+         'seen again: the trace says a cache hit');
     my $m = $h->log_mark;
     is(get('/q', token => $kc)->code, 401,
        'key with kid-1, token with another kid: 401');
