@@ -44,6 +44,14 @@ static const struct outcome {
     [AJWT_ESTORE]     = { 503, NULL,            APLOG_ERR,     APLOGNO(70017) },
     [AJWT_EFETCH]     = { 503, NULL,            APLOG_ERR,     APLOGNO(70032) },
     [AJWT_ELOCKED]    = { 429, NULL,            APLOG_WARNING, APLOGNO(70042) },
+    /* sender constraints: the DPoP challenge is made by the caller */
+    [AJWT_EDPOP]      = { 401, "invalid_dpop_proof", APLOG_WARNING,
+                          APLOGNO(70120) },
+    [AJWT_EREPLAY]    = { 401, "invalid_dpop_proof", APLOG_WARNING,
+                          APLOGNO(70121) },
+    [AJWT_ENONCE]     = { 401, "use_dpop_nonce", APLOG_INFO, APLOGNO(70122) },
+    [AJWT_EBINDING]   = { 401, "invalid_token", APLOG_WARNING,
+                          APLOGNO(70123) },
 };
 
 const char *auth_jwt_log_request_id(request_rec *r)

@@ -75,6 +75,10 @@ const char *ajwt_status_name(ajwt_status_t st)
         [AJWT_ESTORE]    = "store unavailable",
         [AJWT_EFETCH]    = "keys unavailable",
         [AJWT_ELOCKED]   = "locked out",
+        [AJWT_EDPOP]     = "invalid DPoP proof",
+        [AJWT_EREPLAY]   = "DPoP proof replayed",
+        [AJWT_ENONCE]    = "DPoP nonce required",
+        [AJWT_EBINDING]  = "sender binding refused",
     };
     return (st >= 0 && st < AJWT_NSTATUS && names[st]) ? names[st]
                                                       : "unknown status";

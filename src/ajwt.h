@@ -39,6 +39,12 @@ typedef enum {
     AJWT_ESTORE,        /* a shared store could not be reached */
     AJWT_EFETCH,        /* keys from a URL could not be fetched (yet) */
     AJWT_ELOCKED,       /* too many failed logins: locked out for now */
+    AJWT_EDPOP,         /* a DPoP proof missing, malformed or refused */
+    AJWT_EREPLAY,       /* a DPoP proof's jti was seen before */
+    AJWT_ENONCE,        /* a DPoP proof without a current server nonce */
+    AJWT_EBINDING,      /* token's cnf does not match the proof key or the
+                         * client certificate, or an unbound token where
+                         * a bound one is required */
     AJWT_NSTATUS
 } ajwt_status_t;
 

@@ -49,6 +49,10 @@ static const ajwt_metrics_reason_t reasons[AJWT_NSTATUS] = {
     [AJWT_EREVOKED]   = AJWT_MR_REVOKED,
     [AJWT_ESTORE]     = AJWT_MR_STORE_UNAVAILABLE,
     [AJWT_EFETCH]     = AJWT_MR_KEYS_UNAVAILABLE,
+    [AJWT_EDPOP]      = AJWT_MR_DPOP_INVALID,
+    [AJWT_EREPLAY]    = AJWT_MR_DPOP_REPLAYED,
+    [AJWT_ENONCE]     = AJWT_MR_DPOP_NONCE,
+    [AJWT_EBINDING]   = AJWT_MR_BINDING_MISMATCH,
     /* never an answer of verification (logins count lockouts apart) */
     [AJWT_ELOCKED]    = AJWT_MR_INTERNAL,
 };
@@ -117,6 +121,12 @@ static const struct counter {
                                                    "store_unavailable" },
     [AJWT_M_TOKEN + AJWT_MR_KEYS_UNAVAILABLE]  = { F_TOKENS,
                                                    "keys_unavailable" },
+    [AJWT_M_TOKEN + AJWT_MR_DPOP_INVALID]      = { F_TOKENS, "dpop_invalid" },
+    [AJWT_M_TOKEN + AJWT_MR_DPOP_REPLAYED]     = { F_TOKENS,
+                                                   "dpop_replayed" },
+    [AJWT_M_TOKEN + AJWT_MR_DPOP_NONCE]        = { F_TOKENS, "dpop_nonce" },
+    [AJWT_M_TOKEN + AJWT_MR_BINDING_MISMATCH]  = { F_TOKENS,
+                                                   "binding_mismatch" },
     [AJWT_M_TOKEN + AJWT_MR_CONFIG_ERROR]      = { F_TOKENS,
                                                    "config_error" },
     [AJWT_M_TOKEN + AJWT_MR_INTERNAL]          = { F_TOKENS, "internal" },

@@ -17,7 +17,7 @@
 #include "ajwt.h"
 #include "ajwt_alg.h"
 
-#define AJWT_METRICS_VERSION 2  /* raise with any change of the layout */
+#define AJWT_METRICS_VERSION 3  /* raise with any change of the layout */
 
 /* Why a token was taken or refused: one per ajwt_status_t (a table in
  * ajwt_metrics.c), label reason="..." */
@@ -39,6 +39,10 @@ typedef enum {
     AJWT_MR_REVOKED,
     AJWT_MR_STORE_UNAVAILABLE,
     AJWT_MR_KEYS_UNAVAILABLE,
+    AJWT_MR_DPOP_INVALID,       /* sender constraints (DPoP, mTLS) */
+    AJWT_MR_DPOP_REPLAYED,
+    AJWT_MR_DPOP_NONCE,
+    AJWT_MR_BINDING_MISMATCH,
     AJWT_MR_CONFIG_ERROR,
     AJWT_MR_INTERNAL,
     AJWT_MR_N

@@ -84,6 +84,10 @@ static void reasons(apr_pool_t *p)
         { AJWT_ESTORE, AJWT_MR_STORE_UNAVAILABLE },
         { AJWT_EFETCH, AJWT_MR_KEYS_UNAVAILABLE },
         { AJWT_ELOCKED, AJWT_MR_INTERNAL },
+        { AJWT_EDPOP, AJWT_MR_DPOP_INVALID },
+        { AJWT_EREPLAY, AJWT_MR_DPOP_REPLAYED },
+        { AJWT_ENONCE, AJWT_MR_DPOP_NONCE },
+        { AJWT_EBINDING, AJWT_MR_BINDING_MISMATCH },
         { AJWT_NSTATUS, AJWT_MR_INTERNAL },
         { (ajwt_status_t)-1, AJWT_MR_INTERNAL },
     };
@@ -222,6 +226,10 @@ static const char want_prometheus[] =
 "mod_auth_jwt_tokens_total{reason=\"revoked\"} 0\n"
 "mod_auth_jwt_tokens_total{reason=\"store_unavailable\"} 0\n"
 "mod_auth_jwt_tokens_total{reason=\"keys_unavailable\"} 0\n"
+"mod_auth_jwt_tokens_total{reason=\"dpop_invalid\"} 0\n"
+"mod_auth_jwt_tokens_total{reason=\"dpop_replayed\"} 0\n"
+"mod_auth_jwt_tokens_total{reason=\"dpop_nonce\"} 0\n"
+"mod_auth_jwt_tokens_total{reason=\"binding_mismatch\"} 0\n"
 "mod_auth_jwt_tokens_total{reason=\"config_error\"} 0\n"
 "mod_auth_jwt_tokens_total{reason=\"internal\"} 0\n"
 "# HELP mod_auth_jwt_authz_denied_total Authorization denials, by Require word.\n"
@@ -366,6 +374,10 @@ static const char want_lines[] =
 "AuthJWT_tokens_revoked: 0\n"
 "AuthJWT_tokens_store_unavailable: 0\n"
 "AuthJWT_tokens_keys_unavailable: 0\n"
+"AuthJWT_tokens_dpop_invalid: 0\n"
+"AuthJWT_tokens_dpop_replayed: 0\n"
+"AuthJWT_tokens_dpop_nonce: 0\n"
+"AuthJWT_tokens_binding_mismatch: 0\n"
 "AuthJWT_tokens_config_error: 0\n"
 "AuthJWT_tokens_internal: 0\n"
 "AuthJWT_authz_denied_jwt_role: 2\n"
