@@ -44,6 +44,10 @@ enum { FAIL_DENY = 0, FAIL_ALLOW = 1 };
 enum { PREFLIGHT_PASS = 0, PREFLIGHT_AUTH = 1 };    /* AuthJWTCORSPreflight */
 enum { STORE_NONE = 0, STORE_SHM, STORE_MC, STORE_REDIS };
 enum { JWKS_CONTINUE = 0, JWKS_FAIL = 1 };
+enum { BIND_OPTIONAL = 0, BIND_REQUIRED = 1 };  /* AuthJWTDPoP, AuthJWTMTLS */
+enum { TYPE_ANY = 0, TYPE_AT_JWT = 1 };         /* AuthJWTTokenType */
+enum { PROFILE_NONE = 0, PROFILE_FAPI2 = 1 };   /* AuthJWTProfile */
+#define DPOP_DEFAULT_WINDOW 60                  /* AuthJWTDPoPWindow */
 
 typedef enum { FROM_HEADER, FROM_COOKIE, FROM_QUERY } token_from_t;
 
@@ -104,6 +108,21 @@ typedef struct {
     const char *login_url;      /* AuthJWTLoginURL */
     int lockout_attempts;       /* AuthJWTLockout; UNSET = none */
     int lockout_window;
+    /* sender-constrained tokens, resource server (issue 12) */
+    int dpop;                   /* AuthJWTDPoP: BIND_OPTIONAL or _REQUIRED */
+    unsigned dpop_algs;         /* AuthJWTDPoPAlgorithms; 0 = the default */
+    int dpop_window;            /* AuthJWTDPoPWindow; UNSET = 60 */
+    const char *dpop_nonce;     /* AuthJWTDPoPNonce secret; NULL = unset */
+    apr_size_t dpop_nonce_len;
+    int dpop_nonce_off;         /* AuthJWTDPoPNonce Off given here */
+    const char *public_url;     /* AuthJWTPublicURL scheme://host[:port] */
+    int mtls;                   /* AuthJWTMTLS: BIND_OPTIONAL or _REQUIRED */
+    const char *cert_header;    /* AuthJWTClientCertHeader */
+    apr_array_header_t *trusted_proxies;    /* of apr_ipsubnet_t * */
+    int token_type;             /* AuthJWTTokenType: TYPE_ANY or TYPE_AT_JWT */
+    const char *resource;       /* AuthJWTResource */
+    const char *resource_metadata_url;      /* AuthJWTResourceMetadataURL */
+    int profile;                /* AuthJWTProfile: PROFILE_NONE or _FAPI2 */
 } auth_jwt_dir_conf;
 
 /* Server-wide: the revocation store (main server only). */

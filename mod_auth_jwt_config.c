@@ -14,6 +14,8 @@
 #include "apr_lib.h"
 #include "apr_strings.h"
 #include "apr_thread_mutex.h"
+#include "apr_uri.h"
+#include "apr_network_io.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -69,6 +71,12 @@ void *auth_jwt_config_create_dir(apr_pool_t *p, char *dir)
     c->refresh_ttl = UNSET;
     c->lockout_attempts = UNSET;
     c->lockout_window = UNSET;
+    c->dpop = UNSET;
+    c->dpop_window = UNSET;
+    c->dpop_nonce_off = UNSET;
+    c->mtls = UNSET;
+    c->token_type = UNSET;
+    c->profile = UNSET;
     return c;
 }
 
@@ -109,6 +117,28 @@ void *auth_jwt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(login_url);
     MERGE_INT(lockout_attempts);
     MERGE_INT(lockout_window);
+    MERGE_INT(dpop);
+    c->dpop_algs = add->dpop_algs ? add->dpop_algs : base->dpop_algs;
+    MERGE_INT(dpop_window);
+    /* a secret and Off given in one section: the later line wins there */
+    if (add->dpop_nonce || add->dpop_nonce_off != UNSET) {
+        c->dpop_nonce = add->dpop_nonce;
+        c->dpop_nonce_len = add->dpop_nonce_len;
+        c->dpop_nonce_off = add->dpop_nonce_off;
+    }
+    else {
+        c->dpop_nonce = base->dpop_nonce;
+        c->dpop_nonce_len = base->dpop_nonce_len;
+        c->dpop_nonce_off = base->dpop_nonce_off;
+    }
+    MERGE_PTR(public_url);
+    MERGE_INT(mtls);
+    MERGE_PTR(cert_header);
+    MERGE_PTR(trusted_proxies);
+    MERGE_INT(token_type);
+    MERGE_PTR(resource);
+    MERGE_PTR(resource_metadata_url);
+    MERGE_INT(profile);
     return c;
 }
 
@@ -603,6 +633,16 @@ static const two_words preflight_words = {
     APR_OFFSETOF(auth_jwt_dir_conf, cors_preflight), "pass", "auth"
 };
 
+static const two_words dpop_words = {
+    APR_OFFSETOF(auth_jwt_dir_conf, dpop), "Optional", "Required"
+};
+static const two_words mtls_words = {
+    APR_OFFSETOF(auth_jwt_dir_conf, mtls), "Optional", "Required"
+};
+static const two_words token_type_words = {
+    APR_OFFSETOF(auth_jwt_dir_conf, token_type), "any", "at+jwt"
+};
+
 static const char *cmd_two_words(cmd_parms *cmd, void *dconf,
                                  const char *arg)
 {
@@ -895,6 +935,209 @@ static const char *cmd_lockout(cmd_parms *cmd, void *dconf,
     return why ? why : parse_int(cmd, secs, 1, 86400, &c->lockout_window);
 }
 
+/* ------------------------------------------------------------------ */
+/* Sender-constrained tokens (DPoP, mTLS), resource metadata           */
+
+#define DPOP_NONCE_MIN 32               /* bytes of an AuthJWTDPoPNonce */
+#define DPOP_WINDOW_MAX 3600
+
+/* AuthJWTDPoPAlgorithms: asymmetric algorithms only; a proof is signed
+ * by a key the client holds, so a shared secret makes no sense. */
+static const char *cmd_dpop_algs(cmd_parms *cmd, void *dconf, int argc,
+                                 char *const argv[])
+{
+    auth_jwt_dir_conf *c = dconf;
+    ajwt_err_t err = { 0 };
+    unsigned mask = 0;
+    int i;
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s: name at least one algorithm",
+                            cmd->cmd->name);
+    }
+    for (i = 0; i < argc; i++) {
+        const ajwt_alg_t *a = ajwt_alg_find(argv[i]);
+        if (a && a->kty == AJWT_KTY_OCT) {
+            return apr_psprintf(cmd->pool, "%s: %s is a shared-secret "
+                                "algorithm; DPoP proofs are signed with the "
+                                "client's own key (use ES256, PS256, "
+                                "EdDSA...)", cmd->cmd->name, argv[i]);
+        }
+        if (ajwt_alg_mask_add(&mask, argv[i], &err) != AJWT_OK) {
+            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name,
+                                err.text);
+        }
+    }
+    c->dpop_algs = mask;
+    return NULL;
+}
+
+static const char *cmd_dpop_window(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    auth_jwt_dir_conf *c = dconf;
+    return parse_int(cmd, arg, 1, DPOP_WINDOW_MAX, &c->dpop_window);
+}
+
+/* AuthJWTDPoPNonce Off|file:PATH|env:NAME: read once, here. */
+static const char *cmd_dpop_nonce(cmd_parms *cmd, void *dconf,
+                                  const char *src)
+{
+    auth_jwt_dir_conf *c = dconf;
+    ajwt_err_t err = { 0 };
+    const char *secret;
+    apr_size_t len;
+    if (!strcasecmp(src, "Off")) {
+        c->dpop_nonce = NULL;
+        c->dpop_nonce_len = 0;
+        c->dpop_nonce_off = 1;
+        return NULL;
+    }
+    if (!strncmp(src, "file:", 5)) {
+        const char *full = ap_server_root_relative(cmd->temp_pool, src + 5);
+        if (!full) {
+            return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
+                                cmd->cmd->name, src + 5);
+        }
+        src = apr_pstrcat(cmd->temp_pool, "file:", full, NULL);
+    }
+    if (ajwt_secret_read(&secret, &len, src, cmd->pool, &err) != AJWT_OK) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err.text);
+    }
+    if (len < DPOP_NONCE_MIN) {
+        return apr_psprintf(cmd->pool, "%s: the secret is %" APR_SIZE_T_FMT
+                            " bytes; at least %d are needed",
+                            cmd->cmd->name, len, DPOP_NONCE_MIN);
+    }
+    c->dpop_nonce = secret;
+    c->dpop_nonce_len = len;
+    c->dpop_nonce_off = 0;
+    return NULL;
+}
+
+/* An absolute http(s) URL; with origin_only, scheme://host[:port] and
+ * nothing after it (a trailing "/" is dropped). */
+static const char *parse_url(cmd_parms *cmd, const char *arg,
+                             int origin_only, const char **out)
+{
+    apr_uri_t u;
+    if (apr_uri_parse(cmd->temp_pool, arg, &u) != APR_SUCCESS || !u.scheme
+        || (strcasecmp(u.scheme, "https") && strcasecmp(u.scheme, "http"))
+        || !u.hostname || !*u.hostname || u.user || u.password
+        || u.fragment || ajwt_json_has_ctl(arg) || strchr(arg, ' ')) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute http or "
+                            "https URL", cmd->cmd->name, arg);
+    }
+    if (origin_only) {
+        if (u.query || (u.path && *u.path && strcmp(u.path, "/"))) {
+            return apr_psprintf(cmd->pool, "%s: '%s' must be "
+                                "scheme://host[:port] only, without a path",
+                                cmd->cmd->name, arg);
+        }
+        *out = apr_pstrndup(cmd->pool, arg, strlen(arg)
+                            - (u.path && !strcmp(u.path, "/") ? 1 : 0));
+        return NULL;
+    }
+    *out = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *cmd_public_url(cmd_parms *cmd, void *dconf,
+                                  const char *arg)
+{
+    auth_jwt_dir_conf *c = dconf;
+    return parse_url(cmd, arg, 1, &c->public_url);
+}
+
+static const char *cmd_metadata_url(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    auth_jwt_dir_conf *c = dconf;
+    if (strchr(arg, '"') || strchr(arg, '\\')) {
+        return apr_psprintf(cmd->pool, "%s: '%s' may not contain a quote or "
+                            "a backslash", cmd->cmd->name, arg);
+    }
+    return parse_url(cmd, arg, 0, &c->resource_metadata_url);
+}
+
+/* AuthJWTResource: an absolute URI (RFC 8707 2: no fragment). */
+static const char *cmd_resource(cmd_parms *cmd, void *dconf,
+                                const char *arg)
+{
+    auth_jwt_dir_conf *c = dconf;
+    apr_uri_t u;
+    if (apr_uri_parse(cmd->temp_pool, arg, &u) != APR_SUCCESS || !u.scheme
+        || u.fragment || ajwt_json_has_ctl(arg) || strchr(arg, ' ')) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute URI "
+                            "without a fragment", cmd->cmd->name, arg);
+    }
+    c->resource = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+/* AuthJWTClientCertHeader: a header name (RFC 9110 token). */
+static const char *cmd_cert_header(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    auth_jwt_dir_conf *c = dconf;
+    const char *s;
+    for (s = arg; *s; s++) {
+        if (!apr_isalnum(*s) && !strchr("!#$%&'*+-.^_`|~", *s)) {
+            break;
+        }
+    }
+    if (!*arg || *s) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a header name",
+                            cmd->cmd->name, arg);
+    }
+    c->cert_header = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+/* AuthJWTTrustedProxy CIDR...: addresses (a.b.c.d, a.b.c.d/n, IPv6) whose
+ * AuthJWTClientCertHeader is believed. */
+static const char *cmd_trusted_proxy(cmd_parms *cmd, void *dconf, int argc,
+                                     char *const argv[])
+{
+    auth_jwt_dir_conf *c = dconf;
+    int i;
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s: name at least one address",
+                            cmd->cmd->name);
+    }
+    c->trusted_proxies = apr_array_make(cmd->pool, argc,
+                                        sizeof(apr_ipsubnet_t *));
+    for (i = 0; i < argc; i++) {
+        char *ip = apr_pstrdup(cmd->temp_pool, argv[i]);
+        char *mask = strchr(ip, '/');
+        apr_ipsubnet_t *sn;
+        if (mask) {
+            *mask++ = '\0';
+        }
+        if (apr_ipsubnet_create(&sn, ip, mask, cmd->pool) != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "%s: '%s' is not an IP address "
+                                "or CIDR range", cmd->cmd->name, argv[i]);
+        }
+        APR_ARRAY_PUSH(c->trusted_proxies, apr_ipsubnet_t *) = sn;
+    }
+    return NULL;
+}
+
+static const char *cmd_profile(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    auth_jwt_dir_conf *c = dconf;
+    if (!strcasecmp(arg, "fapi2")) {
+        c->profile = PROFILE_FAPI2;
+    }
+    else if (!strcasecmp(arg, "none")) {
+        c->profile = PROFILE_NONE;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a profile (fapi2 or "
+                            "none)", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
 /* Where most directives go: sections, .htaccess (AllowOverride AuthConfig)
  * and the server level, whose settings every section inherits. */
 #define AUTHCFG (OR_AUTHCFG | RSRC_CONF)
@@ -999,6 +1242,41 @@ const command_rec auth_jwt_config_cmds[] = {
     AP_INIT_TAKE1("AuthJWTJwksCA", cmd_jwks_ca, NULL, AUTHCFG,
         "CA bundle (PEM) for the JWKS and discovery URL of this section, "
         "or at server level for every URL of the server without one"),
+    AP_INIT_TAKE1("AuthJWTDPoP", cmd_two_words, (void *)&dpop_words,
+        AUTHCFG, "Optional (default): DPoP-bound tokens need a valid DPoP "
+        "proof, bearer tokens pass; Required: only DPoP-bound tokens"),
+    AP_INIT_TAKE_ARGV("AuthJWTDPoPAlgorithms", cmd_dpop_algs, NULL, AUTHCFG,
+        "algorithms accepted for DPoP proofs (default ES256 PS256 EdDSA)"),
+    AP_INIT_TAKE1("AuthJWTDPoPWindow", cmd_dpop_window, NULL, AUTHCFG,
+        "seconds a DPoP proof's iat may be from now, plus AuthJWTLeeway "
+        "(default 60)"),
+    AP_INIT_TAKE1("AuthJWTDPoPNonce", cmd_dpop_nonce, NULL,
+        ACCESS_CONF | RSRC_CONF, "Off (default), or file:PATH or env:NAME "
+        "of a secret (>= 32 bytes) that makes stateless DPoP server nonces"),
+    AP_INIT_TAKE1("AuthJWTPublicURL", cmd_public_url, NULL, AUTHCFG,
+        "scheme://host[:port] clients use, to rebuild a DPoP proof's htu "
+        "behind a proxy (default: from the request)"),
+    AP_INIT_TAKE1("AuthJWTMTLS", cmd_two_words, (void *)&mtls_words,
+        AUTHCFG, "Optional (default): certificate-bound tokens need the "
+        "client certificate they name; Required: only such tokens"),
+    AP_INIT_TAKE1("AuthJWTClientCertHeader", cmd_cert_header, NULL,
+        ACCESS_CONF | RSRC_CONF, "request header with the client "
+        "certificate (URL-encoded PEM), believed only from an "
+        "AuthJWTTrustedProxy"),
+    AP_INIT_TAKE_ARGV("AuthJWTTrustedProxy", cmd_trusted_proxy, NULL,
+        ACCESS_CONF | RSRC_CONF, "addresses or CIDR ranges of the proxies "
+        "whose AuthJWTClientCertHeader is believed"),
+    AP_INIT_TAKE1("AuthJWTTokenType", cmd_two_words,
+        (void *)&token_type_words, AUTHCFG, "at+jwt: only RFC 9068 access "
+        "tokens; any (default)"),
+    AP_INIT_TAKE1("AuthJWTResource", cmd_resource, NULL, AUTHCFG,
+        "this location's resource identifier (RFC 8707): tokens must have "
+        "it in aud"),
+    AP_INIT_TAKE1("AuthJWTResourceMetadataURL", cmd_metadata_url, NULL,
+        AUTHCFG, "URL of this resource's RFC 9728 metadata, named in 401 "
+        "challenges"),
+    AP_INIT_TAKE1("AuthJWTProfile", cmd_profile, NULL, AUTHCFG,
+        "fapi2: enforce the FAPI 2.0 resource server rules; none (default)"),
     AP_INIT_TAKE1("AuthJWTJwksStartup", cmd_jwks_startup, NULL, RSRC_CONF,
         "no keys at start-up: continue (answer 503 until they arrive, "
         "default) or fail (refuse to start)"),
