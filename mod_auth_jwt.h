@@ -98,6 +98,8 @@ typedef struct {
     struct jwks_source *jwks;   /* AuthJWTJwksURL/DiscoveryURL, or NULL */
     const char *jwks_ca;        /* AuthJWTJwksCA of this section */
     ajwt_key_t *sign_key;       /* AuthJWTSignKey: signs issued tokens */
+    apr_array_header_t *retired_keys;   /* AuthJWTRetiredSignKey: of
+                                 * ajwt_key_t *, verify only, each a kid */
     int access_ttl;             /* AuthJWTAccessTTL; UNSET = 900 */
     int refresh_ttl;            /* AuthJWTRefreshTTL; UNSET = 1209600 */
     apr_array_header_t *login_providers;    /* of const char * */

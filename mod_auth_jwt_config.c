@@ -107,6 +107,7 @@ void *auth_jwt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(jwks);
     MERGE_PTR(jwks_ca);
     MERGE_PTR(sign_key);
+    MERGE_PTR(retired_keys);
     MERGE_INT(access_ttl);
     MERGE_INT(refresh_ttl);
     MERGE_PTR(login_providers);
@@ -794,6 +795,53 @@ static const char *cmd_jwks_startup(cmd_parms *cmd, void *dconf,
 
 /* ---------------------------------------------------------- issuing */
 
+/* PATH, file:PATH (both relative to ServerRoot) or env:NAME, from
+ * cmd->pool; NULL for an invalid path */
+static const char *key_source(cmd_parms *cmd, const char *src)
+{
+    if (strncmp(src, "env:", 4)) {
+        int file = !strncmp(src, "file:", 5);
+        const char *full = ap_server_root_relative(cmd->temp_pool,
+                                                   file ? src + 5 : src);
+        if (!full) {
+            return NULL;
+        }
+        src = apr_pstrcat(cmd->pool, file ? "file:" : "", full, NULL);
+    }
+    return src;
+}
+
+/* One verifying key into the section's keys (pub lives on cmd->pool). */
+static const char *accept_key(cmd_parms *cmd, auth_jwt_dir_conf *c,
+                              ajwt_key_t *pub)
+{
+    ajwt_err_t err = { 0 };
+    ajwt_keyset_t one;
+    one.keys = apr_array_make(cmd->temp_pool, 1, sizeof(ajwt_key_t *));
+    APR_ARRAY_PUSH(one.keys, ajwt_key_t *) = pub;
+    one.algs = pub->algs;
+    one.id = 0;
+    if (ajwt_keyset_add_keys(&c->keys, &one, cmd->pool, &err)) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err.text);
+    }
+    return NULL;
+}
+
+/* The retired key of this section with kid, or NULL. */
+static const ajwt_key_t *retired_with_kid(const auth_jwt_dir_conf *c,
+                                          const char *kid)
+{
+    int i;
+    for (i = 0; kid && c->retired_keys && i < c->retired_keys->nelts; i++) {
+        const ajwt_key_t *k = APR_ARRAY_IDX(c->retired_keys, i,
+                                            const ajwt_key_t *);
+        if (!strcmp(k->kid, kid)) {
+            return k;
+        }
+    }
+    return NULL;
+}
+
 /* AuthJWTSignKey PATH|file:PATH|env:NAME ALG [kid] */
 static const char *cmd_sign_key(cmd_parms *cmd, void *dconf, int argc,
                                 char *const argv[])
@@ -801,7 +849,6 @@ static const char *cmd_sign_key(cmd_parms *cmd, void *dconf, int argc,
     auth_jwt_dir_conf *c = dconf;
     ajwt_err_t err = { 0 };
     ajwt_key_t *k, *pub;
-    ajwt_keyset_t one;
     const char *src, *why = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
 
     if (why) {
@@ -812,32 +859,72 @@ static const char *cmd_sign_key(cmd_parms *cmd, void *dconf, int argc,
                             "env:NAME), an algorithm and an optional kid",
                             cmd->cmd->name);
     }
-    src = argv[0];
-    if (strncmp(src, "env:", 4)) {
-        int file = !strncmp(src, "file:", 5);
-        const char *full = ap_server_root_relative(cmd->temp_pool,
-                                                   file ? src + 5 : src);
-        if (!full) {
-            return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
-                                cmd->cmd->name, src);
-        }
-        src = apr_pstrcat(cmd->pool, file ? "file:" : "", full, NULL);
+    if (!(src = key_source(cmd, argv[0]))) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
+                            cmd->cmd->name, argv[0]);
     }
     if (ajwt_key_load_signing(&k, src, argv[1], argc > 2 ? argv[2] : NULL,
                               cmd->pool, &err)
         || ajwt_key_public(&pub, k, cmd->pool, &err)) {
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err.text);
     }
+    if (retired_with_kid(c, k->kid)) {
+        return apr_psprintf(cmd->pool, "%s: kid '%s' is also an "
+                            "AuthJWTRetiredSignKey's here; a new signing key "
+                            "needs a new kid", cmd->cmd->name, k->kid);
+    }
     /* what this section issues, it also accepts */
-    one.keys = apr_array_make(cmd->temp_pool, 1, sizeof(ajwt_key_t *));
-    APR_ARRAY_PUSH(one.keys, ajwt_key_t *) = pub;
-    one.algs = pub->algs;
-    one.id = 0;
-    if (ajwt_keyset_add_keys(&c->keys, &one, cmd->pool, &err)) {
-        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err.text);
+    if ((why = accept_key(cmd, c, pub))) {
+        return why;
     }
     c->sign_key = k;
     issuing_used = 1;
+    return NULL;
+}
+
+/*
+ * AuthJWTRetiredSignKey PATH|file:PATH|env:NAME ALG KID: a key that
+ * signed here before. It never signs; it verifies the refresh tokens
+ * (picked by their kid, ajwt_issue_check_refresh) and access tokens it
+ * signed, and jwt-jwks publishes its public half, until the line is
+ * removed (AuthJWTRefreshTTL after the switch: docs/runbooks.md).
+ */
+static const char *cmd_retired_sign_key(cmd_parms *cmd, void *dconf,
+                                        const char *path, const char *alg,
+                                        const char *kid)
+{
+    auth_jwt_dir_conf *c = dconf;
+    ajwt_err_t err = { 0 };
+    ajwt_key_t *k;
+    const char *src, *why = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
+
+    if (why) {
+        return why;
+    }
+    if (!(src = key_source(cmd, path))) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
+                            cmd->cmd->name, path);
+    }
+    if (ajwt_key_load_retired(&k, src, alg, kid, cmd->pool, &err)) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err.text);
+    }
+    if (c->sign_key && c->sign_key->kid && !strcmp(c->sign_key->kid, kid)) {
+        return apr_psprintf(cmd->pool, "%s: kid '%s' is the AuthJWTSignKey's "
+                            "here; a retired key keeps the kid it signed "
+                            "with, and the new signing key takes another",
+                            cmd->cmd->name, kid);
+    }
+    if (retired_with_kid(c, kid)) {
+        return apr_psprintf(cmd->pool, "%s: kid '%s' given twice",
+                            cmd->cmd->name, kid);
+    }
+    if ((why = accept_key(cmd, c, k))) {
+        return why;
+    }
+    if (!c->retired_keys) {
+        c->retired_keys = apr_array_make(cmd->pool, 2, sizeof(ajwt_key_t *));
+    }
+    APR_ARRAY_PUSH(c->retired_keys, ajwt_key_t *) = k;
     return NULL;
 }
 
@@ -1186,6 +1273,12 @@ const command_rec auth_jwt_config_cmds[] = {
         "the key that signs issued tokens (PATH to a PEM private key, or "
         "file:PATH / env:NAME for an HMAC secret), its algorithm, and an "
         "optional kid"),
+    AP_INIT_TAKE3("AuthJWTRetiredSignKey", cmd_retired_sign_key, NULL,
+        RSRC_CONF | ACCESS_CONF,
+        "a key that signed before (PATH to its PEM private or public key, "
+        "or file:PATH / env:NAME for an HMAC secret), its algorithm and its "
+        "kid: it verifies what it signed, refresh tokens too, and never "
+        "signs"),
     AP_INIT_TAKE1("AuthJWTAccessTTL", cmd_ttl,
         (void *)APR_OFFSETOF(auth_jwt_dir_conf, access_ttl), AUTHCFG,
         "lifetime of issued access tokens in seconds (default 900)"),
@@ -1401,6 +1494,7 @@ static void scan_tree(conf_scan *cs, const ap_directive_t *d,
     for (; d; d = d->next) {
         const char *n = d->directive;
         if (!strcasecmp(n, "AuthJWTKey") || !strcasecmp(n, "AuthJWTSecret")
+            || !strcasecmp(n, "AuthJWTRetiredSignKey")
             || !strcasecmp(n, "AuthJWTJwksURL")
             || !strcasecmp(n, "AuthJWTDiscoveryURL")) {
             if (vh) {

@@ -211,6 +211,7 @@ static int issuer_of(request_rec *r, const auth_jwt_dir_conf *c,
         return 0;
     }
     is->key = c->sign_key;
+    is->retired = c->retired_keys;
     is->alg = ajwt_alg_get((ajwt_alg_id_t)__builtin_ctz(c->sign_key->algs));
     is->iss = (c->issuers && c->issuers->nelts)
               ? APR_ARRAY_IDX(c->issuers, 0, const char *)

@@ -180,6 +180,9 @@ ajwt_status_t ajwt_issue_check_refresh(ajwt_refresh_t *out,
 {
     ajwt_jws_t *jws;
     ajwt_keyset_t ks;
+    const ajwt_key_t *key;
+    const ajwt_alg_t *alg;
+    int i;
     ajwt_claims_t *cl;
     ajwt_policy_t pol;
     apr_array_header_t *iss, *aud;
@@ -197,17 +200,29 @@ ajwt_status_t ajwt_issue_check_refresh(ajwt_refresh_t *out,
     if ((st = ajwt_jws_parse(&jws, token, strlen(token), 0, 1, p, err))) {
         return st;
     }
-    if (jws->alg != is->alg) {
+    /* the token's kid picks one key: a retired one, else the current */
+    key = is->key;
+    alg = is->alg;
+    for (i = 0; jws->kid && is->retired && i < is->retired->nelts; i++) {
+        const ajwt_key_t *k = APR_ARRAY_IDX(is->retired, i,
+                                            const ajwt_key_t *);
+        if (k && k->kid && k->algs && !strcmp(k->kid, jws->kid)) {
+            key = k;
+            alg = ajwt_alg_get((ajwt_alg_id_t)__builtin_ctz(k->algs));
+            break;
+        }
+    }
+    if (!alg || jws->alg != alg) {
         return ajwt_err_set(err, AJWT_EALG, "refresh token alg %s, not %s",
                             jws->alg ? jws->alg->name : "(unknown)",
-                            is->alg->name);
+                            alg ? alg->name : "(none)");
     }
     /* a one-key set on the stack: crit and kid rules as for any token */
     ks.keys = apr_array_make(p, 1, sizeof(const ajwt_key_t *));
-    APR_ARRAY_PUSH(ks.keys, const ajwt_key_t *) = is->key;
-    ks.algs = is->key->algs;
+    APR_ARRAY_PUSH(ks.keys, const ajwt_key_t *) = key;
+    ks.algs = key->algs;
     ks.id = 0;
-    if ((st = ajwt_jws_verify(NULL, jws, &ks, AJWT_ALG_BIT(is->alg->id),
+    if ((st = ajwt_jws_verify(NULL, jws, &ks, AJWT_ALG_BIT(alg->id),
                               err))) {
         return st;
     }

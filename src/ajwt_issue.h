@@ -26,6 +26,10 @@
 typedef struct {
     const ajwt_key_t *key;      /* signing key (private or secret) */
     const ajwt_alg_t *alg;
+    /* AuthJWTRetiredSignKey: of const ajwt_key_t *, each with a kid and
+     * one alg; they never sign, they only verify refresh tokens (may be
+     * NULL) */
+    const apr_array_header_t *retired;
     const char *iss, *aud;      /* aud may be NULL: then iss is used */
     int access_ttl, refresh_ttl;
 } ajwt_issuer_t;
@@ -65,9 +69,10 @@ typedef struct {
 } ajwt_refresh_t;
 
 /*
- * Verify a refresh token with is->key (its public half or the secret):
- * strict JWS (size, segments, base64url, JSON), alg must be is->alg
- * (else AJWT_EALG), typ exactly "refresh+jwt" (an access token is
+ * Verify a refresh token with one key, picked by the token's kid: the
+ * retired key (is->retired) with that kid, else is->key (its public half
+ * or the secret); no other key is ever tried. Strict JWS (size, segments,
+ * base64url, JSON), alg must be the picked key's (else AJWT_EALG), typ exactly "refresh+jwt" (an access token is
  * AJWT_EHEADER), signature (AJWT_ESIG / AJWT_EKEY), iss equal to is->iss
  * (AJWT_EISSUER), exp / iat with leeway (AJWT_EEXPIRED / AJWT_ENOTYET);
  * fam (string), gen (integer >= 1), sub and jti are required (else

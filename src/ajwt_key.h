@@ -154,6 +154,17 @@ ajwt_status_t ajwt_key_load_signing(ajwt_key_t **out, const char *src,
                                     apr_pool_t *p, ajwt_err_t *err);
 
 /*
+ * AuthJWTRetiredSignKey: a key that signed before. src and alg as for
+ * ajwt_key_load_signing(), but a PEM public key or certificate will do
+ * (a private key is loaded, then only its public half kept); kid is
+ * required (AJWT_ECONFIG when NULL or empty). *out verifies only
+ * (has_private 0); algs just alg. From p.
+ */
+ajwt_status_t ajwt_key_load_retired(ajwt_key_t **out, const char *src,
+                                    const char *alg, const char *kid,
+                                    apr_pool_t *p, ajwt_err_t *err);
+
+/*
  * A verification-only copy of k for verifiers: the public half of an
  * asymmetric key (has_private 0), or the same secret for an HMAC key
  * (oct keys are never published, see below). Same kid and algs. From p.

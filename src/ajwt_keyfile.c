@@ -307,9 +307,10 @@ ajwt_status_t ajwt_keyset_add_file(ajwt_keyset_t **ks, const char *path,
 
 /* ------------------------------------------------------------ signing */
 
-ajwt_status_t ajwt_key_load_signing(ajwt_key_t **out, const char *src,
-                                    const char *alg, const char *kid,
-                                    apr_pool_t *p, ajwt_err_t *err)
+static ajwt_status_t load_one(ajwt_key_t **out, const char *src,
+                              const char *alg, const char *kid,
+                              int need_private, apr_pool_t *p,
+                              ajwt_err_t *err)
 {
     const ajwt_alg_t *a;
     ajwt_keyset_t *ks = NULL;
@@ -349,12 +350,42 @@ ajwt_status_t ajwt_key_load_signing(ajwt_key_t **out, const char *src,
         return st;
     }
     k = APR_ARRAY_IDX(ks->keys, 0, ajwt_key_t *);
-    if (!secret && !k->has_private) {
+    if (need_private && !secret && !k->has_private) {
         return ajwt_err_set(err, AJWT_ECONFIG, "%s: not a private key (a "
                             "signing key needs one)", src);
     }
     if ((st = ajwt_key_int_narrow(k, a, src, p, err))) {
         return st;
+    }
+    *out = k;
+    return AJWT_OK;
+}
+
+ajwt_status_t ajwt_key_load_signing(ajwt_key_t **out, const char *src,
+                                    const char *alg, const char *kid,
+                                    apr_pool_t *p, ajwt_err_t *err)
+{
+    return load_one(out, src, alg, kid, 1, p, err);
+}
+
+ajwt_status_t ajwt_key_load_retired(ajwt_key_t **out, const char *src,
+                                    const char *alg, const char *kid,
+                                    apr_pool_t *p, ajwt_err_t *err)
+{
+    ajwt_key_t *k;
+    ajwt_status_t st;
+
+    *out = NULL;
+    if (!kid || !*kid) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "a retired signing key "
+                            "needs a kid (the one its tokens carry)");
+    }
+    if ((st = load_one(&k, src, alg, kid, 0, p, err))) {
+        return st;
+    }
+    if (k->has_private) {
+        /* it never signs again: keep only what verifies */
+        return ajwt_key_public(out, k, p, err);
     }
     *out = k;
     return AJWT_OK;

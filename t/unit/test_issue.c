@@ -114,6 +114,7 @@ static ajwt_issuer_t issuer(const ajwt_key_t *k, const char *alg)
     is.alg = ajwt_alg_find(alg);
     is.iss = "https://login.example";
     is.aud = NULL;
+    is.retired = NULL;
     is.access_ttl = 900;
     is.refresh_ttl = 1209600;
     return is;
@@ -928,7 +929,85 @@ static void race_threads(apr_pool_t *p)
     rmdir(dir);
 }
 
+/*
+ * AuthJWTRetiredSignKey: the refresh token's kid picks the retired key
+ * (loaded from its private or its public PEM), no other key is tried,
+ * and a retired key never stands for the current one.
+ */
+static void retired_keys(apr_pool_t *p)
+{
+    char *dir = fx_tmpdir(p);
+    char *apub = fx_pem_pub(fx_pkey("P-256"), p);
+    char *apriv = fx_pem_priv(fx_pkey("P-256"), NULL, p);
+    const char *pubp = fx_write(dir, "a.pub", apub, strlen(apub), p);
+    const char *privp = fx_write(dir, "a.pem", apriv, strlen(apriv), p);
+    ajwt_key_t *a = NULL, *ra = NULL, *rpub = NULL;
+    ajwt_key_t *b = signing("RS256", "RSA", "B", p);
+    ajwt_key_t *c = signing("ES256", "P-256-b", "C", p);
+    ajwt_key_t *c_as_a = signing("ES256", "P-256-b", "A", p);
+    ajwt_issuer_t isa, isb, isc, isca;
+    apr_array_header_t *ret = apr_array_make(p, 1, sizeof(ajwt_key_t *));
+    ajwt_refresh_t rt;
+    ajwt_err_t err = { 0 };
+    char *ta = NULL, *tb = NULL, *tc = NULL, *tca = NULL;
+
+    ok(ajwt_key_load_signing(&a, privp, "ES256", "A", p, &err) == AJWT_OK,
+       "key A signs");
+    is_int(ajwt_key_load_retired(&ra, privp, "ES256", "A", p, &err), AJWT_OK,
+           "retired A from its private key");
+    ok(ra && !ra->has_private && ra->kid && !strcmp(ra->kid, "A"),
+       "only its public half is kept, kid A");
+    is_int(ajwt_key_load_retired(&rpub, pubp, "ES256", "A", p, &err),
+           AJWT_OK, "retired A from its public key");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_key_load_retired(&rpub, pubp, "ES256", NULL, p, &err),
+           AJWT_ECONFIG, "a retired key without kid refused");
+    ok(strstr(err.text, "kid") != NULL, "message says kid: %s", err.text);
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_key_load_retired(&rpub, pubp, "RS256", "A", p, &err),
+           AJWT_ECONFIG, "an alg that does not fit refused");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_key_load_retired(&rpub, pubp, "HS256", "A", p, &err),
+           AJWT_ECONFIG, "a key file for HS256 refused");
+    if (!a || !b || !c || !c_as_a || !ra) {
+        return;
+    }
+    isa = issuer(a, "ES256");
+    isb = issuer(b, "RS256");
+    isc = issuer(c, "ES256");
+    isca = issuer(c_as_a, "ES256");
+    ok(!ajwt_issue_refresh(&ta, &isa, "bob", "F", 3, NOW, p, &err)
+       && !ajwt_issue_refresh(&tb, &isb, "bob", "F", 1, NOW, p, &err)
+       && !ajwt_issue_refresh(&tc, &isc, "bob", "F", 1, NOW, p, &err)
+       && !ajwt_issue_refresh(&tca, &isca, "bob", "F", 1, NOW, p, &err),
+       "refresh tokens under A, B, C and C-with-kid-A");
+
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, ta, &isb, 30, NOW, p, &err),
+           AJWT_EALG, "B alone refuses A's token");
+    APR_ARRAY_PUSH(ret, ajwt_key_t *) = ra;
+    isb.retired = ret;
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, ta, &isb, 30, NOW, p, &err),
+           AJWT_OK, "B with A retired accepts A's token");
+    ok(rt.gen == 3 && rt.fam && !strcmp(rt.fam, "F"), "its claims read");
+    is_int(ajwt_issue_check_refresh(&rt, tb, &isb, 30, NOW, p, &err),
+           AJWT_OK, "and B's own");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, tc, &isb, 30, NOW, p, &err),
+           AJWT_EALG, "C's token (kid C, ES256) is neither");
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, tca, &isb, 30, NOW, p, &err),
+           AJWT_ESIG, "kid A signed by another key: bad signature");
+    /* a retired key picked by kid cannot verify for the current one */
+    isa.retired = ret;
+    memset(&err, 0, sizeof(err));
+    is_int(ajwt_issue_check_refresh(&rt, tb, &isa, 30, NOW, p, &err),
+           AJWT_EALG, "A current, A retired: B's token refused");
+}
+
 UNIT_MAIN(every_alg, refresh_refusals, ids, aud_given, signing_keys,
+          retired_keys,
           ed25519_signing, jwks,
           race_threads,
           families, revoke_race, lost_put)
