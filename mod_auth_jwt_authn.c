@@ -266,6 +266,8 @@ ajwt_status_t auth_jwt_authn_verify(request_rec *r, const auth_jwt_dir_conf *c,
                      info.cache_hits);
     ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_CACHE_MISS,
                      info.cache_misses);
+    ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_CACHE_EVICTION,
+                     info.cache_evictions);
     if (st == AJWT_ECONFIG && !c->keys && !c->jwks) {
         memset(err, 0, sizeof(*err));
         return ajwt_err_set(err, AJWT_ECONFIG, "no AuthJWTKey, "
@@ -504,6 +506,7 @@ static int hook_check_authn(request_rec *r)
                       "token refused (cross-site): a cookie token on %s "
                       "without a same-origin Origin or Sec-Fetch-Site "
                       "[id %s]", r->method, auth_jwt_log_request_id(r));
+        ajwt_metrics_add(auth_jwt_shared_metrics(), AJWT_M_CROSS_SITE, 1);
         return HTTP_FORBIDDEN;
     }
     else {

@@ -936,6 +936,7 @@ static int hook_status(request_rec *r, int flags)
              "<tr><th>counter</th><th>label</th><th>count</th></tr>\n", r);
     ajwt_metrics_each(m, status_row, r);
     ap_rputs("</table>\n", r);
+    ap_rputs(ajwt_metrics_hist_html(m, r->pool), r);
     return OK;
 }
 

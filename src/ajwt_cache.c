@@ -154,7 +154,7 @@ ajwt_claims_t *ajwt_cache_get(ajwt_cache_t *c, const char *token,
     return cl;
 }
 
-void ajwt_cache_put(ajwt_cache_t *c, const char *token, apr_size_t len,
+int ajwt_cache_put(ajwt_cache_t *c, const char *token, apr_size_t len,
                     const ajwt_cache_scope_t *sc, const ajwt_claims_t *cl)
 {
     apr_size_t i;
@@ -162,18 +162,21 @@ void ajwt_cache_put(ajwt_cache_t *c, const char *token, apr_size_t len,
     entry_t *e;
     char *copy;
 
+    int evicted;
+
     if (!c || !len || !cl || !cl->json) {
-        return;
+        return 0;
     }
     copy = malloc(len);
     if (!copy) {
-        return;                 /* a cache may always forget */
+        return 0;               /* a cache may always forget */
     }
     memcpy(copy, token, len);
     i = slot_hash(c, token, len) & c->mask;
     e = &c->slots[i];
     lock = c->locks[i % STRIPES];
     apr_thread_mutex_lock(lock);
+    evicted = e->token && (e->len != len || memcmp(e->token, token, len));
     clear_entry(e);
     e->token = copy;
     e->len = len;
@@ -181,4 +184,5 @@ void ajwt_cache_put(ajwt_cache_t *c, const char *token, apr_size_t len,
     e->claims = *cl;
     json_incref(e->claims.json);
     apr_thread_mutex_unlock(lock);
+    return evicted;
 }

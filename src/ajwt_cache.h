@@ -51,8 +51,9 @@ ajwt_claims_t *ajwt_cache_get(ajwt_cache_t *c, const char *token,
                               apr_size_t len, const ajwt_cache_scope_t *sc,
                               apr_int64_t now, apr_pool_t *p);
 
-/* Remember claims (just verified) for token and scope. */
-void ajwt_cache_put(ajwt_cache_t *c, const char *token, apr_size_t len,
+/* Remember claims (just verified) for token and scope. 1 when another
+ * token's entry was evicted to make room, else 0. */
+int ajwt_cache_put(ajwt_cache_t *c, const char *token, apr_size_t len,
                     const ajwt_cache_scope_t *sc, const ajwt_claims_t *cl);
 
 #endif

@@ -59,7 +59,7 @@ static const ajwt_metrics_reason_t reasons[AJWT_NSTATUS] = {
 
 /* The families, in the order of their counters. */
 enum { F_TOKENS, F_DENIED, F_CACHE, F_JWKS, F_REVOKE, F_ALLOWED, F_LOGIN,
-       F_REFRESH, F_LOGOUT, F_LOCKOUT, F_REUSE, F_N };
+       F_REFRESH, F_LOGOUT, F_LOCKOUT, F_REUSE, F_CROSS_SITE, F_N };
 
 static const struct family {
     const char *name;           /* mod_auth_jwt_<short>_total */
@@ -92,6 +92,10 @@ static const struct family {
                     "Logins refused because the account is locked out." },
     [F_REUSE]   = { "mod_auth_jwt_refresh_reuse_total", "refresh_reuse",
                     NULL, "Reuses of an already rotated refresh token." },
+    [F_CROSS_SITE] = { "mod_auth_jwt_cross_site_refused_total",
+                    "cross_site_refused", NULL, "Cookie tokens refused "
+                    "(403) on an unsafe request without a same-origin "
+                    "Origin or Sec-Fetch-Site." },
 };
 
 /* Each counter: its family and label value. */
@@ -136,6 +140,7 @@ static const struct counter {
     [AJWT_M_DENIED + AJWT_MW_VALID]            = { F_DENIED, "valid-jwt" },
     [AJWT_M_CACHE_HIT]          = { F_CACHE, "hit" },
     [AJWT_M_CACHE_MISS]         = { F_CACHE, "miss" },
+    [AJWT_M_CACHE_EVICTION]     = { F_CACHE, "eviction" },
     [AJWT_M_JWKS_UPDATED]       = { F_JWKS, "updated" },
     [AJWT_M_JWKS_SAME]          = { F_JWKS, "same" },
     [AJWT_M_JWKS_FAILED]        = { F_JWKS, "failed" },
@@ -151,6 +156,7 @@ static const struct counter {
     [AJWT_M_LOGOUT_REFUSED]     = { F_LOGOUT, "refused" },
     [AJWT_M_LOCKOUT]            = { F_LOCKOUT, NULL },
     [AJWT_M_REFRESH_REUSE]      = { F_REUSE, NULL },
+    [AJWT_M_CROSS_SITE]         = { F_CROSS_SITE, NULL },
 };
 
 apr_size_t ajwt_metrics_size(void)
@@ -382,6 +388,39 @@ static const char *prometheus_hist(const ajwt_metrics_t *m, apr_pool_t *p)
                          APR_UINT64_T_FMT "\n", alg_names[a],
                          sum / 1000000, sum % 1000000, alg_names[a], n);
     }
+    return apr_array_pstrcat(p, parts, 0);
+}
+
+const char *ajwt_metrics_hist_html(const ajwt_metrics_t *m, apr_pool_t *p)
+{
+    apr_array_header_t *parts = apr_array_make(p, 16, sizeof(char *));
+    int a, b;
+
+    APR_ARRAY_PUSH(parts, const char *) =
+        "<table border=\"0\"><tr><th>verification</th>";
+    for (b = 0; b <= AJWT_MH_NBOUNDS; b++) {
+        APR_ARRAY_PUSH(parts, const char *) = b < AJWT_MH_NBOUNDS
+            ? apr_psprintf(p, "<th>&le; %s s</th>", bound_text[b])
+            : "<th>more</th>";
+    }
+    APR_ARRAY_PUSH(parts, const char *) =
+        "<th>count</th><th>mean &micro;s</th></tr>\n";
+    for (a = 0; a < AJWT_MH_N; a++) {
+        apr_uint64_t n = ajwt_metrics_hist_count(m, a);
+        apr_uint64_t sum = ajwt_metrics_hist_sum(m, a);
+        APR_ARRAY_PUSH(parts, const char *) =
+            apr_psprintf(p, "<tr><td>%s</td>", alg_names[a]);
+        for (b = 0; b <= AJWT_MH_NBOUNDS; b++) {
+            APR_ARRAY_PUSH(parts, const char *) =
+                apr_psprintf(p, "<td>%" APR_UINT64_T_FMT "</td>",
+                             hist(m, a, b));
+        }
+        APR_ARRAY_PUSH(parts, const char *) =
+            apr_psprintf(p, "<td>%" APR_UINT64_T_FMT "</td><td>%"
+                         APR_UINT64_T_FMT "</td></tr>\n", n,
+                         n ? sum / n : 0);
+    }
+    APR_ARRAY_PUSH(parts, const char *) = "</table>\n";
     return apr_array_pstrcat(p, parts, 0);
 }
 

@@ -63,6 +63,7 @@ typedef enum {
     AJWT_M_DENIED = AJWT_M_TOKEN + AJWT_MR_N,   /* + ajwt_metrics_word_t */
     AJWT_M_CACHE_HIT = AJWT_M_DENIED + AJWT_MW_N,
     AJWT_M_CACHE_MISS,
+    AJWT_M_CACHE_EVICTION,      /* an entry evicted for another token */
     AJWT_M_JWKS_UPDATED,        /* a fetch brought new keys */
     AJWT_M_JWKS_SAME,           /* a fetch brought the keys we had */
     AJWT_M_JWKS_FAILED,
@@ -78,6 +79,7 @@ typedef enum {
     AJWT_M_LOGOUT_REFUSED,
     AJWT_M_LOCKOUT,             /* a login refused: account locked out */
     AJWT_M_REFRESH_REUSE,       /* a rotated refresh token came back */
+    AJWT_M_CROSS_SITE,          /* a cookie token refused: cross-site */
     AJWT_M_NCOUNTERS
 } ajwt_metric_t;
 
@@ -167,6 +169,13 @@ const char *ajwt_metrics_prometheus(const ajwt_metrics_t *m, apr_pool_t *p);
  * AuthJWT_verify_hmac_sum_us), as mod_status's machine-readable page has
  * them, from p.
  */
+/*
+ * The histogram as an HTML table for mod_status: a row per family, a
+ * column per bucket (not cumulative), the count and the mean in
+ * microseconds; from p.
+ */
+const char *ajwt_metrics_hist_html(const ajwt_metrics_t *m, apr_pool_t *p);
+
 const char *ajwt_metrics_lines(const ajwt_metrics_t *m, apr_pool_t *p);
 
 #endif

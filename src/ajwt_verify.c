@@ -98,7 +98,9 @@ static ajwt_status_t verify_with(ajwt_claims_t **out, const char *token,
         if (v->cache && v->store_keys) {
             ajwt_store_claims_keys(cl);
         }
-        ajwt_cache_put(v->cache, token, len, &scope, cl);
+        if (ajwt_cache_put(v->cache, token, len, &scope, cl) && info) {
+            info->cache_evictions++;
+        }
     }
     if ((st = ajwt_claims_check(cl, policy, now, err))) {
         return st;

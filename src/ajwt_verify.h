@@ -62,6 +62,7 @@ typedef struct {
     /* verified-token cache lookups (v->cache only): one, or two when new
      * keys came for an unknown kid */
     int cache_hits, cache_misses;
+    int cache_evictions;        /* entries of other tokens evicted */
     /* the key type of the token's alg once parsed (0: not parsed, a cache
      * hit, or an alg not in the table) */
     ajwt_kty_t kty;

@@ -190,10 +190,19 @@ static void outlives_eviction(apr_pool_t *p)
     ajwt_verify(&a, NULL, t1, strlen(t1), &v, apr_time_from_sec(NOW), req,
                 NULL);
     for (i = 0; i < 3; i++) {
+        ajwt_verify_info_t info;
         t2 = fx_token(p, "HS256", key, NULL, apr_psprintf(p,
                       "{\"sub\":\"two%d\",\"exp\":1700000600}", i));
-        ajwt_verify(&b, NULL, t2, strlen(t2), &v, apr_time_from_sec(NOW), p,
+        ajwt_verify(&b, &info, t2, strlen(t2), &v, apr_time_from_sec(NOW), p,
                     NULL);
+        is_int(info.cache_evictions, 1, "one slot: token %d evicts the one "
+               "before it", i);
+    }
+    {
+        ajwt_verify_info_t info;
+        ajwt_verify(&b, &info, t2, strlen(t2), &v, apr_time_from_sec(NOW), p,
+                    NULL);
+        is_int(info.cache_evictions, 0, "a hit evicts nothing");
     }
     ok(a && !strcmp(a->sub, "one"), "claims still readable after eviction");
     apr_pool_destroy(req);
