@@ -26,6 +26,7 @@ my $conf = "LoadModule status_module $mods/mod_status.so\n"
     . "AuthJWTRevocationStore shm\n"
     . jwt_location('/p', 'Require valid-jwt')
     . jwt_location('/admin', 'Require jwt-role admin', 'ErrorDocument 401 /p')
+    . jwt_location('/c', 'AuthJWTCookie jwt', 'Require valid-jwt')
     . "<Location /metrics>\n    SetHandler jwt-metrics\n"
     . "    Require ip 127.0.0.1\n</Location>\n"
     . "<Location /server-status>\n    SetHandler server-status\n"
@@ -93,6 +94,8 @@ my %want = (
     # every token is new: a miss each (all but the missing ones)
     'mod_auth_jwt_verify_cache_total{result="miss"}'    => 14,
     'mod_auth_jwt_revocation_lookups_total{result="not_revoked"}' => 9,
+    # a cookie token on a POST without Origin: 403, not a token outcome
+    'mod_auth_jwt_cross_site_refused_total'             => 2,
 );
 my %status_name = (
     'mod_auth_jwt_tokens_total{reason="ok"}'            => 'tokens_ok',
@@ -106,6 +109,7 @@ my %status_name = (
     'mod_auth_jwt_verify_cache_total{result="miss"}'    => 'verify_cache_miss',
     'mod_auth_jwt_revocation_lookups_total{result="not_revoked"}' =>
         'revocation_lookups_not_revoked',
+    'mod_auth_jwt_cross_site_refused_total' => 'cross_site_refused',
 );
 
 # the verification-time histogram: how many were timed (only its counts
@@ -183,6 +187,9 @@ for my $mpm (['prefork', children => 4], ['event', procs => 2, threads => 4]) {
                             ->code } 1 .. $n;
         is("@codes", join(' ', ($code) x $n), "$name: $n x $path -> $code");
     }
+    my @cs = map { $h->request(POST => '/c', cookie => 'jwt=' . tok(),
+                               body => 'x=1')->code } 1 .. 2;
+    is("@cs", '403 403', "$name: 2 x cross-site cookie POST -> 403");
     my %pids = map { (split / /)[0] => 1 } split /\n/, $h->access_since(0);
     diag "$name: " . scalar(keys %pids) . ' processes answered';
     # timed: every token parsed (all but the missing and malformed ones)
