@@ -293,6 +293,10 @@ const char *auth_jwt_shared_store_missing(void);
  * c has none, or this process has no region for it. */
 ajwt_jwks_t *auth_jwt_shared_jwks(const auth_jwt_dir_conf *c);
 
+/* Every key URL's last good fetch and key count, for the metrics (*n of
+ * them, from p; NULL and 0 when there are none). */
+const ajwt_metrics_jwks_t *auth_jwt_shared_jwks_rows(int *n, apr_pool_t *p);
+
 /* Log, once per new event this process sees, a memcached/Redis server
  * refilled from the journal or memcached evictions (note_events), or a
  * full shm table pushing out live revocations (note_full). */

@@ -904,7 +904,12 @@ static int handler_metrics(request_rec *r, const auth_jwt_dir_conf *c)
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
     if (!r->header_only) {
+        int n;
+        const ajwt_metrics_jwks_t *rows = auth_jwt_shared_jwks_rows(&n,
+                                                                    r->pool);
         ap_rputs(ajwt_metrics_prometheus(m, r->pool), r);
+        ap_rputs(ajwt_metrics_jwks(rows, n, apr_time_sec(apr_time_now()), 0,
+                                   r->pool), r);
     }
     return OK;
 }
@@ -925,11 +930,16 @@ static int status_row(void *data, const char *family, const char *help,
 static int hook_status(request_rec *r, int flags)
 {
     ajwt_metrics_t *m = auth_jwt_shared_metrics();
+    int n;
+    const ajwt_metrics_jwks_t *rows;
     if (!m) {
         return OK;
     }
+    rows = auth_jwt_shared_jwks_rows(&n, r->pool);
     if (flags & AP_STATUS_SHORT) {
         ap_rputs(ajwt_metrics_lines(m, r->pool), r);
+        ap_rputs(ajwt_metrics_jwks(rows, n, apr_time_sec(apr_time_now()), 1,
+                                   r->pool), r);
         return OK;
     }
     ap_rputs("<hr />\n<h2>mod_auth_jwt</h2>\n<table border=\"0\">"
@@ -937,6 +947,20 @@ static int hook_status(request_rec *r, int flags)
     ajwt_metrics_each(m, status_row, r);
     ap_rputs("</table>\n", r);
     ap_rputs(ajwt_metrics_hist_html(m, r->pool), r);
+    if (n) {
+        int i;
+        apr_int64_t now = apr_time_sec(apr_time_now());
+        ap_rputs("<table border=\"0\"><tr><th>key URL</th><th>seconds "
+                 "since last good fetch</th><th>keys</th></tr>\n", r);
+        for (i = 0; i < n; i++) {
+            ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td>%d</td></tr>\n",
+                       ap_escape_html(r->pool, rows[i].url),
+                       rows[i].last_good ? apr_psprintf(r->pool, "%"
+                           APR_INT64_T_FMT, now - rows[i].last_good)
+                       : "never", rows[i].nkeys);
+        }
+        ap_rputs("</table>\n", r);
+    }
     return OK;
 }
 

@@ -94,6 +94,27 @@ const char *auth_jwt_shared_store_missing(void)
     return store_missing_why ? store_missing_why : "attach failed";
 }
 
+const ajwt_metrics_jwks_t *auth_jwt_shared_jwks_rows(int *n, apr_pool_t *p)
+{
+    const apr_array_header_t *srcs = auth_jwt_config_jwks_sources();
+    ajwt_metrics_jwks_t *rows;
+    int i;
+    *n = 0;
+    if (!srcs || !jwks_live || srcs->nelts != jwks_nlive) {
+        return NULL;
+    }
+    rows = apr_pcalloc(p, jwks_nlive * sizeof(*rows));
+    for (i = 0; i < jwks_nlive; i++) {
+        rows[i].url = APR_ARRAY_IDX(srcs, i, jwks_source *)->conf.url;
+        if (jwks_live[i]) {
+            rows[i].last_good = ajwt_jwks_last_good(jwks_live[i]);
+            rows[i].nkeys = ajwt_jwks_nkeys(jwks_live[i]);
+        }
+    }
+    *n = jwks_nlive;
+    return rows;
+}
+
 ajwt_jwks_t *auth_jwt_shared_jwks(const auth_jwt_dir_conf *c)
 {
     if (!c->jwks || !jwks_live || c->jwks->index >= jwks_nlive) {

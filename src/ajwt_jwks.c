@@ -28,7 +28,7 @@
 #include "ajwt_jwks.h"
 
 #define REGION_MAGIC    APR_UINT64_C(0x616a77746a776b31)   /* "ajwtjwk1" */
-#define REGION_VERSION  1
+#define REGION_VERSION  2
 #define ISSUER_WORDS    (AJWT_JWKS_URL_MAX / 8)
 #define READ_RETRIES    32
 #define COMBOS_MAX      16      /* static key sets combined per generation */
@@ -47,6 +47,7 @@ typedef struct {
     apr_int64_t next_refresh;   /* periodic refresh due (seconds) */
     apr_int64_t last_attempt;   /* last fetch started (seconds) */
     apr_int64_t retry_at;       /* after a failure: not before (seconds) */
+    apr_int64_t last_good;      /* last document accepted (seconds), 0 */
     apr_uint32_t failures;      /* in a row */
     apr_uint32_t seq;           /* odd while the published part changes */
     /* published, under seq */
@@ -180,6 +181,11 @@ apr_uint64_t ajwt_jwks_generation(const ajwt_jwks_t *src)
 int ajwt_jwks_nkeys(const ajwt_jwks_t *src)
 {
     return (int)LOAD(src->r->nkeys);
+}
+
+apr_int64_t ajwt_jwks_last_good(const ajwt_jwks_t *src)
+{
+    return LOAD(src->r->last_good);
 }
 
 /* mine: the caller holds the lease (it re-checks after taking it) */
@@ -393,6 +399,7 @@ ajwt_status_t ajwt_jwks_publish(ajwt_jwks_t *src, const char *doc,
         *what = AJWT_JWKS_UPDATED;
     }
     STORE(r->next_refresh, t + period_of(src->conf, max_age));
+    STORE(r->last_good, t);
     STORE(r->failures, 0);
     STORE(r->retry_at, 0);
     return AJWT_OK;

@@ -127,6 +127,11 @@ apr_uint64_t ajwt_jwks_generation(const ajwt_jwks_t *src);
 /* Number of keys of the last published document (0: none yet). */
 int ajwt_jwks_nkeys(const ajwt_jwks_t *src);
 
+/* When a fetch (or a publish) last brought an acceptable document, new or
+ * the same as before, in seconds since the epoch; 0: never. Shared by
+ * every process, kept across graceful restarts. */
+apr_int64_t ajwt_jwks_last_good(const ajwt_jwks_t *src);
+
 /*
  * Check a JWK Set document as a fetch would and publish it (the fetch
  * path uses this; tests and a start-up seed may call it). max_age < 0:

@@ -424,6 +424,68 @@ const char *ajwt_metrics_hist_html(const ajwt_metrics_t *m, apr_pool_t *p)
     return apr_array_pstrcat(p, parts, 0);
 }
 
+/* A label value as the text format wants it: \\, \" and \n escaped. */
+static const char *label_escape(const char *s, apr_pool_t *p)
+{
+    apr_size_t n = 0;
+    const char *q;
+    char *out, *o;
+    for (q = s; *q; q++) {
+        n += (*q == '\\' || *q == '"' || *q == '\n') ? 2 : 1;
+    }
+    o = out = apr_palloc(p, n + 1);
+    for (q = s; *q; q++) {
+        if (*q == '\\' || *q == '"' || *q == '\n') {
+            *o++ = '\\';
+            *o++ = *q == '\n' ? 'n' : *q;
+        }
+        else {
+            *o++ = *q;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+const char *ajwt_metrics_jwks(const ajwt_metrics_jwks_t *rows, int n,
+                              apr_int64_t now, int lines, apr_pool_t *p)
+{
+    apr_array_header_t *parts = apr_array_make(p, 8, sizeof(char *));
+    int i, pass;
+
+    for (i = 0; lines && i < n; i++) {
+        APR_ARRAY_PUSH(parts, const char *) =
+            apr_psprintf(p, "AuthJWT_jwks_%d_url: %s\n"
+                         "AuthJWT_jwks_%d_last_good_age: %" APR_INT64_T_FMT
+                         "\nAuthJWT_jwks_%d_keys: %d\n", i, rows[i].url, i,
+                         rows[i].last_good ? now - rows[i].last_good
+                                           : (apr_int64_t)-1,
+                         i, rows[i].nkeys);
+    }
+    for (pass = 0; !lines && n && pass < 2; pass++) {
+        APR_ARRAY_PUSH(parts, const char *) = pass == 0
+            ? "# HELP mod_auth_jwt_jwks_last_good_age_seconds Seconds since "
+              "the key URL last answered an acceptable JWK Set (+Inf: "
+              "never).\n# TYPE mod_auth_jwt_jwks_last_good_age_seconds "
+              "gauge\n"
+            : "# HELP mod_auth_jwt_jwks_keys Keys of the key URL's last "
+              "accepted JWK Set.\n# TYPE mod_auth_jwt_jwks_keys gauge\n";
+        for (i = 0; i < n; i++) {
+            const char *u = label_escape(rows[i].url, p);
+            APR_ARRAY_PUSH(parts, const char *) = pass == 0
+                ? (rows[i].last_good
+                   ? apr_psprintf(p, "mod_auth_jwt_jwks_last_good_age_seconds"
+                                  "{url=\"%s\"} %" APR_INT64_T_FMT "\n", u,
+                                  now - rows[i].last_good)
+                   : apr_psprintf(p, "mod_auth_jwt_jwks_last_good_age_seconds"
+                                  "{url=\"%s\"} +Inf\n", u))
+                : apr_psprintf(p, "mod_auth_jwt_jwks_keys{url=\"%s\"} %d\n",
+                               u, rows[i].nkeys);
+        }
+    }
+    return apr_array_pstrcat(p, parts, 0);
+}
+
 const char *ajwt_metrics_prometheus(const ajwt_metrics_t *m, apr_pool_t *p)
 {
     return apr_pstrcat(p, build(m, one_prometheus, p),

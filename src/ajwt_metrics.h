@@ -176,6 +176,24 @@ const char *ajwt_metrics_prometheus(const ajwt_metrics_t *m, apr_pool_t *p);
  */
 const char *ajwt_metrics_hist_html(const ajwt_metrics_t *m, apr_pool_t *p);
 
+/* One key URL's state, for the gauges below. */
+typedef struct {
+    const char *url;
+    apr_int64_t last_good;      /* seconds since the epoch; 0: never */
+    int nkeys;
+} ajwt_metrics_jwks_t;
+
+/*
+ * Gauges of n key URLs at now (seconds): mod_auth_jwt_jwks_last_good_age_seconds
+ * (+Inf while no good fetch ever happened) and mod_auth_jwt_jwks_keys,
+ * label url (escaped as the exposition format asks), with HELP and TYPE;
+ * with lines, "Key: value" lines for mod_status instead
+ * (AuthJWT_jwks_<i>_url, _last_good_age, _keys; -1: never). From p; ""
+ * when n is 0.
+ */
+const char *ajwt_metrics_jwks(const ajwt_metrics_jwks_t *rows, int n,
+                              apr_int64_t now, int lines, apr_pool_t *p);
+
 const char *ajwt_metrics_lines(const ajwt_metrics_t *m, apr_pool_t *p);
 
 #endif
