@@ -25,6 +25,8 @@
 #include "http_core.h"
 #include "http_log.h"
 
+#include "apr_strings.h"
+
 #include "mod_auth_jwt.h"
 
 static int hook_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -42,13 +44,18 @@ static int hook_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 }
 
 /* The version line, once per start (and per restart), not in the dry
- * run. Not ap_add_version_component(): the Server header does not tell
- * clients which module and libraries guard the site. */
+ * run; and mod_auth_jwt/X.Y.Z as a version component, as mod_ssl adds
+ * OpenSSL/...: always in the server description that mod_info and
+ * mod_status show, in the Server header only under ServerTokens Full
+ * (the administrator's choice; Debian's security.conf says OS). The
+ * library versions stay in the log line only. */
 static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                             apr_pool_t *ptemp, server_rec *s)
 {
     char v[AJWT_VERSIONS_LEN];
 
+    ap_add_version_component(pconf, apr_pstrcat(pconf, "mod_auth_jwt/",
+                                                ajwt_version(), NULL));
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, APLOGNO(70090) "%s",
                      ajwt_versions(v, sizeof(v)));
