@@ -35,7 +35,7 @@ fi
 # The largest input worth trying: a token or revoke body over its limit.
 max_len() {
     case $1 in
-        fuzz_token) echo 9000 ;;
+        fuzz_token|fuzz_dpop) echo 9000 ;;
         fuzz_revoke) echo 17000 ;;
         fuzz_keys|fuzz_jwks) echo 12000 ;;
         *) echo 4096 ;;

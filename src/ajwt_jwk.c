@@ -436,6 +436,95 @@ static ajwt_status_t jwk_to_key(ajwt_key_t **out, const json_t *jwk,
                                     err);
 }
 
+/*
+ * A key sent by a client (a DPoP proof's "jwk"): public members of the
+ * type of alg only, and the EVP_PKEY alone (no prepared contexts: the
+ * key serves one verification, which sets itself up).
+ */
+ajwt_status_t ajwt_jwk_public_key(ajwt_key_t **out, const json_t *jwk,
+                                  const ajwt_alg_t *alg, const char *source,
+                                  apr_pool_t *p, ajwt_err_t *err)
+{
+    static const char *const priv[] = {
+        "d", "p", "q", "dp", "dq", "qi", "oth", "k"
+    };
+    static const char *const kty_name[] = {
+        [AJWT_KTY_OCT] = "oct", [AJWT_KTY_RSA] = "RSA",
+        [AJWT_KTY_EC] = "EC", [AJWT_KTY_OKP] = "OKP"
+    };
+    const char *kty_s, *use, *alg_s, *crv;
+    EVP_PKEY *pkey = NULL;
+    ajwt_key_t *k;
+    ajwt_status_t st;
+    apr_size_t i;
+
+    *out = NULL;
+    if (!json_is_object(jwk)) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "%s is not a JSON object",
+                            source);
+    }
+    for (i = 0; i < sizeof(priv) / sizeof(priv[0]); i++) {
+        if (json_object_get(jwk, priv[i])) {
+            return ajwt_err_set(err, AJWT_ECONFIG, "%s has the private "
+                                "member \"%s\"", source, priv[i]);
+        }
+    }
+    if ((st = member_str(&kty_s, jwk, "kty", source, err))
+        || (st = member_str(&use, jwk, "use", source, err))
+        || (st = member_str(&alg_s, jwk, "alg", source, err))) {
+        return st;
+    }
+    if (!alg || alg->kty == AJWT_KTY_OCT || !kty_s
+        || strcmp(kty_s, kty_name[alg->kty])) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "%s: kty %.20s does not fit "
+                            "alg %s", source, kty_s ? kty_s : "(missing)",
+                            alg ? alg->name : "?");
+    }
+    if (alg_s && strcmp(alg_s, alg->name)) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "%s: its \"alg\" %.20s is "
+                            "not %s", source, alg_s, alg->name);
+    }
+    if (use && strcmp(use, "sig")) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "%s: \"use\" is not "
+                            "\"sig\"", source);
+    }
+    if (foreign_member(jwk, alg->kty)) {
+        return ajwt_err_set(err, AJWT_ECONFIG, "%s: members of another key "
+                            "type than kty %s", source, kty_s);
+    }
+    if (alg->kty == AJWT_KTY_EC) {
+        /* the curve of the algorithm, not merely a supported one */
+        if ((st = member_str(&crv, jwk, "crv", source, err))) {
+            return st;
+        }
+        for (i = 0; i < 3; i++) {
+            if (ec_curves[i].alg == (int)alg->id) {
+                break;
+            }
+        }
+        if (i == 3 || !crv || strcmp(crv, ec_curves[i].crv)) {
+            return ajwt_err_set(err, AJWT_ECONFIG, "%s: curve %.20s does not "
+                                "fit %s", source, crv ? crv : "(missing)",
+                                alg->name);
+        }
+    }
+    st = alg->kty == AJWT_KTY_RSA ? jwk_rsa(&pkey, jwk, source, p, err)
+         : alg->kty == AJWT_KTY_EC ? jwk_ec(&pkey, jwk, source, p, err)
+         : jwk_okp(&pkey, jwk, source, p, err);
+    if (st) {
+        return st;
+    }
+    k = ajwt_key_int_new(p, NULL, source);
+    k->pkey = pkey;             /* freed by k's cleanup from now on */
+    k->kty = alg->kty;
+    /* EdDSA and Ed25519 name one primitive (ajwt_alg.h) */
+    k->algs = alg->kty == AJWT_KTY_OKP
+              ? AJWT_ALG_BIT(AJWT_EDDSA) | AJWT_ALG_BIT(AJWT_ED25519)
+              : AJWT_ALG_BIT(alg->id);
+    *out = k;
+    return AJWT_OK;
+}
+
 ajwt_status_t ajwt_jwk_int_add_doc(ajwt_keyset_t **ks, const char *json,
                                    apr_size_t len, const char *kid,
                                    const char *source, apr_pool_t *p,

@@ -30,6 +30,7 @@
 #define AJWT_KEY_H
 
 #include <openssl/evp.h>
+#include <jansson.h>
 #include "ajwt.h"
 #include "ajwt_alg.h"
 
@@ -108,6 +109,22 @@ ajwt_status_t ajwt_keyset_add_secret_bytes(ajwt_keyset_t **ks,
 ajwt_status_t ajwt_keyset_add_jwks(ajwt_keyset_t **ks, const char *json,
                                    apr_size_t len, const char *source,
                                    apr_pool_t *p, ajwt_err_t *err);
+
+/*
+ * One public JWK object sent by a client (a DPoP proof's "jwk", RFC 9449
+ * 4.2), for the one algorithm alg: kty must be alg's (never "oct"), an
+ * EC curve alg's curve, a JWK "alg" alg itself and "use" "sig" when
+ * present; private members (d p q dp dq qi oth k) and members of another
+ * key type are refused, as are keys the configured-key rules refuse (RSA
+ * under 2048 bits, bad exponents, ROCA moduli, EC points off the curve,
+ * Ed25519 keys of the wrong size). Only the EVP_PKEY is made: no
+ * prepared contexts, since the key verifies once. No kid kept. *out from
+ * p (its OpenSSL key freed by a cleanup on p); AJWT_ECONFIG naming source
+ * and the reason.
+ */
+ajwt_status_t ajwt_jwk_public_key(ajwt_key_t **out, const json_t *jwk,
+                                  const ajwt_alg_t *alg, const char *source,
+                                  apr_pool_t *p, ajwt_err_t *err);
 
 /* PEM text in memory: public key, certificate or private key. */
 ajwt_status_t ajwt_keyset_add_pem(ajwt_keyset_t **ks, const char *pem,
