@@ -288,6 +288,25 @@ ajwt_status_t auth_jwt_authn_verify(request_rec *r, const auth_jwt_dir_conf *c,
 }
 
 /*
+ * A sender-constrained token (cnf with jkt, RFC 9449, or x5t#S256, RFC
+ * 8705) is good only with its proof or certificate, which this build does
+ * not check yet: refused, never taken as a bearer token (RFC 9449 7.2).
+ */
+static ajwt_status_t refuse_bound(const ajwt_claims_t *cl, ajwt_err_t *err)
+{
+    json_t *cnf = json_object_get(cl->json, "cnf");
+    if (cnf && (json_object_get(cnf, "jkt")
+                || json_object_get(cnf, "x5t#S256"))) {
+        return ajwt_err_set(err, AJWT_EBINDING, "the token is bound to a "
+                            "%s (cnf), which this build cannot check: "
+                            "refused rather than taken as a bearer token",
+                            json_object_get(cnf, "jkt") ? "DPoP key"
+                            : "client certificate");
+    }
+    return AJWT_OK;
+}
+
+/*
  * The whole check of one token for this request: on AJWT_OK r->user is
  * the user claim, the claims are in r->request_config and, if enabled,
  * in the environment.
@@ -303,6 +322,9 @@ static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
 
     if ((st = auth_jwt_authn_verify(r, c, token, via, 1, &cl, &user, err))
         != AJWT_OK) {
+        return st;
+    }
+    if ((st = refuse_bound(cl, err)) != AJWT_OK) {
         return st;
     }
     rec = apr_palloc(r->pool, sizeof(*rec));

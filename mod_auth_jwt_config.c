@@ -1026,6 +1026,30 @@ static const char *cmd_lockout(cmd_parms *cmd, void *dconf,
 /* Sender-constrained tokens (DPoP, mTLS), resource metadata           */
 
 #define DPOP_NONCE_MIN 32               /* bytes of an AuthJWTDPoPNonce */
+
+/*
+ * Sender constraints are not enforced by this build yet: a directive that
+ * promises them must not be taken silently (an administrator would
+ * believe stolen tokens refused). Each is parsed, then refused here, so
+ * that start-up stops naming it; the enforcement removes the refusal.
+ */
+static const char *not_enforced(cmd_parms *cmd, const char *why)
+{
+    return why ? why : apr_psprintf(cmd->pool, "%s is not enforced by this "
+                                    "build of mod_auth_jwt yet (sender-"
+                                    "constrained tokens are being built): "
+                                    "remove it", cmd->cmd->name);
+}
+
+static const char *cmd_two_words(cmd_parms *cmd, void *dconf,
+                                 const char *arg);
+
+/* AuthJWTDPoP, AuthJWTMTLS, AuthJWTTokenType: parsed, then refused. */
+static const char *cmd_pending_words(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    return not_enforced(cmd, cmd_two_words(cmd, dconf, arg));
+}
 #define DPOP_WINDOW_MAX 3600
 
 /* AuthJWTDPoPAlgorithms: asymmetric algorithms only; a proof is signed
@@ -1055,14 +1079,15 @@ static const char *cmd_dpop_algs(cmd_parms *cmd, void *dconf, int argc,
         }
     }
     c->dpop_algs = mask;
-    return NULL;
+    return not_enforced(cmd, NULL);
 }
 
 static const char *cmd_dpop_window(cmd_parms *cmd, void *dconf,
                                    const char *arg)
 {
     auth_jwt_dir_conf *c = dconf;
-    return parse_int(cmd, arg, 1, DPOP_WINDOW_MAX, &c->dpop_window);
+    return not_enforced(cmd, parse_int(cmd, arg, 1, DPOP_WINDOW_MAX,
+                                       &c->dpop_window));
 }
 
 /* AuthJWTDPoPNonce Off|file:PATH|env:NAME: read once, here. */
@@ -1077,7 +1102,7 @@ static const char *cmd_dpop_nonce(cmd_parms *cmd, void *dconf,
         c->dpop_nonce = NULL;
         c->dpop_nonce_len = 0;
         c->dpop_nonce_off = 1;
-        return NULL;
+        return not_enforced(cmd, NULL);
     }
     if (!strncmp(src, "file:", 5)) {
         const char *full = ap_server_root_relative(cmd->temp_pool, src + 5);
@@ -1098,7 +1123,7 @@ static const char *cmd_dpop_nonce(cmd_parms *cmd, void *dconf,
     c->dpop_nonce = secret;
     c->dpop_nonce_len = len;
     c->dpop_nonce_off = 0;
-    return NULL;
+    return not_enforced(cmd, NULL);
 }
 
 /* An absolute http(s) URL; with origin_only, scheme://host[:port] and
@@ -1132,7 +1157,7 @@ static const char *cmd_public_url(cmd_parms *cmd, void *dconf,
                                   const char *arg)
 {
     auth_jwt_dir_conf *c = dconf;
-    return parse_url(cmd, arg, 1, &c->public_url);
+    return not_enforced(cmd, parse_url(cmd, arg, 1, &c->public_url));
 }
 
 static const char *cmd_metadata_url(cmd_parms *cmd, void *dconf,
@@ -1143,7 +1168,8 @@ static const char *cmd_metadata_url(cmd_parms *cmd, void *dconf,
         return apr_psprintf(cmd->pool, "%s: '%s' may not contain a quote or "
                             "a backslash", cmd->cmd->name, arg);
     }
-    return parse_url(cmd, arg, 0, &c->resource_metadata_url);
+    return not_enforced(cmd, parse_url(cmd, arg, 0,
+                                       &c->resource_metadata_url));
 }
 
 /* AuthJWTResource: an absolute URI (RFC 8707 2: no fragment). */
@@ -1158,7 +1184,7 @@ static const char *cmd_resource(cmd_parms *cmd, void *dconf,
                             "without a fragment", cmd->cmd->name, arg);
     }
     c->resource = apr_pstrdup(cmd->pool, arg);
-    return NULL;
+    return not_enforced(cmd, NULL);
 }
 
 /* AuthJWTClientCertHeader: a header name (RFC 9110 token). */
@@ -1177,7 +1203,7 @@ static const char *cmd_cert_header(cmd_parms *cmd, void *dconf,
                             cmd->cmd->name, arg);
     }
     c->cert_header = apr_pstrdup(cmd->pool, arg);
-    return NULL;
+    return not_enforced(cmd, NULL);
 }
 
 /* AuthJWTTrustedProxy CIDR...: addresses (a.b.c.d, a.b.c.d/n, IPv6) whose
@@ -1206,7 +1232,7 @@ static const char *cmd_trusted_proxy(cmd_parms *cmd, void *dconf, int argc,
         }
         APR_ARRAY_PUSH(c->trusted_proxies, apr_ipsubnet_t *) = sn;
     }
-    return NULL;
+    return not_enforced(cmd, NULL);
 }
 
 static const char *cmd_profile(cmd_parms *cmd, void *dconf, const char *arg)
@@ -1222,7 +1248,7 @@ static const char *cmd_profile(cmd_parms *cmd, void *dconf, const char *arg)
         return apr_psprintf(cmd->pool, "%s: '%s' is not a profile (fapi2 or "
                             "none)", cmd->cmd->name, arg);
     }
-    return NULL;
+    return not_enforced(cmd, NULL);
 }
 
 /* Where most directives go: sections, .htaccess (AllowOverride AuthConfig)
@@ -1335,7 +1361,7 @@ const command_rec auth_jwt_config_cmds[] = {
     AP_INIT_TAKE1("AuthJWTJwksCA", cmd_jwks_ca, NULL, AUTHCFG,
         "CA bundle (PEM) for the JWKS and discovery URL of this section, "
         "or at server level for every URL of the server without one"),
-    AP_INIT_TAKE1("AuthJWTDPoP", cmd_two_words, (void *)&dpop_words,
+    AP_INIT_TAKE1("AuthJWTDPoP", cmd_pending_words, (void *)&dpop_words,
         AUTHCFG, "Optional (default): DPoP-bound tokens need a valid DPoP "
         "proof, bearer tokens pass; Required: only DPoP-bound tokens"),
     AP_INIT_TAKE_ARGV("AuthJWTDPoPAlgorithms", cmd_dpop_algs, NULL, AUTHCFG,
@@ -1349,7 +1375,7 @@ const command_rec auth_jwt_config_cmds[] = {
     AP_INIT_TAKE1("AuthJWTPublicURL", cmd_public_url, NULL, AUTHCFG,
         "scheme://host[:port] clients use, to rebuild a DPoP proof's htu "
         "behind a proxy (default: from the request)"),
-    AP_INIT_TAKE1("AuthJWTMTLS", cmd_two_words, (void *)&mtls_words,
+    AP_INIT_TAKE1("AuthJWTMTLS", cmd_pending_words, (void *)&mtls_words,
         AUTHCFG, "Optional (default): certificate-bound tokens need the "
         "client certificate they name; Required: only such tokens"),
     AP_INIT_TAKE1("AuthJWTClientCertHeader", cmd_cert_header, NULL,
@@ -1359,7 +1385,7 @@ const command_rec auth_jwt_config_cmds[] = {
     AP_INIT_TAKE_ARGV("AuthJWTTrustedProxy", cmd_trusted_proxy, NULL,
         ACCESS_CONF | RSRC_CONF, "addresses or CIDR ranges of the proxies "
         "whose AuthJWTClientCertHeader is believed"),
-    AP_INIT_TAKE1("AuthJWTTokenType", cmd_two_words,
+    AP_INIT_TAKE1("AuthJWTTokenType", cmd_pending_words,
         (void *)&token_type_words, AUTHCFG, "at+jwt: only RFC 9068 access "
         "tokens; any (default)"),
     AP_INIT_TAKE1("AuthJWTResource", cmd_resource, NULL, AUTHCFG,

@@ -141,6 +141,31 @@ subtest 'the frame itself is a good configuration' => sub {
     like($out, qr/Syntax OK/, 'Syntax OK');
 };
 
+# --- sender constraints: parsed, refused until this build enforces them --
+for my $d ('AuthJWTDPoP Required', 'AuthJWTDPoP Optional',
+           'AuthJWTDPoPAlgorithms ES256', 'AuthJWTDPoPWindow 30',
+           'AuthJWTDPoPNonce Off', 'AuthJWTPublicURL https://api.example.com',
+           'AuthJWTMTLS Required', 'AuthJWTClientCertHeader X-SSL-Cert',
+           'AuthJWTTrustedProxy 10.0.0.0/8', 'AuthJWTTokenType at+jwt',
+           'AuthJWTResource https://api.example.com/',
+           'AuthJWTResourceMetadataURL https://api.example.com/.well-known/x',
+           'AuthJWTProfile fapi2') {
+    my ($name) = split / /, $d;
+    bad("$d: not enforced yet, so refused", $name, qr/not enforced by this build/,
+        "AuthJWTKey $k/rsa.pub", "!$d");
+}
+bad('AuthJWTDPoPAlgorithms refuses HMAC', 'AuthJWTDPoPAlgorithms',
+    qr/shared-secret algorithm/, "AuthJWTKey $k/rsa.pub",
+    '!AuthJWTDPoPAlgorithms ES256 HS256');
+bad('AuthJWTDPoPAlgorithms refuses none', 'AuthJWTDPoPAlgorithms',
+    qr/none/, "AuthJWTKey $k/rsa.pub", '!AuthJWTDPoPAlgorithms none');
+bad('AuthJWTTrustedProxy needs addresses', 'AuthJWTTrustedProxy',
+    qr/not an IP address/, "AuthJWTKey $k/rsa.pub",
+    '!AuthJWTTrustedProxy example.com');
+bad('AuthJWTPublicURL is an origin', 'AuthJWTPublicURL',
+    qr/without a path/, "AuthJWTKey $k/rsa.pub",
+    '!AuthJWTPublicURL https://api.example.com/base');
+
 # --- key files that are missing, unreadable or not keys ------------------
 # As root every permission bit is ignored (chmod 000 reads fine), so
 # "unreadable" here is what fails for root too: a directory, a symlink
