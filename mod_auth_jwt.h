@@ -49,7 +49,8 @@ enum { TYPE_ANY = 0, TYPE_AT_JWT = 1 };         /* AuthJWTTokenType */
 enum { PROFILE_NONE = 0, PROFILE_FAPI2 = 1 };   /* AuthJWTProfile */
 #define DPOP_DEFAULT_WINDOW 60                  /* AuthJWTDPoPWindow */
 
-typedef enum { FROM_HEADER, FROM_COOKIE, FROM_QUERY } token_from_t;
+/* FROM_DPOP: "Authorization: DPoP <token>" (found where FROM_HEADER is) */
+typedef enum { FROM_HEADER, FROM_COOKIE, FROM_QUERY, FROM_DPOP } token_from_t;
 
 typedef struct {
     token_from_t from;
@@ -265,6 +266,22 @@ void auth_jwt_authn_register(apr_pool_t *p);
 
 /* child_init: this process's verified-token cache, in pchild. */
 void auth_jwt_authn_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* ----------------------------------------------- mod_auth_jwt_dpop.c */
+
+/* The sender check of verified claims cl for this request: a cnf.jkt
+ * token needs dpop_scheme ("Authorization: DPoP") and a valid, unused
+ * proof by that key; AuthJWTDPoP Required refuses unbound tokens;
+ * certificate-bound tokens are refused (not checked by this build). */
+ajwt_status_t auth_jwt_dpop_check(request_rec *r,
+                                  const auth_jwt_dir_conf *c,
+                                  const char *token, int dpop_scheme,
+                                  const ajwt_claims_t *cl, ajwt_err_t *err);
+
+/* When the request used DPoP (or the location requires it): set the DPoP
+ * challenge with error code error (and a DPoP-Nonce when one is wanted)
+ * and return 1; else 0 (the caller sets a Bearer challenge). */
+int auth_jwt_dpop_note_challenge(request_rec *r, const char *error);
 
 /* ---------------------------------------------- mod_auth_jwt_authz.c */
 

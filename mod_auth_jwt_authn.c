@@ -288,32 +288,13 @@ ajwt_status_t auth_jwt_authn_verify(request_rec *r, const auth_jwt_dir_conf *c,
 }
 
 /*
- * A sender-constrained token (cnf with jkt, RFC 9449, or x5t#S256, RFC
- * 8705) is good only with its proof or certificate, which this build does
- * not check yet: refused, never taken as a bearer token (RFC 9449 7.2).
- */
-static ajwt_status_t refuse_bound(const ajwt_claims_t *cl, ajwt_err_t *err)
-{
-    json_t *cnf = json_object_get(cl->json, "cnf");
-    if (cnf && (json_object_get(cnf, "jkt")
-                || json_object_get(cnf, "x5t#S256"))) {
-        return ajwt_err_set(err, AJWT_EBINDING, "the token is bound to a "
-                            "%s (cnf), which this build cannot check: "
-                            "refused rather than taken as a bearer token",
-                            json_object_get(cnf, "jkt") ? "DPoP key"
-                            : "client certificate");
-    }
-    return AJWT_OK;
-}
-
-/*
  * The whole check of one token for this request: on AJWT_OK r->user is
  * the user claim, the claims are in r->request_config and, if enabled,
  * in the environment.
  */
 static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
                                   const char *token, const char *via,
-                                  ajwt_err_t *err)
+                                  int dpop_scheme, ajwt_err_t *err)
 {
     ajwt_claims_t *cl;
     auth_jwt_rec *rec;
@@ -324,7 +305,8 @@ static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
         != AJWT_OK) {
         return st;
     }
-    if ((st = refuse_bound(cl, err)) != AJWT_OK) {
+    if ((st = auth_jwt_dpop_check(r, c, token, dpop_scheme, cl, err))
+        != AJWT_OK) {
         return st;
     }
     rec = apr_palloc(r->pool, sizeof(*rec));
@@ -401,9 +383,18 @@ const char *auth_jwt_authn_find_token(request_rec *r,
         const char *t = NULL;
         switch (s->from) {
         case FROM_HEADER:
-            t = ajwt_web_bearer(apr_table_get(r->headers_in,
-                                              "Authorization"), r->pool);
+        case FROM_DPOP: {
+            const char *a = apr_table_get(r->headers_in, "Authorization");
+            if ((t = ajwt_web_bearer(a, r->pool)) && *t) {
+                *from = FROM_HEADER;
+                return t;
+            }
+            if ((t = ajwt_web_credentials(a, "DPoP", r->pool)) && *t) {
+                *from = FROM_DPOP;
+                return t;
+            }
             break;
+        }
         case FROM_COOKIE:
             t = ajwt_web_cookie(apr_table_get(r->headers_in, "Cookie"),
                                 s->name, r->pool);
@@ -534,7 +525,9 @@ static int hook_check_authn(request_rec *r)
     else {
         st = verify_token(r, c, token, from == FROM_COOKIE ? "a cookie"
                           : from == FROM_QUERY ? "the query string"
-                          : "the Authorization header", &err);
+                          : from == FROM_DPOP ? "the Authorization header "
+                            "(DPoP)" : "the Authorization header",
+                          from == FROM_DPOP, &err);
     }
     count_outcome(r, st);
     if (st != AJWT_OK) {
@@ -559,7 +552,7 @@ static authn_status authn_jwt_check_password(request_rec *r,
                                                       &auth_jwt_module);
     ajwt_err_t err = { 0 };
     ajwt_status_t st = verify_token(r, c, password,
-                                    "the Basic password", &err);
+                                    "the Basic password", 0, &err);
     count_outcome(r, st);
     if (st != AJWT_OK) {
         auth_jwt_log_refusal(r, st, &err);

@@ -1079,15 +1079,15 @@ static const char *cmd_dpop_algs(cmd_parms *cmd, void *dconf, int argc,
         }
     }
     c->dpop_algs = mask;
-    return not_enforced(cmd, NULL);
+    return NULL;
 }
 
 static const char *cmd_dpop_window(cmd_parms *cmd, void *dconf,
                                    const char *arg)
 {
     auth_jwt_dir_conf *c = dconf;
-    return not_enforced(cmd, parse_int(cmd, arg, 1, DPOP_WINDOW_MAX,
-                                       &c->dpop_window));
+    return parse_int(cmd, arg, 1, DPOP_WINDOW_MAX,
+                                       &c->dpop_window);
 }
 
 /* AuthJWTDPoPNonce Off|file:PATH|env:NAME: read once, here. */
@@ -1102,7 +1102,7 @@ static const char *cmd_dpop_nonce(cmd_parms *cmd, void *dconf,
         c->dpop_nonce = NULL;
         c->dpop_nonce_len = 0;
         c->dpop_nonce_off = 1;
-        return not_enforced(cmd, NULL);
+        return NULL;
     }
     if (!strncmp(src, "file:", 5)) {
         const char *full = ap_server_root_relative(cmd->temp_pool, src + 5);
@@ -1123,7 +1123,7 @@ static const char *cmd_dpop_nonce(cmd_parms *cmd, void *dconf,
     c->dpop_nonce = secret;
     c->dpop_nonce_len = len;
     c->dpop_nonce_off = 0;
-    return not_enforced(cmd, NULL);
+    return NULL;
 }
 
 /* An absolute http(s) URL; with origin_only, scheme://host[:port] and
@@ -1157,7 +1157,7 @@ static const char *cmd_public_url(cmd_parms *cmd, void *dconf,
                                   const char *arg)
 {
     auth_jwt_dir_conf *c = dconf;
-    return not_enforced(cmd, parse_url(cmd, arg, 1, &c->public_url));
+    return parse_url(cmd, arg, 1, &c->public_url);
 }
 
 static const char *cmd_metadata_url(cmd_parms *cmd, void *dconf,
@@ -1361,7 +1361,7 @@ const command_rec auth_jwt_config_cmds[] = {
     AP_INIT_TAKE1("AuthJWTJwksCA", cmd_jwks_ca, NULL, AUTHCFG,
         "CA bundle (PEM) for the JWKS and discovery URL of this section, "
         "or at server level for every URL of the server without one"),
-    AP_INIT_TAKE1("AuthJWTDPoP", cmd_pending_words, (void *)&dpop_words,
+    AP_INIT_TAKE1("AuthJWTDPoP", cmd_two_words, (void *)&dpop_words,
         AUTHCFG, "Optional (default): DPoP-bound tokens need a valid DPoP "
         "proof, bearer tokens pass; Required: only DPoP-bound tokens"),
     AP_INIT_TAKE_ARGV("AuthJWTDPoPAlgorithms", cmd_dpop_algs, NULL, AUTHCFG,

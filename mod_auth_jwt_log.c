@@ -90,6 +90,9 @@ void auth_jwt_log_refusal(request_rec *r, ajwt_status_t st,
 void auth_jwt_log_note_bearer(request_rec *r, const char *error)
 {
     const char *realm = ap_auth_name(r);
+    if (auth_jwt_dpop_note_challenge(r, error)) {
+        return;
+    }
     apr_table_setn(r->err_headers_out,
                    (PROXYREQ_PROXY == r->proxyreq) ? "Proxy-Authenticate"
                                                    : "WWW-Authenticate",

@@ -33,12 +33,19 @@ static int is_b64token_char(unsigned char c)
 
 const char *ajwt_web_bearer(const char *authorization, apr_pool_t *p)
 {
-    const char *s = authorization, *tok, *end;
+    return ajwt_web_credentials(authorization, "Bearer", p);
+}
 
-    if (!s || strncasecmp(s, "Bearer", 6) || s[6] != ' ') {
+const char *ajwt_web_credentials(const char *authorization,
+                                 const char *scheme, apr_pool_t *p)
+{
+    const char *s = authorization, *tok, *end;
+    apr_size_t n = strlen(scheme);
+
+    if (!s || strncasecmp(s, scheme, n) || s[n] != ' ') {
         return NULL;
     }
-    s += 6;
+    s += n;
     while (*s == ' ') {
         s++;
     }

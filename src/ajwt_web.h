@@ -16,6 +16,11 @@
  */
 const char *ajwt_web_bearer(const char *authorization, apr_pool_t *p);
 
+/* The same for any auth scheme (case-insensitive), e.g. "DPoP" (RFC 9449
+ * 7.1: the token68 of "Authorization: DPoP <token>"). */
+const char *ajwt_web_credentials(const char *authorization,
+                                 const char *scheme, apr_pool_t *p);
+
 /*
  * The value of cookie name in a Cookie header (RFC 6265: pairs split on
  * ';', blanks trimmed, exact name, the first one wins, one pair of

@@ -142,10 +142,7 @@ subtest 'the frame itself is a good configuration' => sub {
 };
 
 # --- sender constraints: parsed, refused until this build enforces them --
-for my $d ('AuthJWTDPoP Required', 'AuthJWTDPoP Optional',
-           'AuthJWTDPoPAlgorithms ES256', 'AuthJWTDPoPWindow 30',
-           'AuthJWTDPoPNonce Off', 'AuthJWTPublicURL https://api.example.com',
-           'AuthJWTMTLS Required', 'AuthJWTClientCertHeader X-SSL-Cert',
+for my $d ('AuthJWTMTLS Required', 'AuthJWTClientCertHeader X-SSL-Cert',
            'AuthJWTTrustedProxy 10.0.0.0/8', 'AuthJWTTokenType at+jwt',
            'AuthJWTResource https://api.example.com/',
            'AuthJWTResourceMetadataURL https://api.example.com/.well-known/x',
@@ -154,6 +151,16 @@ for my $d ('AuthJWTDPoP Required', 'AuthJWTDPoP Optional',
     bad("$d: not enforced yet, so refused", $name, qr/not enforced by this build/,
         "AuthJWTKey $k/rsa.pub", "!$d");
 }
+bad('AuthJWTDPoPNonce: a short secret', 'AuthJWTDPoPNonce',
+    qr/at least 32 are needed/, "AuthJWTKey $k/rsa.pub",
+    "!AuthJWTDPoPNonce file:$k/short.secret");
+bad('AuthJWTDPoPNonce: no inline secret', 'AuthJWTDPoPNonce',
+    qr/inline|file:|env:/, "AuthJWTKey $k/rsa.pub",
+    '!AuthJWTDPoPNonce sekrit-sekrit-sekrit-sekrit-sekrit');
+bad('AuthJWTDPoPWindow range', 'AuthJWTDPoPWindow', qr/1 to 3600/,
+    "AuthJWTKey $k/rsa.pub", '!AuthJWTDPoPWindow 0');
+bad('AuthJWTDPoP words', 'AuthJWTDPoP', qr/neither Optional nor Required/,
+    "AuthJWTKey $k/rsa.pub", '!AuthJWTDPoP Sometimes');
 bad('AuthJWTDPoPAlgorithms refuses HMAC', 'AuthJWTDPoPAlgorithms',
     qr/shared-secret algorithm/, "AuthJWTKey $k/rsa.pub",
     '!AuthJWTDPoPAlgorithms ES256 HS256');

@@ -54,6 +54,22 @@ static void bearer(apr_pool_t *p)
     ok(ajwt_web_bearer(NULL, p) == NULL, "NULL header");
 }
 
+/* The DPoP scheme (RFC 9449 7.1) by the same rules; neither scheme takes
+ * the other's credentials. */
+static void dpop_scheme(apr_pool_t *p)
+{
+    ok(same(ajwt_web_credentials("DPoP " T, "DPoP", p), T), "DPoP token");
+    ok(same(ajwt_web_credentials("dpop  " T, "DPoP", p), T),
+       "scheme any case, spaces");
+    ok(ajwt_web_credentials("Bearer " T, "DPoP", p) == NULL,
+       "a Bearer header is not DPoP");
+    ok(ajwt_web_bearer("DPoP " T, p) == NULL, "a DPoP header is not Bearer");
+    ok(ajwt_web_credentials("DPoPX " T, "DPoP", p) == NULL, "longer scheme");
+    ok(ajwt_web_credentials("DPoP " T " x", "DPoP", p) == NULL,
+       "two credentials");
+    ok(ajwt_web_credentials("DPoP", "DPoP", p) == NULL, "no token");
+}
+
 static void cookie(apr_pool_t *p)
 {
     static const struct { const char *in, *name, *want, *why; } cases[] = {
@@ -472,5 +488,5 @@ static void login_strict(apr_pool_t *p)
 #undef LP
 }
 
-UNIT_MAIN(bearer, cookie, query, copies, set_cookie, return_ok,
+UNIT_MAIN(bearer, dpop_scheme, cookie, query, copies, set_cookie, return_ok,
           same_origin, login_parse, fields_parse, login_strict)
