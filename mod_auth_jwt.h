@@ -198,9 +198,10 @@ int auth_jwt_config_check(apr_pool_t *ptemp, server_rec *s);
 /*
  * The scopes of the resource "resource" on server s for its RFC 9728
  * metadata: the words of every Require jwt-scope line (not under "not")
- * of the server level and of every <Location>, <Directory> and <Files>
- * section of s whose AuthJWTResource, its own or the server level's, is
- * "resource"; in the order of the configuration, each once. Collected by
+ * of the server level and of every <Location> and <Directory> section
+ * of s (not <Files>, <If> or .htaccess) whose AuthJWTResource, its own
+ * or the server level's, is "resource"; in the order of the
+ * configuration, each once. Collected by
  * auth_jwt_config_check (in pconf); NULL when there are none.
  */
 const apr_array_header_t *auth_jwt_config_scopes(const server_rec *s,
