@@ -15,6 +15,7 @@
 #include "apr_tables.h"
 
 #include "ajwt.h"
+#include "ajwt_alg.h"
 #include "ajwt_claims.h"
 #include "ajwt_jwks.h"
 #include "ajwt_key.h"
@@ -39,6 +40,7 @@ extern module AP_MODULE_DECLARE_DATA auth_jwt_module;
 #define HANDLER_LOGOUT "jwt-logout"
 #define HANDLER_JWKS "jwt-jwks"
 #define HANDLER_METRICS "jwt-metrics"
+#define HANDLER_RESOURCE_METADATA "jwt-resource-metadata"
 
 enum { FAIL_DENY = 0, FAIL_ALLOW = 1 };
 enum { PREFLIGHT_PASS = 0, PREFLIGHT_AUTH = 1 };    /* AuthJWTCORSPreflight */
@@ -48,6 +50,14 @@ enum { BIND_OPTIONAL = 0, BIND_REQUIRED = 1 };  /* AuthJWTDPoP, AuthJWTMTLS */
 enum { TYPE_ANY = 0, TYPE_AT_JWT = 1 };         /* AuthJWTTokenType */
 enum { PROFILE_NONE = 0, PROFILE_FAPI2 = 1 };   /* AuthJWTProfile */
 #define DPOP_DEFAULT_WINDOW 60                  /* AuthJWTDPoPWindow */
+/* AuthJWTDPoPAlgorithms unset: ES256 PS256 EdDSA */
+#define DPOP_DEFAULT_ALGS (AJWT_ALG_BIT(AJWT_ES256) \
+                           | AJWT_ALG_BIT(AJWT_PS256) \
+                           | AJWT_ALG_BIT(AJWT_EDDSA))
+/* What AuthJWTProfile fapi2 allows, for tokens and proofs (FAPI 2.0
+ * Security Profile 5.4): PS256, ES256 and EdDSA (Ed25519 by either name) */
+#define FAPI2_ALGS (AJWT_ALG_BIT(AJWT_PS256) | AJWT_ALG_BIT(AJWT_ES256) \
+                    | AJWT_ALG_BIT(AJWT_EDDSA) | AJWT_ALG_BIT(AJWT_ED25519))
 
 /* FROM_DPOP: "Authorization: DPoP <token>" (found where FROM_HEADER is) */
 typedef enum { FROM_HEADER, FROM_COOKIE, FROM_QUERY, FROM_DPOP } token_from_t;
@@ -126,6 +136,8 @@ typedef struct {
     const char *resource;       /* AuthJWTResource */
     const char *resource_metadata_url;      /* AuthJWTResourceMetadataURL */
     int profile;                /* AuthJWTProfile: PROFILE_NONE or _FAPI2 */
+    apr_array_header_t *scopes; /* of const char *: this section's Require
+                                 * jwt-scope words (metadata only) */
 } auth_jwt_dir_conf;
 
 /* Server-wide: the revocation store (main server only). */
@@ -186,6 +198,23 @@ void auth_jwt_config_pre_config(void);
  * HTTP_INTERNAL_SERVER_ERROR after logging why (start-up stops). */
 int auth_jwt_config_check(apr_pool_t *ptemp, server_rec *s);
 
+/*
+ * The scopes of the resource "resource" on server s for its RFC 9728
+ * metadata: the words of every Require jwt-scope line (not under "not")
+ * of the server level and of every <Location> and <Directory> section
+ * of s (not <Files>, <If> or .htaccess) whose AuthJWTResource, its own
+ * or the server level's, is "resource"; in the order of the
+ * configuration, each once. Collected by
+ * auth_jwt_config_check (in pconf); NULL when there are none.
+ */
+const apr_array_header_t *auth_jwt_config_scopes(const server_rec *s,
+                                                 const char *resource);
+
+/* Require jwt-scope WORDS... in the section of cmd (its dir config in
+ * cmd->context): remember them there for auth_jwt_config_scopes. */
+void auth_jwt_config_note_scopes(cmd_parms *cmd,
+                                 const apr_array_header_t *words);
+
 /* child_init: this process's cache of keys named in .htaccess files, in
  * a subpool of pchild. Not APR_SUCCESS only if that pool could not be
  * made (keys are then loaded per request). */
@@ -206,8 +235,15 @@ void auth_jwt_log_refusal(request_rec *r, ajwt_status_t st,
                           const ajwt_err_t *err);
 
 /* An RFC 6750 Bearer challenge with error code "error" (on r->pool);
- * NULL or "": without an error code (no token was presented). */
+ * NULL or "": without an error code (no token was presented). It ends
+ * with auth_jwt_log_challenge_params(r). */
 void auth_jwt_log_note_bearer(request_rec *r, const char *error);
+
+/* The auth-params every challenge of r's location ends with (any scheme:
+ * Bearer, DPoP): ", resource_metadata=\"URL\"" with
+ * AuthJWTResourceMetadataURL (RFC 9728 5.1), else "". On r->pool or
+ * static. */
+const char *auth_jwt_log_challenge_params(request_rec *r);
 
 /* Log the refusal, add the challenge or Retry-After its row asks for,
  * and return its HTTP status for the hook to answer with. */

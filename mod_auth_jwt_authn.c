@@ -86,6 +86,10 @@ void auth_jwt_authn_verifier(ajwt_verifier_t *v, const auth_jwt_dir_conf *c)
         v->jwks_wanted = 1;
     }
     v->algs = c->algs;
+    if (c->profile == PROFILE_FAPI2) {
+        /* whatever the keys fit (a JWKS may hold an HS key): FAPI's only */
+        v->algs = (c->algs ? c->algs : FAPI2_ALGS) & FAPI2_ALGS;
+    }
     v->max_len = c->max_size == UNSET ? AJWT_DEFAULT_MAX_TOKEN
                                       : (apr_size_t)c->max_size;
     v->policy.leeway = auth_jwt_config_leeway(c);
@@ -151,7 +155,8 @@ ajwt_status_t auth_jwt_authn_check_revoked(request_rec *r,
     apr_uint32_t now = (apr_uint32_t)apr_time_sec(r->request_time);
     ajwt_status_t st;
 
-    if (!auth_jwt_shared_store_wanted() || (c->revocation == 0 && !always)) {
+    if (!auth_jwt_shared_store_wanted()
+        || (c->revocation == 0 && c->profile != PROFILE_FAPI2 && !always)) {
         return AJWT_OK;
     }
     if (!store) {
@@ -168,7 +173,8 @@ ajwt_status_t auth_jwt_authn_check_revoked(request_rec *r,
     ajwt_metrics_add(auth_jwt_shared_metrics(), st == AJWT_OK
                      ? AJWT_M_REVOKE_NOT_REVOKED : st == AJWT_EREVOKED
                      ? AJWT_M_REVOKE_REVOKED : AJWT_M_REVOKE_ERROR, 1);
-    if (st == AJWT_ESTORE && c->revocation_failure == FAIL_ALLOW) {
+    if (st == AJWT_ESTORE && c->revocation_failure == FAIL_ALLOW
+        && c->profile != PROFILE_FAPI2) {
         apr_uint32_t last = apr_atomic_read32(&store_warned_at);
         if (now - last >= STORE_WARN_EVERY
             && apr_atomic_cas32(&store_warned_at, now, last) == last) {
@@ -381,6 +387,9 @@ const char *auth_jwt_authn_find_token(request_rec *r,
             ? &APR_ARRAY_IDX(c->sources, i, token_source)
             : (i == 0 ? &header : &cookie);
         const char *t = NULL;
+        if (c->profile == PROFILE_FAPI2 && s->from != FROM_HEADER) {
+            continue;   /* FAPI 2.0: the Authorization header only */
+        }
         switch (s->from) {
         case FROM_HEADER:
         case FROM_DPOP: {

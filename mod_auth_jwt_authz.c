@@ -60,8 +60,14 @@ static const char *authz_role_parse(cmd_parms *cmd, const char *line,
 static const char *authz_scope_parse(cmd_parms *cmd, const char *line,
                                      const void **parsed)
 {
+    const char *why;
     cmd->info = "jwt-scope";
-    return authz_words_parse(cmd, line, parsed, 0);
+    if ((why = authz_words_parse(cmd, line, parsed, 0))) {
+        return why;
+    }
+    /* for the section's RFC 9728 metadata (scopes_supported) */
+    auth_jwt_config_note_scopes(cmd, ((const require_words *)*parsed)->words);
+    return NULL;
 }
 
 static const char *authz_claim_parse(cmd_parms *cmd, const char *line,

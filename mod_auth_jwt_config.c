@@ -53,6 +53,8 @@ static int leeway_max = AJWT_DEFAULT_LEEWAY;
 static apr_int64_t lifetime_max = DEFAULT_MAX_LIFETIME;
 static int ttl_max;                     /* longest AuthJWT*TTL seen */
 static const char *ttl_max_where;
+/* "server resource" -> array of scopes (auth_jwt_config_scopes), pconf */
+static apr_hash_t *scope_index;
 
 /* ------------------------------------------------------------------ */
 /* Configuration                                                       */
@@ -140,6 +142,8 @@ void *auth_jwt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(resource);
     MERGE_PTR(resource_metadata_url);
     MERGE_INT(profile);
+    /* as httpd's Require lines (AuthMerging Off): a section's replace */
+    MERGE_PTR(scopes);
     return c;
 }
 
@@ -1168,8 +1172,8 @@ static const char *cmd_metadata_url(cmd_parms *cmd, void *dconf,
         return apr_psprintf(cmd->pool, "%s: '%s' may not contain a quote or "
                             "a backslash", cmd->cmd->name, arg);
     }
-    return not_enforced(cmd, parse_url(cmd, arg, 0,
-                                       &c->resource_metadata_url));
+    return parse_url(cmd, arg, 0,
+                                       &c->resource_metadata_url);
 }
 
 /* AuthJWTResource: an absolute URI (RFC 8707 2: no fragment). */
@@ -1184,7 +1188,7 @@ static const char *cmd_resource(cmd_parms *cmd, void *dconf,
                             "without a fragment", cmd->cmd->name, arg);
     }
     c->resource = apr_pstrdup(cmd->pool, arg);
-    return not_enforced(cmd, NULL);
+    return NULL;
 }
 
 /* AuthJWTClientCertHeader: a header name (RFC 9110 token). */
@@ -1248,7 +1252,32 @@ static const char *cmd_profile(cmd_parms *cmd, void *dconf, const char *arg)
         return apr_psprintf(cmd->pool, "%s: '%s' is not a profile (fapi2 or "
                             "none)", cmd->cmd->name, arg);
     }
-    return not_enforced(cmd, NULL);
+    return NULL;
+}
+
+/* Require jwt-scope in a section: its words, for its RFC 9728 metadata.
+ * "Require not jwt-scope" names scopes that are refused: not kept. */
+void auth_jwt_config_note_scopes(cmd_parms *cmd,
+                                 const apr_array_header_t *words)
+{
+    auth_jwt_dir_conf *c;
+    const char *args = (cmd->directive && cmd->directive->args)
+                       ? cmd->directive->args : "";
+    if (!cmd->context
+        || !strcasecmp(ap_getword_conf(cmd->temp_pool, &args), "not")) {
+        return;
+    }
+    /* httpd makes our record of a section at its first AuthJWT* line:
+     * a section with only Require lines has none yet */
+    if (!(c = ap_get_module_config(cmd->context, &auth_jwt_module))) {
+        c = auth_jwt_config_create_dir(cmd->pool, cmd->path);
+        ap_set_module_config(cmd->context, &auth_jwt_module, c);
+    }
+    if (!c->scopes) {
+        c->scopes = apr_array_make(cmd->pool, words->nelts,
+                                   sizeof(const char *));
+    }
+    apr_array_cat(c->scopes, words);
 }
 
 /* Where most directives go: sections, .htaccess (AllowOverride AuthConfig)
@@ -1472,6 +1501,7 @@ void auth_jwt_config_pre_config(void)
     lifetime_max = DEFAULT_MAX_LIFETIME;
     ttl_max = 0;
     ttl_max_where = NULL;
+    scope_index = NULL;
 }
 
 /*
@@ -1583,6 +1613,282 @@ static void check_hosts(server_rec *s, const char *servers, const char *what,
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* RFC 9728 metadata: scopes by resource, AuthJWTResource required     */
+
+static void index_scopes(server_rec *s, const auth_jwt_dir_conf *top,
+                         const auth_jwt_dir_conf *sec, apr_pool_t *pconf)
+{
+    const char *res;
+    apr_array_header_t *list;
+    const char *key;
+    int i, j;
+    /* a section read before LoadModule auth_jwt_module has no record */
+    if (!sec || !sec->scopes) {
+        return;
+    }
+    if (!(res = sec->resource ? sec->resource : top ? top->resource
+                                                    : NULL)) {
+        return;
+    }
+    key = apr_psprintf(pconf, "%pp %s", (void *)s, res);
+    if (!(list = apr_hash_get(scope_index, key, APR_HASH_KEY_STRING))) {
+        list = apr_array_make(pconf, 8, sizeof(const char *));
+        apr_hash_set(scope_index, key, APR_HASH_KEY_STRING, list);
+    }
+    for (i = 0; i < sec->scopes->nelts; i++) {
+        const char *w = APR_ARRAY_IDX(sec->scopes, i, const char *);
+        for (j = 0; j < list->nelts; j++) {
+            if (!strcmp(APR_ARRAY_IDX(list, j, const char *), w)) {
+                break;
+            }
+        }
+        if (j == list->nelts) {
+            APR_ARRAY_PUSH(list, const char *) = apr_pstrdup(pconf, w);
+        }
+    }
+}
+
+/* Every section of every server, once per reading of the configuration:
+ * the scopes each resource names (sections of the main server count in
+ * every virtual host, as httpd applies them there too). */
+static void collect_scopes(server_rec *s)
+{
+    apr_pool_t *pconf = s->process->pconf;
+    scope_index = apr_hash_make(pconf);
+    for (; s; s = s->next) {
+        const core_server_config *core =
+            ap_get_core_module_config(s->module_config);
+        const auth_jwt_dir_conf *top =
+            ap_get_module_config(s->lookup_defaults, &auth_jwt_module);
+        const apr_array_header_t *lists[2];
+        int l, i;
+        lists[0] = core->sec_dir;
+        lists[1] = core->sec_url;
+        index_scopes(s, top, top, pconf);
+        for (l = 0; l < 2; l++) {
+            for (i = 0; lists[l] && i < lists[l]->nelts; i++) {
+                ap_conf_vector_t *v = APR_ARRAY_IDX(lists[l], i,
+                                                    ap_conf_vector_t *);
+                index_scopes(s, top, ap_get_module_config(v,
+                                                          &auth_jwt_module),
+                             pconf);
+            }
+        }
+    }
+}
+
+const apr_array_header_t *auth_jwt_config_scopes(const server_rec *s,
+                                                 const char *resource)
+{
+    if (!scope_index || !resource) {
+        return NULL;
+    }
+    return apr_hash_get(scope_index, apr_psprintf(s->process->pconf, "%pp %s",
+                                                  (void *)s, resource),
+                        APR_HASH_KEY_STRING);
+}
+
+/* The last d named "name" among the direct children of section sec (NULL:
+ * the top level), or NULL. */
+static const ap_directive_t *child_named(const ap_directive_t *sec,
+                                         const char *name)
+{
+    const ap_directive_t *d, *found = NULL;
+    for (d = sec ? sec->first_child : ap_conftree; d; d = d->next) {
+        if (!strcasecmp(d->directive, name)) {
+            found = d;
+        }
+    }
+    return found;
+}
+
+/* Does the section of d, or one around it, give AuthJWTResource? */
+static int resource_given(const ap_directive_t *d)
+{
+    const ap_directive_t *sec;
+    for (sec = d->parent; ; sec = sec->parent) {
+        if (child_named(sec, "AuthJWTResource")) {
+            return 1;
+        }
+        if (!sec) {
+            return 0;
+        }
+    }
+}
+
+static int check_metadata(server_rec *s, const ap_directive_t *d,
+                          apr_pool_t *p)
+{
+    int bad = 0;
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "SetHandler")
+            && !strcasecmp(first_word(d, p), HANDLER_RESOURCE_METADATA)
+            && !resource_given(d)) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(70140)
+                         "%s:%d: SetHandler %s needs an AuthJWTResource in "
+                         "its section or a section around it (the "
+                         "<VirtualHost> or the server level): the metadata "
+                         "names the resource it describes", d->filename,
+                         d->line_num, HANDLER_RESOURCE_METADATA);
+            bad = 1;
+        }
+        if (d->first_child) {
+            bad |= check_metadata(s, d->first_child, p);
+        }
+    }
+    return bad;
+}
+
+/* ------------------------------------------------------------------ */
+/* AuthJWTProfile fapi2: what contradicts it                           */
+
+/*
+ * The profile's value in section sec (NULL: the top level): the last
+ * AuthJWTProfile line among its own directives, or UNSET.
+ */
+static int profile_of(const ap_directive_t *sec, apr_pool_t *p)
+{
+    const ap_directive_t *d = child_named(sec, "AuthJWTProfile");
+    if (!d) {
+        return UNSET;
+    }
+    return strcasecmp(first_word(d, p), "fapi2") ? PROFILE_NONE
+                                                 : PROFILE_FAPI2;
+}
+
+/* Why directive d contradicts FAPI 2.0, or NULL. */
+static const char *fapi2_conflict(const ap_directive_t *d, apr_pool_t *p)
+{
+    const char *n = d->directive, *args = d->args ? d->args : "", *w;
+    if (!strcasecmp(n, "AuthJWTTokenFrom")) {
+        while (*args && (w = ap_getword_conf(p, &args)) && *w) {
+            if (strcasecmp(w, "header")) {
+                return apr_psprintf(p, "'%s': FAPI 2.0 takes the token from "
+                                    "the Authorization header only", w);
+            }
+        }
+    }
+    else if (!strcasecmp(n, "AuthJWTAlgorithms")
+             || !strcasecmp(n, "AuthJWTDPoPAlgorithms")) {
+        while (*args && (w = ap_getword_conf(p, &args)) && *w) {
+            const ajwt_alg_t *a = ajwt_alg_find(w);
+            if (!a || !(AJWT_ALG_BIT(a->id) & FAPI2_ALGS)) {
+                return apr_psprintf(p, "'%s': FAPI 2.0 allows PS256, ES256 "
+                                    "and EdDSA (Ed25519) only", w);
+            }
+        }
+    }
+    else if (!strcasecmp(n, "AuthJWTSecret")) {
+        return "FAPI 2.0 allows no shared-secret (HMAC) algorithm";
+    }
+    else if (!strcasecmp(n, "AuthJWTRevocation")
+             && !strcasecmp(first_word(d, p), "off")) {
+        return "FAPI 2.0 has revocation checked";
+    }
+    else if (!strcasecmp(n, "AuthJWTRevocationFailure")
+             && !strcasecmp(first_word(d, p), "allow")) {
+        return "FAPI 2.0 has revocation checked, also when the store "
+               "cannot answer";
+    }
+    return NULL;
+}
+
+typedef struct {
+    server_rec *s;
+    apr_pool_t *p;
+    apr_hash_t *seen;           /* directives already reported */
+    const ap_directive_t *profile;  /* the AuthJWTProfile fapi2 line */
+    int bad;
+} fapi2_scan;
+
+static void fapi2_one(fapi2_scan *fs, const ap_directive_t *d)
+{
+    const char *why = fapi2_conflict(d, fs->p);
+    if (!why || apr_hash_get(fs->seen, &d, sizeof(d))) {
+        return;
+    }
+    apr_hash_set(fs->seen, apr_pmemdup(fs->p, &d, sizeof(d)), sizeof(d),
+                 "");
+    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, fs->s, APLOGNO(70141)
+                 "%s:%d: %s: %s, and AuthJWTProfile fapi2 (%s:%d) applies "
+                 "here", d->filename, d->line_num, d->directive, why,
+                 fs->profile->filename, fs->profile->line_num);
+    fs->bad = 1;
+}
+
+/* Every directive from d on and inside, but for sections that say
+ * AuthJWTProfile none (the profile does not apply there). */
+static void fapi2_inside(fapi2_scan *fs, const ap_directive_t *d)
+{
+    for (; d; d = d->next) {
+        fapi2_one(fs, d);
+        if (d->first_child && profile_of(d, fs->p) != PROFILE_NONE) {
+            fapi2_inside(fs, d->first_child);
+        }
+    }
+}
+
+/* The section of the profile line P inherits the directives of the
+ * sections around it that neither it nor a nearer one gives again. */
+static void fapi2_around(fapi2_scan *fs, const ap_directive_t *sec)
+{
+    static const char *const names[] = {
+        "AuthJWTTokenFrom", "AuthJWTAlgorithms", "AuthJWTDPoPAlgorithms",
+        "AuthJWTRevocation", "AuthJWTRevocationFailure"
+    };
+    int given[sizeof(names) / sizeof(names[0])] = { 0 }, keys = 0;
+    const ap_directive_t *a;
+    apr_size_t i;
+    for (a = sec; a; a = a->parent) {
+        const ap_directive_t *up = a->parent, *d;
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+            given[i] |= child_named(a, names[i]) != NULL;
+            if (!given[i] && (d = child_named(up, names[i]))) {
+                fapi2_one(fs, d);
+            }
+        }
+        /* a section's own keys replace those around it */
+        keys |= child_named(a, "AuthJWTKey")
+                || child_named(a, "AuthJWTSecret");
+        for (d = up ? up->first_child : ap_conftree; d && !keys;
+             d = d->next) {
+            if (!strcasecmp(d->directive, "AuthJWTSecret")) {
+                fapi2_one(fs, d);
+            }
+        }
+    }
+}
+
+static void check_fapi2(fapi2_scan *fs, const ap_directive_t *d,
+                        const auth_jwt_srv_conf *sc)
+{
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "AuthJWTProfile")
+            && child_named(d->parent, "AuthJWTProfile") == d
+            && profile_of(d->parent, fs->p) == PROFILE_FAPI2) {
+            fs->profile = d;
+            if (sc->store_kind == STORE_NONE) {
+                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, fs->s,
+                             APLOGNO(70142) "%s:%d: AuthJWTProfile fapi2 has "
+                             "revocation checked (and DPoP proofs checked "
+                             "for replay) in the revocation store, and no "
+                             "AuthJWTRevocationStore is configured",
+                             d->filename, d->line_num);
+                fs->bad = 1;
+            }
+            fapi2_inside(fs, d->parent ? d->parent->first_child
+                                       : ap_conftree);
+            if (d->parent) {
+                fapi2_around(fs, d->parent);
+            }
+        }
+        if (d->first_child) {
+            check_fapi2(fs, d->first_child, sc);
+        }
+    }
+}
+
 /*
  * Rules that involve several directives, so that `apachectl configtest`
  * fails on them too (check_config runs before -t exits).
@@ -1642,6 +1948,17 @@ int auth_jwt_config_check(apr_pool_t *ptemp, server_rec *s)
                          d->filename, d->line_num, word);
             bad = 1;
         }
+    }
+    collect_scopes(s);
+    bad |= check_metadata(s, ap_conftree, ptemp);
+    {
+        fapi2_scan fs;
+        memset(&fs, 0, sizeof(fs));
+        fs.s = s;
+        fs.p = ptemp;
+        fs.seen = apr_hash_make(ptemp);
+        check_fapi2(&fs, ap_conftree, sc);
+        bad |= fs.bad;
     }
     if (sc->store_kind == STORE_MC) {
         check_hosts(s, sc->mc.servers, "memcached", ptemp);

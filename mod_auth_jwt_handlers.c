@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_jwt_handlers.c: the module's own endpoints, SetHandler
- * jwt-revoke, jwt-login, jwt-refresh, jwt-logout and jwt-jwks: one
- * handler hook, one table from handler name to function. Tokens are
+ * jwt-revoke, jwt-login, jwt-refresh, jwt-logout, jwt-jwks, jwt-metrics
+ * and jwt-resource-metadata: one handler hook, one table from handler
+ * name to function. Tokens are
  * checked through mod_auth_jwt_authn.c, refusals logged through
  * mod_auth_jwt_log.c; the answers are JSON (or redirects for browsers).
  */
@@ -26,6 +27,7 @@
 #include "ajwt_claims.h"
 #include "ajwt_issue.h"
 #include "ajwt_json.h"
+#include "ajwt_jwks.h"
 #include "ajwt_key.h"
 #include "ajwt_lockout.h"
 #include "ajwt_metrics.h"
@@ -914,6 +916,127 @@ static int handler_metrics(request_rec *r, const auth_jwt_dir_conf *c)
     return OK;
 }
 
+/*
+ * jwt-resource-metadata: RFC 9728 protected-resource metadata of the
+ * configuration of this handler's own location (which inherits the
+ * <VirtualHost> and server level, as every section does), named by its
+ * AuthJWTResource (checked at start-up: AH70140). scopes_supported are
+ * those of the sections with the same AuthJWTResource on this server
+ * (collected at start-up). jwks_uri and resource_signing_alg_values_
+ * supported are the resource's own keys and algorithms for signing its
+ * responses (RFC 9728 2): the module signs none, so they are left out.
+ */
+static json_t *alg_names(unsigned mask)
+{
+    json_t *a = json_array();
+    int i;
+    for (i = 0; i < AJWT_NALG; i++) {
+        if (mask & AJWT_ALG_BIT(i)) {
+            json_array_append_new(a, json_string(ajwt_alg_get(i)->name));
+        }
+    }
+    return a;
+}
+
+static json_t *string_list(const apr_array_header_t *l)
+{
+    json_t *a = json_array();
+    int i;
+    for (i = 0; l && i < l->nelts; i++) {
+        json_array_append_new(a, json_string(APR_ARRAY_IDX(l, i,
+                                                           const char *)));
+    }
+    return a;
+}
+
+static int handler_resource_metadata(request_rec *r,
+                                     const auth_jwt_dir_conf *c)
+{
+    json_t *doc, *methods;
+    const apr_array_header_t *scopes;
+    int fapi2 = c->profile == PROFILE_FAPI2, i;
+    /* certificate-bound tokens: where the admin says mTLS is used */
+    int mtls = c->mtls != UNSET || c->cert_header;
+    char *dumped;
+    const char *text;
+
+    if (r->method_number != M_GET) {
+        /* httpd's 405 writes Allow itself, from r->allowed_methods:
+         * "GET,HEAD" (and TRACE where TraceEnable allows it) */
+        ap_allow_methods(r, 1, "GET", NULL);
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (!c->resource) {
+        /* only where start-up could not see it (.htaccess) */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(70143)
+                      "SetHandler %s: no AuthJWTResource applies to %s "
+                      "[id %s]", HANDLER_RESOURCE_METADATA, r->uri,
+                      auth_jwt_log_request_id(r));
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    doc = ajwt_json_own(json_object(), r->pool);
+    json_object_set_new(doc, "resource", json_string(c->resource));
+    if (c->issuers && c->issuers->nelts) {
+        json_object_set_new(doc, "authorization_servers",
+                            string_list(c->issuers));
+    }
+    else if (c->jwks && c->jwks->conf.discovery) {
+        /* the issuer of the last discovery document, once there is one */
+        ajwt_jwks_t *src = auth_jwt_shared_jwks(c);
+        const ajwt_keyset_t *ks;
+        const char *iss = NULL;
+        ajwt_err_t err = { 0 };
+        if (src && ajwt_jwks_keys(&ks, &iss, src, NULL, r->pool, &err)
+                   == AJWT_OK && iss) {
+            json_t *a = json_array();
+            json_array_append_new(a, json_string(iss));
+            json_object_set_new(doc, "authorization_servers", a);
+        }
+    }
+    /* RFC 6750 methods; a cookie is none of them. FAPI 2.0: header only */
+    methods = json_array();
+    for (i = 0; i < (c->sources ? c->sources->nelts : 1); i++) {
+        token_from_t from = c->sources ? APR_ARRAY_IDX(c->sources, i,
+                                                       token_source).from
+                                       : FROM_HEADER;
+        const char *m = from == FROM_HEADER ? "header"
+                        : (from == FROM_QUERY && !fapi2) ? "query" : NULL;
+        int j, dup = 0;
+        for (j = 0; m && j < (int)json_array_size(methods); j++) {
+            dup |= !strcmp(json_string_value(json_array_get(methods, j)), m);
+        }
+        if (m && !dup) {
+            json_array_append_new(methods, json_string(m));
+        }
+    }
+    json_object_set_new(doc, "bearer_methods_supported", methods);
+    json_object_set_new(doc, "dpop_signing_alg_values_supported",
+                        alg_names((c->dpop_algs ? c->dpop_algs
+                                                : DPOP_DEFAULT_ALGS)
+                                  & (fapi2 ? FAPI2_ALGS : AJWT_ALG_ALL)));
+    json_object_set_new(doc, "dpop_bound_access_tokens_required",
+                        json_boolean(c->dpop == BIND_REQUIRED
+                                     || (fapi2 && !mtls)));
+    json_object_set_new(doc, "tls_client_certificate_bound_access_tokens",
+                        json_boolean(mtls));
+    if ((scopes = auth_jwt_config_scopes(r->server, c->resource))) {
+        json_object_set_new(doc, "scopes_supported", string_list(scopes));
+    }
+    if (!(dumped = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    text = apr_pstrdup(r->pool, dumped);
+    free(dumped);
+    /* public, and what it says changes only with the configuration */
+    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
+    ap_set_content_type(r, "application/json");
+    if (!r->header_only) {
+        ap_rputs(text, r);
+        ap_rputc('\n', r);
+    }
+    return OK;
+}
+
 /* mod_status (server-status): a table, or "Key: value" lines with ?auto */
 static int status_row(void *data, const char *family, const char *help,
                       const char *label, const char *value,
@@ -979,6 +1102,7 @@ static const struct {
     { HANDLER_LOGOUT,  handler_logout },
     { HANDLER_JWKS,    handler_jwks },
     { HANDLER_METRICS, handler_metrics },
+    { HANDLER_RESOURCE_METADATA, handler_resource_metadata },
 };
 
 static int hook_handler(request_rec *r)

@@ -87,6 +87,18 @@ void auth_jwt_log_refusal(request_rec *r, ajwt_status_t st,
                   auth_jwt_log_request_id(r));
 }
 
+const char *auth_jwt_log_challenge_params(request_rec *r)
+{
+    const auth_jwt_dir_conf *c = ap_get_module_config(r->per_dir_config,
+                                                      &auth_jwt_module);
+    if (!c || !c->resource_metadata_url) {
+        return "";
+    }
+    /* AuthJWTResourceMetadataURL holds no quote or backslash */
+    return apr_pstrcat(r->pool, ", resource_metadata=\"",
+                       c->resource_metadata_url, "\"", NULL);
+}
+
 void auth_jwt_log_note_bearer(request_rec *r, const char *error)
 {
     const char *realm = ap_auth_name(r);
@@ -96,12 +108,13 @@ void auth_jwt_log_note_bearer(request_rec *r, const char *error)
     apr_table_setn(r->err_headers_out,
                    (PROXYREQ_PROXY == r->proxyreq) ? "Proxy-Authenticate"
                                                    : "WWW-Authenticate",
-                   apr_psprintf(r->pool, "Bearer realm=\"%s\"%s%s%s",
+                   apr_psprintf(r->pool, "Bearer realm=\"%s\"%s%s%s%s",
                                 ap_escape_quotes(r->pool,
                                                  realm ? realm : "jwt"),
                                 error && *error ? ", error=\"" : "",
                                 error && *error ? error : "",
-                                error && *error ? "\"" : ""));
+                                error && *error ? "\"" : "",
+                                auth_jwt_log_challenge_params(r)));
 }
 
 int auth_jwt_log_reject(request_rec *r, ajwt_status_t st,
