@@ -264,6 +264,24 @@ void auth_jwt_authn_register(apr_pool_t *p);
 /* child_init: this process's verified-token cache, in pchild. */
 void auth_jwt_authn_child_init(apr_pool_t *pchild, server_rec *s);
 
+/* --------------------------------------------- mod_auth_jwt_sender.c */
+
+/*
+ * The sender rules of c for verified claims cl (ajwt_cnf_check): a token
+ * with cnf.x5t#S256 against the client certificate (mod_ssl, or
+ * AuthJWTClientCertHeader from an AuthJWTTrustedProxy), one with cnf.jkt
+ * against a verified DPoP proof (dpop_scheme: it came as "Authorization:
+ * DPoP"), AuthJWTDPoP/AuthJWTMTLS Required and AuthJWTProfile fapi2.
+ * AJWT_OK, or AJWT_EBINDING with why in err (nothing logged).
+ */
+ajwt_status_t auth_jwt_sender_check(request_rec *r, const auth_jwt_dir_conf *c,
+                                    const char *token, int dpop_scheme,
+                                    const ajwt_claims_t *cl, ajwt_err_t *err);
+
+/* Register the optional-function lookup of mod_ssl and the hooks that
+ * remove an AuthJWTClientCertHeader no trusted proxy sent. */
+void auth_jwt_sender_register(apr_pool_t *p);
+
 /* ---------------------------------------------- mod_auth_jwt_authz.c */
 
 /* Register Require jwt-role, jwt-claim, jwt-scope and valid-jwt. */

@@ -86,12 +86,14 @@ void auth_jwt_authn_verifier(ajwt_verifier_t *v, const auth_jwt_dir_conf *c)
         v->jwks_wanted = 1;
     }
     v->algs = c->algs;
+    v->at_jwt = c->token_type == TYPE_AT_JWT;
     v->max_len = c->max_size == UNSET ? AJWT_DEFAULT_MAX_TOKEN
                                       : (apr_size_t)c->max_size;
     v->policy.leeway = auth_jwt_config_leeway(c);
     v->policy.max_age = c->max_age == UNSET ? -1 : c->max_age;
     v->policy.issuers = c->issuers;
     v->policy.audiences = c->audiences;
+    v->policy.resource = c->resource;
     v->policy.required = c->required;
     /* where revocation is checked, no token may outlive its revocation */
     v->policy.max_lifetime = (auth_jwt_shared_store_wanted()
@@ -286,13 +288,14 @@ ajwt_status_t auth_jwt_authn_verify(request_rec *r, const auth_jwt_dir_conf *c,
 }
 
 /*
- * The whole check of one token for this request: on AJWT_OK r->user is
+ * The whole check of one token for this request, its sender included
+ * (dpop_scheme: it came as "Authorization: DPoP"): on AJWT_OK r->user is
  * the user claim, the claims are in r->request_config and, if enabled,
  * in the environment.
  */
 static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
                                   const char *token, const char *via,
-                                  ajwt_err_t *err)
+                                  int dpop_scheme, ajwt_err_t *err)
 {
     ajwt_claims_t *cl;
     auth_jwt_rec *rec;
@@ -300,7 +303,9 @@ static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
     ajwt_status_t st;
 
     if ((st = auth_jwt_authn_verify(r, c, token, via, 1, &cl, &user, err))
-        != AJWT_OK) {
+        != AJWT_OK
+        || (st = auth_jwt_sender_check(r, c, token, dpop_scheme, cl, err))
+           != AJWT_OK) {
         return st;
     }
     rec = apr_palloc(r->pool, sizeof(*rec));
@@ -507,9 +512,10 @@ static int hook_check_authn(request_rec *r)
         return HTTP_FORBIDDEN;
     }
     else {
+        /* dpop_scheme 0 until token finding knows "Authorization: DPoP" */
         st = verify_token(r, c, token, from == FROM_COOKIE ? "a cookie"
                           : from == FROM_QUERY ? "the query string"
-                          : "the Authorization header", &err);
+                          : "the Authorization header", 0, &err);
     }
     count_outcome(r, st);
     if (st != AJWT_OK) {
@@ -534,7 +540,7 @@ static authn_status authn_jwt_check_password(request_rec *r,
                                                       &auth_jwt_module);
     ajwt_err_t err = { 0 };
     ajwt_status_t st = verify_token(r, c, password,
-                                    "the Basic password", &err);
+                                    "the Basic password", 0, &err);
     count_outcome(r, st);
     if (st != AJWT_OK) {
         auth_jwt_log_refusal(r, st, &err);
