@@ -172,22 +172,32 @@ static ajwt_status_t client_cert(const unsigned char **out,
 
     *out = NULL;
     if (c->cert_header && peer_trusted(r, c)) {
+        const char *value = apr_table_get(r->headers_in, c->cert_header);
         int n = 0;
         char *text;
         apr_table_do(count_value, &n, r->headers_in, c->cert_header, NULL);
         from = c->cert_header;
-        if (n > 1) {
-            return ajwt_err_set(err, AJWT_EBINDING, "%d %s headers from the "
-                                "trusted proxy", n, c->cert_header);
+        /* httpd joins repeated headers with ", ": no ',' is in
+         * URL-encoded PEM, nor more than one certificate in a header */
+        if (n > 1 || (value && ap_strchr_c(value, ','))) {
+            return ajwt_err_set(err, AJWT_EBINDING, "%s from the trusted "
+                                "proxy holds more than one value",
+                                c->cert_header);
         }
-        if (n == 1) {
+        if (value) {
+            const char *begin;
             /* URL-encoded PEM (nginx $ssl_client_escaped_cert, AWS ALB):
              * '+' stays '+', as base64 means it */
-            text = apr_pstrdup(r->pool, apr_table_get(r->headers_in,
-                                                      c->cert_header));
+            text = apr_pstrdup(r->pool, value);
             if (ap_unescape_all(text) != OK) {
                 return ajwt_err_set(err, AJWT_EBINDING, "%s from the trusted "
                                     "proxy is not URL-encoded PEM",
+                                    c->cert_header);
+            }
+            if ((begin = strstr(text, "-----BEGIN"))
+                && strstr(begin + 1, "-----BEGIN")) {
+                return ajwt_err_set(err, AJWT_EBINDING, "%s from the trusted "
+                                    "proxy holds more than one PEM block",
                                     c->cert_header);
             }
             pem = text;
