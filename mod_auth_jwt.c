@@ -13,6 +13,7 @@
  *   AuthType jwt            mod_auth_jwt_authn.c: hook_check_authn
  *   AuthBasicProvider jwt   mod_auth_jwt_authn.c: authn_jwt_check_password
  *   AuthJWTClaimHeader      mod_auth_jwt_authn.c: hook_fixups
+ *   cnf: certificate, DPoP  mod_auth_jwt_sender.c: auth_jwt_sender_check
  *   WWW-Authenticate        mod_auth_jwt_authn.c: hook_note_auth_failure
  *                           (401) and hook_insert_error_filter (403)
  *   Require jwt-role ...    mod_auth_jwt_authz.c
@@ -77,6 +78,7 @@ static void register_hooks(apr_pool_t *p)
 {
     auth_jwt_authn_register(p);
     auth_jwt_authz_register(p);
+    auth_jwt_sender_register(p);
     ap_hook_pre_config(hook_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(hook_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(hook_post_config, NULL, NULL, APR_HOOK_MIDDLE);

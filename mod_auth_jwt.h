@@ -305,19 +305,39 @@ void auth_jwt_authn_child_init(apr_pool_t *pchild, server_rec *s);
 
 /* ----------------------------------------------- mod_auth_jwt_dpop.c */
 
-/* The sender check of verified claims cl for this request: a cnf.jkt
- * token needs dpop_scheme ("Authorization: DPoP") and a valid, unused
- * proof by that key; AuthJWTDPoP Required refuses unbound tokens;
- * certificate-bound tokens are refused (not checked by this build). */
+/* With dpop_scheme (the token came as "Authorization: DPoP"), the one
+ * DPoP header's proof for this request and token (ajwt_dpop_check), its
+ * jti counted once in the revocation store: AJWT_OK and *jkt_out the
+ * proof key's thumbprint (r->pool), or AJWT_EDPOP, AJWT_EREPLAY,
+ * AJWT_ENONCE, AJWT_ESTORE. Without it, AJWT_OK and *jkt_out NULL. */
 ajwt_status_t auth_jwt_dpop_check(request_rec *r,
                                   const auth_jwt_dir_conf *c,
                                   const char *token, int dpop_scheme,
-                                  const ajwt_claims_t *cl, ajwt_err_t *err);
+                                  const char **jkt_out, ajwt_err_t *err);
 
 /* When the request used DPoP (or the location requires it): set the DPoP
  * challenge with error code error (and a DPoP-Nonce when one is wanted)
  * and return 1; else 0 (the caller sets a Bearer challenge). */
 int auth_jwt_dpop_note_challenge(request_rec *r, const char *error);
+
+/* --------------------------------------------- mod_auth_jwt_sender.c */
+
+/*
+ * The sender rules of c for verified claims cl (ajwt_cnf_check): a token
+ * with cnf.x5t#S256 against the client certificate (mod_ssl, or
+ * AuthJWTClientCertHeader from an AuthJWTTrustedProxy), one with cnf.jkt
+ * against a verified DPoP proof (dpop_scheme: it came as "Authorization:
+ * DPoP"; dpop_jkt: the key of its verified proof, auth_jwt_dpop_check),
+ * AuthJWTDPoP/AuthJWTMTLS Required and AuthJWTProfile fapi2.
+ * AJWT_OK, or AJWT_EBINDING with why in err (nothing logged).
+ */
+ajwt_status_t auth_jwt_sender_check(request_rec *r, const auth_jwt_dir_conf *c,
+                                    int dpop_scheme, const char *dpop_jkt,
+                                    const ajwt_claims_t *cl, ajwt_err_t *err);
+
+/* Register the optional-function lookup of mod_ssl and the hooks that
+ * remove an AuthJWTClientCertHeader no trusted proxy sent. */
+void auth_jwt_sender_register(apr_pool_t *p);
 
 /* ---------------------------------------------- mod_auth_jwt_authz.c */
 

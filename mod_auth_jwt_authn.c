@@ -90,12 +90,14 @@ void auth_jwt_authn_verifier(ajwt_verifier_t *v, const auth_jwt_dir_conf *c)
         /* whatever the keys fit (a JWKS may hold an HS key): FAPI's only */
         v->algs = (c->algs ? c->algs : FAPI2_ALGS) & FAPI2_ALGS;
     }
+    v->at_jwt = c->token_type == TYPE_AT_JWT;
     v->max_len = c->max_size == UNSET ? AJWT_DEFAULT_MAX_TOKEN
                                       : (apr_size_t)c->max_size;
     v->policy.leeway = auth_jwt_config_leeway(c);
     v->policy.max_age = c->max_age == UNSET ? -1 : c->max_age;
     v->policy.issuers = c->issuers;
     v->policy.audiences = c->audiences;
+    v->policy.resource = c->resource;
     v->policy.required = c->required;
     /* where revocation is checked, no token may outlive its revocation */
     v->policy.max_lifetime = (auth_jwt_shared_store_wanted()
@@ -294,7 +296,8 @@ ajwt_status_t auth_jwt_authn_verify(request_rec *r, const auth_jwt_dir_conf *c,
 }
 
 /*
- * The whole check of one token for this request: on AJWT_OK r->user is
+ * The whole check of one token for this request, its sender included
+ * (dpop_scheme: it came as "Authorization: DPoP"): on AJWT_OK r->user is
  * the user claim, the claims are in r->request_config and, if enabled,
  * in the environment.
  */
@@ -304,15 +307,15 @@ static ajwt_status_t verify_token(request_rec *r, const auth_jwt_dir_conf *c,
 {
     ajwt_claims_t *cl;
     auth_jwt_rec *rec;
-    const char *user;
+    const char *user, *jkt;
     ajwt_status_t st;
 
     if ((st = auth_jwt_authn_verify(r, c, token, via, 1, &cl, &user, err))
-        != AJWT_OK) {
-        return st;
-    }
-    if ((st = auth_jwt_dpop_check(r, c, token, dpop_scheme, cl, err))
-        != AJWT_OK) {
+        != AJWT_OK
+        || (st = auth_jwt_dpop_check(r, c, token, dpop_scheme, &jkt, err))
+           != AJWT_OK
+        || (st = auth_jwt_sender_check(r, c, dpop_scheme, jkt, cl, err))
+           != AJWT_OK) {
         return st;
     }
     rec = apr_palloc(r->pool, sizeof(*rec));

@@ -1030,30 +1030,6 @@ static const char *cmd_lockout(cmd_parms *cmd, void *dconf,
 /* Sender-constrained tokens (DPoP, mTLS), resource metadata           */
 
 #define DPOP_NONCE_MIN 32               /* bytes of an AuthJWTDPoPNonce */
-
-/*
- * Sender constraints are not enforced by this build yet: a directive that
- * promises them must not be taken silently (an administrator would
- * believe stolen tokens refused). Each is parsed, then refused here, so
- * that start-up stops naming it; the enforcement removes the refusal.
- */
-static const char *not_enforced(cmd_parms *cmd, const char *why)
-{
-    return why ? why : apr_psprintf(cmd->pool, "%s is not enforced by this "
-                                    "build of mod_auth_jwt yet (sender-"
-                                    "constrained tokens are being built): "
-                                    "remove it", cmd->cmd->name);
-}
-
-static const char *cmd_two_words(cmd_parms *cmd, void *dconf,
-                                 const char *arg);
-
-/* AuthJWTDPoP, AuthJWTMTLS, AuthJWTTokenType: parsed, then refused. */
-static const char *cmd_pending_words(cmd_parms *cmd, void *dconf,
-                                     const char *arg)
-{
-    return not_enforced(cmd, cmd_two_words(cmd, dconf, arg));
-}
 #define DPOP_WINDOW_MAX 3600
 
 /* AuthJWTDPoPAlgorithms: asymmetric algorithms only; a proof is signed
@@ -1207,7 +1183,7 @@ static const char *cmd_cert_header(cmd_parms *cmd, void *dconf,
                             cmd->cmd->name, arg);
     }
     c->cert_header = apr_pstrdup(cmd->pool, arg);
-    return not_enforced(cmd, NULL);
+    return NULL;
 }
 
 /* AuthJWTTrustedProxy CIDR...: addresses (a.b.c.d, a.b.c.d/n, IPv6) whose
@@ -1236,7 +1212,7 @@ static const char *cmd_trusted_proxy(cmd_parms *cmd, void *dconf, int argc,
         }
         APR_ARRAY_PUSH(c->trusted_proxies, apr_ipsubnet_t *) = sn;
     }
-    return not_enforced(cmd, NULL);
+    return NULL;
 }
 
 static const char *cmd_profile(cmd_parms *cmd, void *dconf, const char *arg)
@@ -1404,7 +1380,7 @@ const command_rec auth_jwt_config_cmds[] = {
     AP_INIT_TAKE1("AuthJWTPublicURL", cmd_public_url, NULL, AUTHCFG,
         "scheme://host[:port] clients use, to rebuild a DPoP proof's htu "
         "behind a proxy (default: from the request)"),
-    AP_INIT_TAKE1("AuthJWTMTLS", cmd_pending_words, (void *)&mtls_words,
+    AP_INIT_TAKE1("AuthJWTMTLS", cmd_two_words, (void *)&mtls_words,
         AUTHCFG, "Optional (default): certificate-bound tokens need the "
         "client certificate they name; Required: only such tokens"),
     AP_INIT_TAKE1("AuthJWTClientCertHeader", cmd_cert_header, NULL,
@@ -1414,7 +1390,7 @@ const command_rec auth_jwt_config_cmds[] = {
     AP_INIT_TAKE_ARGV("AuthJWTTrustedProxy", cmd_trusted_proxy, NULL,
         ACCESS_CONF | RSRC_CONF, "addresses or CIDR ranges of the proxies "
         "whose AuthJWTClientCertHeader is believed"),
-    AP_INIT_TAKE1("AuthJWTTokenType", cmd_pending_words,
+    AP_INIT_TAKE1("AuthJWTTokenType", cmd_two_words,
         (void *)&token_type_words, AUTHCFG, "at+jwt: only RFC 9068 access "
         "tokens; any (default)"),
     AP_INIT_TAKE1("AuthJWTResource", cmd_resource, NULL, AUTHCFG,

@@ -5,8 +5,8 @@
  * against the token's cnf.jkt, its replay through the revocation store,
  * server nonces, and the DPoP challenge. The checks themselves are the
  * core's (src/ajwt_dpop.c); this file maps the request onto them.
- * Certificate-bound tokens (cnf.x5t#S256, RFC 8705) are refused until
- * they are checked.
+ * Which token needs which proof is the sender check's
+ * (mod_auth_jwt_sender.c, ajwt_cnf_check).
  */
 #include "httpd.h"
 #include "http_config.h"
@@ -15,8 +15,6 @@
 #include "http_protocol.h"
 
 #include "apr_strings.h"
-
-#include <openssl/crypto.h>
 
 #include "ajwt_alg.h"
 #include "ajwt_dpop.h"
@@ -77,10 +75,8 @@ static const char *proof_header(request_rec *r, ajwt_err_t *err)
 ajwt_status_t auth_jwt_dpop_check(request_rec *r,
                                   const auth_jwt_dir_conf *c,
                                   const char *token, int dpop_scheme,
-                                  const ajwt_claims_t *cl, ajwt_err_t *err)
+                                  const char **jkt_out, ajwt_err_t *err)
 {
-    json_t *cnf = json_object_get(cl->json, "cnf");
-    json_t *jkt = cnf ? json_object_get(cnf, "jkt") : NULL;
     ajwt_dpop_conf_t dc;
     ajwt_dpop_proof_t proof;
     ajwt_store_t *store;
@@ -88,34 +84,11 @@ ajwt_status_t auth_jwt_dpop_check(request_rec *r,
     apr_int64_t now = apr_time_sec(r->request_time), seen = 0;
     ajwt_status_t st;
 
-    if (dpop_scheme) {
-        apr_table_setn(r->notes, NOTE_DPOP, "1");
-    }
-    if (cnf && json_object_get(cnf, "x5t#S256")) {
-        return ajwt_err_set(err, AJWT_EBINDING, "the token is bound to a "
-                            "client certificate (cnf.x5t#S256), which this "
-                            "build cannot check: refused rather than taken "
-                            "as a bearer token");
-    }
+    *jkt_out = NULL;
     if (!dpop_scheme) {
-        if (jkt) {
-            return ajwt_err_set(err, AJWT_EBINDING, "a DPoP-bound token "
-                                "(cnf.jkt) sent as a Bearer token (RFC 9449 "
-                                "7.2: it needs Authorization: DPoP and a "
-                                "proof)");
-        }
-        if (c->dpop == BIND_REQUIRED) {
-            return ajwt_err_set(err, AJWT_EBINDING, "AuthJWTDPoP Required: "
-                                "a bearer token without DPoP binding");
-        }
-        return AJWT_OK;
+        return AJWT_OK;     /* the sender check decides about bearers */
     }
-    if (!json_is_string(jkt)
-        || strlen(json_string_value(jkt)) != AJWT_JKT_LEN) {
-        return ajwt_err_set(err, AJWT_EBINDING, "a token sent with the DPoP "
-                            "scheme is not DPoP-bound (no cnf.jkt of %d "
-                            "characters; RFC 9449 7.1)", AJWT_JKT_LEN);
-    }
+    apr_table_setn(r->notes, NOTE_DPOP, "1");
     if (!(hdr = proof_header(r, err))) {
         return AJWT_EDPOP;
     }
@@ -127,11 +100,6 @@ ajwt_status_t auth_jwt_dpop_check(request_rec *r,
     }
     if (st != AJWT_OK) {
         return st;
-    }
-    if (CRYPTO_memcmp(proof.jkt, json_string_value(jkt), AJWT_JKT_LEN)) {
-        return ajwt_err_set(err, AJWT_EBINDING, "the DPoP proof is signed "
-                            "by key %s, the token is bound to %s", proof.jkt,
-                            json_string_value(jkt));
     }
     /* once: the first to count this proof's jti wins, in every process
      * and on every server sharing the store */
@@ -149,6 +117,7 @@ ajwt_status_t auth_jwt_dpop_check(request_rec *r,
                             "%s was used before (%" APR_INT64_T_FMT " times)",
                             ap_escape_logitem(r->pool, proof.jti), seen);
     }
+    *jkt_out = apr_pstrdup(r->pool, proof.jkt);
     return AJWT_OK;
 }
 
@@ -157,18 +126,21 @@ int auth_jwt_dpop_note_challenge(request_rec *r, const char *error)
     const auth_jwt_dir_conf *c = ap_get_module_config(r->per_dir_config,
                                                       &auth_jwt_module);
     ajwt_dpop_conf_t dc;
-    if (!apr_table_get(r->notes, NOTE_DPOP) && c->dpop != BIND_REQUIRED) {
+    if (!apr_table_get(r->notes, NOTE_DPOP) && c->dpop != BIND_REQUIRED
+        && !(c->profile == PROFILE_FAPI2 && c->mtls == UNSET
+             && !c->cert_header)) {
         return 0;
     }
     dpop_conf(&dc, c);
     apr_table_setn(r->err_headers_out,
                    (PROXYREQ_PROXY == r->proxyreq) ? "Proxy-Authenticate"
                                                    : "WWW-Authenticate",
-                   apr_psprintf(r->pool, "DPoP algs=\"%s\"%s%s%s",
+                   apr_psprintf(r->pool, "DPoP algs=\"%s\"%s%s%s%s",
                                 ajwt_alg_mask_str(dc.algs, r->pool),
                                 error && *error ? ", error=\"" : "",
                                 error && *error ? error : "",
-                                error && *error ? "\"" : ""));
+                                error && *error ? "\"" : "",
+                                auth_jwt_log_challenge_params(r)));
     if (dc.nonce_secret && apr_table_get(r->notes, NOTE_NONCE)) {
         apr_table_setn(r->err_headers_out, "DPoP-Nonce",
                        ajwt_dpop_nonce_make(&dc, apr_time_sec(apr_time_now()),

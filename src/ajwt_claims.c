@@ -216,15 +216,27 @@ static int in_list(const apr_array_header_t *list, const char *s)
     return 0;
 }
 
-static int aud_matches(const json_t *aud, const apr_array_header_t *want)
+/* Does aud (a string or an array of strings) hold s? */
+static int aud_has(const json_t *aud, const char *s)
 {
     size_t i;
     json_t *a;
     if (json_is_string(aud)) {
-        return in_list(want, json_string_value(aud));
+        return !strcmp(json_string_value(aud), s);
     }
     json_array_foreach(aud, i, a) {
-        if (json_is_string(a) && in_list(want, json_string_value(a))) {
+        if (json_is_string(a) && !strcmp(json_string_value(a), s)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int aud_matches(const json_t *aud, const apr_array_header_t *want)
+{
+    int i;
+    for (i = 0; i < want->nelts; i++) {
+        if (aud_has(aud, APR_ARRAY_IDX(want, i, const char *))) {
             return 1;
         }
     }
@@ -298,6 +310,18 @@ ajwt_status_t ajwt_claims_check(const ajwt_claims_t *cl,
             return ajwt_err_set(err, AJWT_EAUDIENCE, "%s (%s)",
                                 aud ? "no accepted audience in aud"
                                     : "no aud claim",
+                                ids(id, cl->jti, cl->sub, cl->iss));
+        }
+    }
+    if (pol->resource) {
+        /* RFC 8707 / RFC 9068 3: a token for another resource server is
+         * not one for this location, even from an accepted audience */
+        json_t *aud = json_object_get(cl->json, "aud");
+        if (!aud || !aud_has(aud, pol->resource)) {
+            return ajwt_err_set(err, AJWT_EAUDIENCE, "%s this resource %.96s "
+                                "(AuthJWTResource; %s)",
+                                aud ? "aud does not hold" : "no aud claim for",
+                                pol->resource,
                                 ids(id, cl->jti, cl->sub, cl->iss));
         }
     }

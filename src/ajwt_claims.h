@@ -16,11 +16,32 @@
  * AJWT_STORE_KEY_MAX is this figure (the claims keep such keys inline). */
 #define AJWT_CLAIMS_KEY_MAX    64
 
+/* The confirmation methods of a sender-constrained token (cnf, RFC 7800):
+ * both are base64url of a SHA-256, 43 characters. */
+#define AJWT_CNF_JKT_LEN       43
+#define AJWT_CNF_X5T_LEN       32
+
+/*
+ * The token's cnf claim, read once per verified token by ajwt_cnf_read()
+ * (ajwt_cnf.h) and kept with the claims in the verified-token cache:
+ * inline, never pointers, so that a cache hit is a copy and costs no
+ * lookup. all 0: no cnf claim.
+ */
+typedef struct {
+    int present;                /* the token has a cnf object */
+    int has_jkt;                /* cnf.jkt (RFC 9449 6.1): jkt valid */
+    int has_x5t;                /* cnf.x5t#S256 (RFC 8705 3.1) */
+    char jkt[AJWT_CNF_JKT_LEN + 1];             /* as in the token */
+    unsigned char x5t_s256[AJWT_CNF_X5T_LEN];   /* decoded */
+} ajwt_cnf_t;
+
 typedef struct {
     int leeway;                     /* seconds, >= 0 */
     apr_int64_t max_age;            /* seconds; < 0 means no limit */
     const apr_array_header_t *issuers;   /* of const char *; NULL: any */
     const apr_array_header_t *audiences; /* of const char *; NULL: any */
+    /* AuthJWTResource (RFC 8707): aud must hold it too; NULL: none */
+    const char *resource;
     const apr_array_header_t *required;  /* claim paths that must exist */
     /*
      * > 0 where revocation is checked (AuthJWTMaxTokenLifetime): iat is
@@ -50,6 +71,10 @@ typedef struct {
     int store_keys;
     char store_jti[AJWT_CLAIMS_KEY_MAX], store_sub[AJWT_CLAIMS_KEY_MAX];
     char store_sid[AJWT_CLAIMS_KEY_MAX];
+    /* the header's typ was at+jwt (RFC 9068 2.1), set by ajwt_verify()
+     * and cached with the claims: a cache hit does not see the header */
+    int typ_at_jwt;
+    ajwt_cnf_t cnf;             /* ajwt_verify() reads it */
 } ajwt_claims_t;
 
 /*
@@ -69,8 +94,9 @@ ajwt_status_t ajwt_claims_read(ajwt_claims_t **out, json_t *payload,
  * the future beyond leeway (AJWT_ENOTYET), max age (AJWT_EMAXAGE; a token
  * without iat fails a max age), max lifetime (AJWT_ECLAIM: no iat, or
  * exp - iat over it), iss (AJWT_EISSUER), aud (AJWT_EAUDIENCE;
- * a token without aud fails a configured audience), required claims
- * (AJWT_ECLAIM).
+ * a token without aud fails a configured audience), the resource
+ * (AJWT_EAUDIENCE unless aud holds it exactly, whatever the audiences),
+ * required claims (AJWT_ECLAIM).
  */
 ajwt_status_t ajwt_claims_check(const ajwt_claims_t *cl,
                                 const ajwt_policy_t *pol, apr_time_t now,

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 #include "ajwt_verify.h"
+#include "ajwt_cnf.h"
 #include "ajwt_json.h"
 #include "ajwt_jws.h"
 #include "ajwt_store.h"
@@ -17,19 +18,26 @@
  * that a refresh token or an ID token of another type cannot pass as an
  * access token. Only JWT and at+jwt are access tokens here.
  */
-static int typ_accepted(const char *typ)
+enum { TYP_OTHER = 0, TYP_JWT, TYP_AT_JWT };
+
+static int typ_kind(const char *typ)
 {
     if (!strncasecmp(typ, "application/", 12)) {
         typ += 12;
     }
-    return !strcasecmp(typ, "JWT") || !strcasecmp(typ, "at+jwt");
+    return !strcasecmp(typ, "JWT") ? TYP_JWT
+           : !strcasecmp(typ, "at+jwt") ? TYP_AT_JWT : TYP_OTHER;
 }
 
-static ajwt_status_t check_typ(const ajwt_jws_t *jws, ajwt_err_t *err)
+/* *at_jwt: the typ is at+jwt (AuthJWTTokenType at+jwt asks it). */
+static ajwt_status_t check_typ(const ajwt_jws_t *jws, int *at_jwt,
+                               ajwt_err_t *err)
 {
     json_t *typ = json_object_get(jws->header, "typ");
     const char *s;
+    int kind;
 
+    *at_jwt = 0;
     if (!typ) {
         return AJWT_OK;
     }
@@ -37,7 +45,7 @@ static ajwt_status_t check_typ(const ajwt_jws_t *jws, ajwt_err_t *err)
         return ajwt_err_set(err, AJWT_EHEADER, "typ header is not a string");
     }
     s = json_string_value(typ);
-    if (!typ_accepted(s)) {
+    if ((kind = typ_kind(s)) == TYP_OTHER) {
         /* The header is not signed-checked yet: name it only if it is
          * short, printable text. */
         if (strlen(s) <= 32 && !ajwt_json_has_ctl(s)) {
@@ -47,6 +55,7 @@ static ajwt_status_t check_typ(const ajwt_jws_t *jws, ajwt_err_t *err)
         return ajwt_err_set(err, AJWT_EHEADER, "typ is not an access token "
                             "type (JWT, at+jwt)");
     }
+    *at_jwt = kind == TYP_AT_JWT;
     return AJWT_OK;
 }
 
@@ -62,6 +71,7 @@ static ajwt_status_t verify_with(ajwt_claims_t **out, const char *token,
     ajwt_jws_t *jws;
     ajwt_claims_t *cl;
     ajwt_status_t st;
+    int at_jwt = 0;
 
     if (ajwt_keyset_count(keys) == 0) {
         return ajwt_err_set(err, AJWT_ECONFIG, "no verification key is "
@@ -87,12 +97,15 @@ static ajwt_status_t verify_with(ajwt_claims_t **out, const char *token,
             info->alg = jws->alg_name;
             info->kid = jws->kid;
         }
-        if ((st = check_typ(jws, err))
+        if ((st = check_typ(jws, &at_jwt, err))
             || (st = ajwt_jws_verify(info ? &info->key : NULL, jws, keys,
                                      scope.algs, err))
-            || (st = ajwt_claims_read(&cl, jws->payload, p, err))) {
+            || (st = ajwt_claims_read(&cl, jws->payload, p, err))
+            || (st = ajwt_cnf_read(cl, err))) {
             return st;
         }
+        /* what the header said goes into the cache with the claims */
+        cl->typ_at_jwt = at_jwt;
         /* with a revocation store, every request of a cached token would
          * otherwise digest its jti and sub again */
         if (v->cache && v->store_keys) {
@@ -101,6 +114,14 @@ static ajwt_status_t verify_with(ajwt_claims_t **out, const char *token,
         if (ajwt_cache_put(v->cache, token, len, &scope, cl) && info) {
             info->cache_evictions++;
         }
+    }
+    if (v->at_jwt && !cl->typ_at_jwt) {
+        /* RFC 9068 4: an ID token or any other JWT signed by the same
+         * keys is not an access token here */
+        return ajwt_err_set(err, AJWT_EHEADER, "typ is not at+jwt or "
+                            "application/at+jwt (AuthJWTTokenType at+jwt; "
+                            "jti %.64s)", cl->jti && !ajwt_json_has_ctl(
+                                cl->jti) ? cl->jti : "-");
     }
     if ((st = ajwt_claims_check(cl, policy, now, err))) {
         return st;

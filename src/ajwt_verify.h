@@ -36,6 +36,9 @@ typedef struct {
     const char *jwks_name;
     int jwks_wanted;
     unsigned algs;              /* allow-list; 0 means every alg of keys */
+    /* AuthJWTTokenType at+jwt: the header's typ must be at+jwt or
+     * application/at+jwt (RFC 9068 2.1, any case); 0: JWT, at+jwt or none */
+    int at_jwt;
     apr_size_t max_len;         /* 0 means AJWT_DEFAULT_MAX_TOKEN */
     ajwt_policy_t policy;       /* issuers NULL: a discovered issuer, if any */
     ajwt_cache_t *cache;        /* verified-token cache, NULL: none */
@@ -79,7 +82,10 @@ typedef struct {
  * before under the same keys skips the parse and the signature; the claim
  * checks always run. A "typ" header, when present, must be JWT or at+jwt
  * (with or without "application/", any case); anything else (a refresh
- * token's type, say) is AJWT_EHEADER.
+ * token's type, say) is AJWT_EHEADER, as is any typ but at+jwt (none
+ * included) with v->at_jwt. The cnf claim is read into (*out)->cnf
+ * (ajwt_cnf_read: a malformed one is AJWT_ECLAIM) but not checked: the
+ * sender is the caller's (ajwt_cnf_check).
  *
  * Keys: the static keys, combined with the source's current keys when
  * there is a source (a periodic refresh runs first when due). A token

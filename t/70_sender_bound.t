@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
-# Sender-constrained tokens before this build checks their proofs: a token
-# bound to a DPoP key (cnf.jkt, RFC 9449) or to a client certificate
-# (cnf.x5t#S256, RFC 8705) is refused, never taken as a bearer token (RFC
-# 9449 7.2), through every door that accepts a token for a request.
+# Sender-constrained tokens without their proof: a token bound to a DPoP
+# key (cnf.jkt, RFC 9449) sent as Bearer, or to a client certificate
+# (cnf.x5t#S256, RFC 8705) on a connection without one, is refused, never
+# taken as a bearer token (RFC 9449 7.2), by AuthType jwt and the Basic
+# provider alike; so is a cnf naming no method the module checks.
 use strict;
 use warnings FATAL => 'all';
 use FindBin;
@@ -27,8 +28,8 @@ my %t = (
     plain    => [tok(), 200],
     jkt      => [tok(cnf => { jkt => $jkt }), 401],
     x5t      => [tok(cnf => { 'x5t#S256' => $jkt }), 401],
-    # a cnf without either member binds to nothing we know: a bearer token
-    other    => [tok(cnf => { kid => 'k1' }), 200],
+    # a cnf without either member: a binding we cannot check, refused
+    other    => [tok(cnf => { kid => 'k1' }), 401],
 );
 for my $n (sort keys %t) {
     my ($tok, $want) = @{ $t{$n} };
@@ -40,9 +41,11 @@ for my $n (sort keys %t) {
     is($h->get("/q", headers => [[Authorization => $basic]])->code, $want,
        "Basic provider, $n: $want");
 }
-like($h->log_since(0), qr/AH70123: token refused \(sender binding refused\): a DPoP-bound token \(cnf.jkt\) sent as a Bearer token/,
+like($h->log_since(0), qr/AH70123: token refused \(sender binding refused\): a DPoP-bound token \(cnf.jkt\) presented as a bearer token/,
      'the log says why (DPoP key)');
-like($h->log_since(0), qr/AH70123: .*bound to a\s+client certificate/,
+like($h->log_since(0), qr/AH70123: .*cnf names no confirmation method/,
+     'the log says why (unknown cnf)');
+like($h->log_since(0), qr/AH70123: .*a certificate-bound token \(cnf.x5t#S256\) without a client certificate/,
      'the log says why (certificate)');
 unlike($h->log_since(0), qr/\Q$jkt\E\./, 'no token in the log');
 $h->stop;

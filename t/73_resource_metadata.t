@@ -154,8 +154,10 @@ subtest '401 challenges name the metadata (RFC 9728 5.1)' => sub {
     is($res->header('WWW-Authenticate'), qq{Bearer realm="api", }
        . qq{error="invalid_token", resource_metadata="$base$wk"},
        'bad token: error and resource_metadata');
+    # aud names both resources: AuthJWTResource requires it (RFC 8707)
     my $t = mint(alg => 'RS256', claims => { scope => 'read',
-                                             iss => 'https://as.example' });
+                                             iss => 'https://as.example',
+                                             aud => ["$base/", "$base/mcp"] });
     $res = $h->get('/mcp/x', token => $t);
     is($res->code, 401, 'no mcp:tools scope: 401');
     is($res->header('WWW-Authenticate'), qq{Bearer realm="mcp", }

@@ -396,6 +396,42 @@ static void audiences(apr_pool_t *p)
     is_int(check(s, &pol, 1000), AJWT_EAUDIENCE, "prefix is not equal");
 }
 
+/* AuthJWTResource: aud must hold the resource, besides any audience. */
+static void resource(apr_pool_t *p)
+{
+    ajwt_policy_t pol = policy(30);
+    ajwt_claims_t *s = claims(p, "{\"exp\":5000,\"aud\":"
+                              "\"https://api.test/\"}");
+    ajwt_claims_t *arr = claims(p, "{\"exp\":5000,\"aud\":[\"client-1\","
+                                "\"https://api.test/\"]}");
+    ajwt_claims_t *other = claims(p, "{\"exp\":5000,\"jti\":\"j-r\","
+                                  "\"aud\":[\"client-1\","
+                                  "\"https://other.test/\"]}");
+    ajwt_claims_t *none = claims(p, "{\"exp\":5000}");
+    ajwt_err_t err = { 0 };
+
+    pol.resource = "https://api.test/";
+    is_int(check(s, &pol, 1000), AJWT_OK, "aud is the resource");
+    is_int(check(arr, &pol, 1000), AJWT_OK, "aud array holds it");
+    is_int(ajwt_claims_check(other, &pol, AT(1000), &err), AJWT_EAUDIENCE,
+           "aud without it: refused");
+    ok(strstr(err.text, "https://api.test/") && strstr(err.text, "j-r"),
+       "reason names the resource and jti: %s", err.text);
+    is_int(check(none, &pol, 1000), AJWT_EAUDIENCE, "no aud: refused");
+    pol.resource = "https://api.test";
+    is_int(check(s, &pol, 1000), AJWT_EAUDIENCE, "no trailing slash: another "
+           "resource (exact comparison)");
+    /* both rules at once: an accepted audience does not stand in for the
+     * resource, nor the resource for an audience */
+    pol.resource = "https://api.test/";
+    pol.audiences = list(p, "client-1", NULL);
+    is_int(check(arr, &pol, 1000), AJWT_OK, "audience and resource: ok");
+    is_int(check(other, &pol, 1000), AJWT_EAUDIENCE,
+           "audience but not the resource: refused");
+    is_int(check(s, &pol, 1000), AJWT_EAUDIENCE,
+           "resource but not the audience: refused");
+}
+
 static void required(apr_pool_t *p)
 {
     ajwt_policy_t pol = policy(30);
@@ -675,6 +711,6 @@ static void header_names(apr_pool_t *p)
 }
 
 UNIT_MAIN(read_all, read_refused, fractional_dates, exp_edges, nbf_edges,
-          iat_future, max_age, issuers, audiences, required, order,
+          iat_future, max_age, issuers, audiences, resource, required, order,
           message_safety, strings, words, scopes, equals, env_names,
           header_names)

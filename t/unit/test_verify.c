@@ -267,6 +267,93 @@ static void typ_rules(apr_pool_t *p)
     }
 }
 
+/* AuthJWTTokenType at+jwt, also through the verified-token cache: a
+ * token cached where any typ was fine is still refused where at+jwt is
+ * asked (the header is not read on a cache hit). */
+static void at_jwt_rule(apr_pool_t *p)
+{
+    static const struct { const char *hdr; ajwt_status_t want; } cases[] = {
+        { "{\"typ\":\"at+jwt\"}", AJWT_OK },
+        { "{\"typ\":\"AT+JWT\"}", AJWT_OK },
+        { "{\"typ\":\"application/at+jwt\"}", AJWT_OK },
+        { "{\"typ\":\"application/AT+JWT\"}", AJWT_OK },
+        { "{\"typ\":\"JWT\"}", AJWT_EHEADER },
+        { "{\"typ\":\"application/jwt\"}", AJWT_EHEADER },
+        { "{}", AJWT_EHEADER },
+        { "{\"typ\":\"at+jwt \"}", AJWT_EHEADER },
+        { "{\"typ\":\"dpop+jwt\"}", AJWT_EHEADER },
+    };
+    ajwt_keyset_t *ks = add_secret(NULL, secret1, "k1", p);
+    ajwt_verifier_t any = verifier(ks), at = verifier(ks);
+    ajwt_cache_t *cache = NULL;
+    size_t i;
+
+    at.at_jwt = 1;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ajwt_err_t err = { 0 };
+        is_int(run(mint(p, AJWT_HS256, first_key(ks), cases[i].hdr,
+                        payload_ok), &at, p, &err), cases[i].want,
+               "at+jwt asked, header %s (%s)", cases[i].hdr, err.text);
+    }
+    {
+        ajwt_err_t err = { 0 };
+        run(mint(p, AJWT_HS256, first_key(ks), "{\"typ\":\"JWT\"}",
+                 payload_ok), &at, p, &err);
+        ok(strstr(err.text, "at+jwt") && strstr(err.text, "j-1"),
+           "reason: %s", err.text);
+    }
+    ajwt_cache_create(&cache, 16, p, NULL);
+    any.cache = at.cache = cache;
+    {
+        char *jwt = mint(p, AJWT_HS256, first_key(ks), "{\"typ\":\"JWT\"}",
+                         payload_ok);
+        char *atj = mint(p, AJWT_HS256, first_key(ks),
+                         "{\"typ\":\"at+jwt\"}", payload_ok);
+        is_int(run(jwt, &any, p, NULL), AJWT_OK, "typ JWT, any: cached");
+        is_int(run(jwt, &any, p, NULL), AJWT_OK, "again, from the cache");
+        is_int(run(jwt, &at, p, NULL), AJWT_EHEADER,
+               "the cached typ JWT token where at+jwt is asked: refused");
+        is_int(run(atj, &at, p, NULL), AJWT_OK, "typ at+jwt: cached");
+        is_int(run(atj, &at, p, NULL), AJWT_OK, "and from the cache");
+        is_int(run(atj, &any, p, NULL), AJWT_OK, "and where any typ goes");
+    }
+}
+
+/* The cnf claim comes out of ajwt_verify read, also from the cache; a
+ * malformed one refuses the token (nothing cached). */
+static void cnf_read(apr_pool_t *p)
+{
+    static const char *bound =
+        "{\"sub\":\"alice\",\"jti\":\"j-2\",\"exp\":1700000600,"
+        "\"cnf\":{\"jkt\":\"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I\"}}";
+    static const char *bad =
+        "{\"sub\":\"alice\",\"jti\":\"j-3\",\"exp\":1700000600,"
+        "\"cnf\":{\"x5t#S256\":\"short\"}}";
+    ajwt_keyset_t *ks = add_secret(NULL, secret1, "k1", p);
+    ajwt_verifier_t v = verifier(ks);
+    ajwt_cache_t *cache = NULL;
+    char *tok = mint(p, AJWT_HS256, first_key(ks), NULL, bound);
+    char *btok = mint(p, AJWT_HS256, first_key(ks), NULL, bad);
+    int i;
+
+    ajwt_cache_create(&cache, 16, p, NULL);
+    v.cache = cache;
+    for (i = 0; i < 2; i++) {
+        ajwt_claims_t *cl = NULL;
+        ajwt_verify_info_t info;
+        is_int(ajwt_verify(&cl, &info, tok, strlen(tok), &v, NOW_T, p,
+                           NULL), AJWT_OK, "bound token, pass %d", i + 1);
+        ok(cl && cl->cnf.has_jkt && !strcmp(cl->cnf.jkt,
+           "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"),
+           "cnf.jkt read (%s)", info.cache_hits ? "cache hit" : "parsed");
+    }
+    for (i = 0; i < 2; i++) {
+        ajwt_err_t err = { 0 };
+        is_int(run(btok, &v, p, &err), AJWT_ECLAIM, "malformed cnf refused, "
+               "pass %d (%s)", i + 1, err.text);
+    }
+}
+
 static void claim_rules(apr_pool_t *p)
 {
     ajwt_keyset_t *ks = add_secret(NULL, secret1, "k1", p);
@@ -825,6 +912,6 @@ static void kidless_key(apr_pool_t *p)
            "tampered: refused");
 }
 
-UNIT_MAIN(hs256_valid, typ_rules, claim_rules, input_rules, oversize,
+UNIT_MAIN(hs256_valid, typ_rules, at_jwt_rule, cnf_read, claim_rules, input_rules, oversize,
           sig_key_alg, asymmetric, kidless_key, source_rotation,
           source_missing, source_issuer, user_claim, header_claims)
