@@ -10,7 +10,7 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use AuthJWT::Test qw(:DEFAULT tok);
+use AuthJWT::Test qw(:DEFAULT tok mint);
 use AuthJWT::Instance qw(jwt_location spew);
 use File::Temp qw(tempdir);
 
@@ -43,9 +43,13 @@ my $conf = "AuthJWTRevocationStore shm\n"
     . jwt_location('/p', 'Require valid-jwt')
     . jwt_location('/q', 'AuthJWTDPoP Required', 'Require valid-jwt')
     . jwt_location('/a', "AuthJWTDPoPNonce file:$dir/nonce.secret",
-                   'Require valid-jwt');
+                   'Require valid-jwt')
+    . "<Location /f>\n    AuthType jwt\n    AuthName f\n"
+    . "    AuthJWTKey \@KEYS\@/ec256.pub\n    AuthJWTProfile fapi2\n"
+    . "    Require valid-jwt\n</Location>\n";
 my $h = AuthJWT::Instance->new(name => 'dpop', mpm => 'prefork',
                                children => 4, conf => $conf);
+spew("$h->{dir}/htdocs/f", "ok f\n");
 $h->start;
 my $url = $h->url('');
 
@@ -157,6 +161,20 @@ is($r->code, 401, 'a forged nonce: 401');
 like(www($r), qr/use_dpop_nonce/, '... use_dpop_nonce again');
 
 diag(join "\n", grep { /AH70/ } split /\n/, $h->log_since(0)) if $ENV{AJWT_DPOP_LOG};
+# AuthJWTProfile fapi2: sender-constrained tokens only (here DPoP)
+{
+    my %c = (sub => 'fapi', exp => time + 600);
+    my $fb = mint(alg => 'ES256', claims => { %c, cnf => { jkt => $jkt } });
+    my $fp = mint(alg => 'ES256', claims => \%c);
+    is(dpop_get('/f', $fb, proof(path => '/f', ath => $fb))->code, 200,
+       'fapi2: an ES256 DPoP-bound token with its proof: 200');
+    my $r = $h->get('/f', token => $fp);
+    is($r->code, 401, 'fapi2: an unbound ES256 bearer token: 401');
+    like(www($r), qr/^DPoP algs=/, '... with a DPoP challenge');
+    like($h->log_since(0), qr/AH70123: .*where AuthJWTProfile fapi2/,
+         '... logged (AH70123)');
+}
+
 unlike($h->log_since(0), qr/\Q$bound\E/, 'no token in the log');
 unlike($h->log_since(0), qr/Segmentation fault|AH00052/, 'no crash');
 $h->stop;
