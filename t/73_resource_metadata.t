@@ -139,8 +139,10 @@ subtest 'HEAD and POST' => sub {
     $res = $h->request(POST => $wk, body => 'x',
                        type => 'application/x-www-form-urlencoded');
     is($res->code, 405, 'POST: 405');
-    like($res->header('Allow') // '', qr/^GET, ?HEAD(?:, ?TRACE)?$/,
-         'Allow: GET, HEAD');
+    # httpd lists the methods in no fixed order
+    my @allow = sort grep { $_ ne 'TRACE' } split /\s*,\s*/,
+                $res->header('Allow') // '';
+    is("@allow", 'GET HEAD', 'Allow: GET and HEAD (TRACE aside)');
 };
 
 subtest '401 challenges name the metadata (RFC 9728 5.1)' => sub {
