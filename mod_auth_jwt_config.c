@@ -294,10 +294,11 @@ static const char *cmd_secret(cmd_parms *cmd, void *dconf, const char *src,
     return add_keys(cmd, dconf, ajwt_keyset_add_secret, src, kid);
 }
 
-static const char *cmd_algorithms(cmd_parms *cmd, void *dconf, int argc,
-                                  char *const argv[])
+/* The mask of an algorithm list (at least one name; none is "none");
+ * no_secret: shared-secret algorithms refused too (DPoP proofs). */
+static const char *parse_algs(cmd_parms *cmd, int argc, char *const argv[],
+                              int no_secret, unsigned *out)
 {
-    auth_jwt_dir_conf *c = dconf;
     ajwt_err_t err = { 0 };
     unsigned mask = 0;
     int i;
@@ -306,13 +307,28 @@ static const char *cmd_algorithms(cmd_parms *cmd, void *dconf, int argc,
                             cmd->cmd->name);
     }
     for (i = 0; i < argc; i++) {
+        const ajwt_alg_t *a = ajwt_alg_find(argv[i]);
+        if (no_secret && a && a->kty == AJWT_KTY_OCT) {
+            return apr_psprintf(cmd->pool, "%s: %s is a shared-secret "
+                                "algorithm; DPoP proofs are signed with the "
+                                "client's own key (use ES256, PS256, "
+                                "EdDSA...)", cmd->cmd->name, argv[i]);
+        }
         if (ajwt_alg_mask_add(&mask, argv[i], &err) != AJWT_OK) {
             return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name,
                                 err.text);
         }
     }
-    c->algs = mask;
-    return check_keys_fit(cmd, c, 0);
+    *out = mask;
+    return NULL;
+}
+
+static const char *cmd_algorithms(cmd_parms *cmd, void *dconf, int argc,
+                                  char *const argv[])
+{
+    auth_jwt_dir_conf *c = dconf;
+    const char *why = parse_algs(cmd, argc, argv, 0, &c->algs);
+    return why ? why : check_keys_fit(cmd, c, 0);
 }
 
 static const char *cmd_strings(cmd_parms *cmd, void *dconf, int argc,
@@ -1038,28 +1054,7 @@ static const char *cmd_dpop_algs(cmd_parms *cmd, void *dconf, int argc,
                                  char *const argv[])
 {
     auth_jwt_dir_conf *c = dconf;
-    ajwt_err_t err = { 0 };
-    unsigned mask = 0;
-    int i;
-    if (argc < 1) {
-        return apr_psprintf(cmd->pool, "%s: name at least one algorithm",
-                            cmd->cmd->name);
-    }
-    for (i = 0; i < argc; i++) {
-        const ajwt_alg_t *a = ajwt_alg_find(argv[i]);
-        if (a && a->kty == AJWT_KTY_OCT) {
-            return apr_psprintf(cmd->pool, "%s: %s is a shared-secret "
-                                "algorithm; DPoP proofs are signed with the "
-                                "client's own key (use ES256, PS256, "
-                                "EdDSA...)", cmd->cmd->name, argv[i]);
-        }
-        if (ajwt_alg_mask_add(&mask, argv[i], &err) != AJWT_OK) {
-            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name,
-                                err.text);
-        }
-    }
-    c->dpop_algs = mask;
-    return NULL;
+    return parse_algs(cmd, argc, argv, 1, &c->dpop_algs);
 }
 
 static const char *cmd_dpop_window(cmd_parms *cmd, void *dconf,
